@@ -1,0 +1,5 @@
+"""``python -m pmargin``."""
+
+from .cli import main
+
+main()

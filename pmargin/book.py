@@ -1,0 +1,315 @@
+"""A portfolio bound to a market: distinct instruments as arrays, positions as indices into them.
+
+Binding is where positions meet market data, so it is where missing market data is found: an
+underlying the market lacks, an option with no vol and no ``mark_price`` to imply one, a contract
+already expired at ``as_of``. Every such problem is reported at once, naming the position's
+``file:line`` and the fix.
+
+Coin collateral becomes a spot position (id ``collateral:<account>:<coin>``) so that it is shocked
+with its underlying and hedges count; USD cash (and USDC/USDT at par) is not at risk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import MarketDataError, ProblemCollector
+from .market import Market
+from .portfolio import INSTRUMENT_KEY, USD_LIKE, Portfolio
+from .pricing.black76 import black76_price, implied_vol
+
+MAX_PROBLEMS = 25
+
+
+@dataclass(frozen=True)
+class InstrumentTable:
+    """Distinct instruments as arrays of base market inputs (one entry per instrument).
+
+    Prices are USD per coin; ``time`` in years ACT/365 (0 for spot and perpetuals); ``vol`` is
+    NaN for non-options; ``multiplier`` is coins per contract (USD face for inverse futures).
+    """
+
+    symbols: np.ndarray
+    underlyings: tuple[str, ...]
+    underlying_index: np.ndarray
+    kind: np.ndarray
+    is_option: np.ndarray
+    is_call: np.ndarray
+    is_inverse: np.ndarray
+    is_dated: np.ndarray
+    time: np.ndarray
+    strike: np.ndarray
+    multiplier: np.ndarray
+    spot: np.ndarray
+    forward: np.ndarray
+    vol: np.ndarray
+    rate: float
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def option_prices(self) -> np.ndarray:
+        """Black-76 value (USD per coin) of each option; 0 elsewhere."""
+        price = np.zeros(len(self))
+        o = self.is_option
+        price[o] = black76_price(
+            self.forward[o],
+            self.strike[o],
+            self.time[o],
+            self.vol[o],
+            np.exp(-self.rate * self.time[o]),
+            self.is_call[o],
+        )
+        return price
+
+
+@dataclass(frozen=True)
+class Book:
+    """Positions bound to a market.
+
+    ``positions`` is the portfolio's position table plus one spot row per coin collateral
+    balance (``is_collateral``); ``instrument`` maps each row to its entry in ``instruments``.
+    """
+
+    portfolio: Portfolio
+    market: Market
+    positions: pd.DataFrame
+    instruments: InstrumentTable
+    instrument: np.ndarray
+    quantity: np.ndarray
+    is_order: np.ndarray
+    is_collateral: np.ndarray
+    cash_usd: dict[str, float]
+
+    @property
+    def net_quantity(self) -> np.ndarray:
+        """Net contracts per distinct instrument (positions, orders and coin collateral)."""
+        return np.bincount(self.instrument, self.quantity, minlength=len(self.instruments))
+
+    def underlying_of_positions(self) -> np.ndarray:
+        return np.asarray(self.instruments.underlyings)[
+            self.instruments.underlying_index[self.instrument]
+        ]
+
+
+def _collateral_rows(portfolio: Portfolio) -> pd.DataFrame:
+    rows = []
+    for account, amounts in portfolio.collateral.items():
+        for coin, amount in amounts.items():
+            if coin in USD_LIKE or amount == 0:
+                continue
+            rows.append(
+                {
+                    "id": f"collateral:{account}:{coin}" if account else f"collateral:{coin}",
+                    "account": account,
+                    "underlying": coin,
+                    "kind": "spot",
+                    "expiry": pd.NaT,
+                    "strike": np.nan,
+                    "right": "",
+                    "quantity": amount,
+                    "multiplier": 1.0,
+                    "settlement": "linear",
+                    "mark_price": np.nan,
+                    "entry_price": np.nan,
+                    "is_order": False,
+                    "instrument": f"{coin} (collateral)",
+                    "source": f"{portfolio.source}: collateral.{coin}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def bind(portfolio: Portfolio, market: Market) -> Book:
+    """Bind positions to market data; raise MarketDataError listing every gap."""
+    problems = ProblemCollector(MarketDataError)
+    collateral = _collateral_rows(portfolio)
+    positions = portfolio.positions.copy()
+    positions["is_collateral"] = False
+    if len(collateral):
+        collateral["is_collateral"] = True
+        positions = pd.concat([positions, collateral], ignore_index=True)
+    positions["expiry"] = positions["expiry"].astype("datetime64[s]")
+
+    _check_underlyings(positions, market, problems)
+    problems.raise_if_any()
+
+    key = positions[list(INSTRUMENT_KEY)].copy()
+    key["expiry"] = key["expiry"].fillna(pd.Timestamp(0))
+    key["strike"] = key["strike"].fillna(0.0)
+    codes, uniques = pd.MultiIndex.from_frame(key).factorize()
+    codes = np.asarray(codes)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    distinct = positions.iloc[first].reset_index(drop=True)
+
+    table = _instrument_table(distinct, market)
+    expired = table.is_dated & (table.time <= 0)
+    _report(
+        problems,
+        positions,
+        expired[codes],
+        "expiry",
+        lambda r: (
+            f"expired at {positions['expiry'].iloc[r]} UTC, before the market's "
+            f"as_of {market.as_of:%Y-%m-%d %H:%M} UTC"
+        ),
+        "Remove it or use a later market.",
+    )
+    table = _fill_vols(table, distinct, positions, codes, market, problems)
+    problems.raise_if_any()
+
+    cash = {
+        account: sum(a for c, a in amounts.items() if c in USD_LIKE)
+        for account, amounts in portfolio.collateral.items()
+    }
+    return Book(
+        portfolio=portfolio,
+        market=market,
+        positions=positions,
+        instruments=table,
+        instrument=codes,
+        quantity=positions["quantity"].to_numpy(np.float64),
+        is_order=positions["is_order"].to_numpy(bool),
+        is_collateral=positions["is_collateral"].to_numpy(bool),
+        cash_usd=cash,
+    )
+
+
+def _report(problems, positions, mask, column, message, fix) -> None:
+    rows = np.flatnonzero(mask)
+    for row in rows[:MAX_PROBLEMS]:
+        problems.add(f"{positions['source'].iloc[row]}: `{column}`", message(row), fix)
+    if len(rows) > MAX_PROBLEMS:
+        problems.add(f"`{column}`", f"... and {len(rows) - MAX_PROBLEMS} more positions")
+
+
+def _check_underlyings(positions: pd.DataFrame, market: Market, problems) -> None:
+    missing = ~positions["underlying"].isin(list(market.underlyings)).to_numpy()
+    known = ", ".join(sorted(market.underlyings)) or "none"
+    _report(
+        problems,
+        positions,
+        missing,
+        "underlying",
+        lambda r: (
+            f"unknown underlying {positions['underlying'].iloc[r]} "
+            f"(the market {market.source or ''} has {known})"
+        ),
+        f"Add it under `underlyings:` in the market file, e.g. "
+        f"`{positions['underlying'].iloc[np.argmax(missing)] if missing.any() else 'X'}: "
+        "{spot: ..., vol: ...}`.",
+    )
+
+
+def _instrument_table(distinct: pd.DataFrame, market: Market) -> InstrumentTable:
+    underlyings = tuple(sorted(set(distinct["underlying"])))
+    index = np.searchsorted(np.asarray(underlyings), distinct["underlying"].to_numpy())
+    expiry = distinct["expiry"].to_numpy("datetime64[s]")
+    kind = distinct["kind"].to_numpy(str)
+    is_dated = ~np.isnat(expiry)
+    time = np.where(is_dated, market.time_to(np.where(is_dated, expiry, market.as_of64)), 0.0)
+    spot = np.array([market.spot(u) for u in underlyings])[index]
+    forward = spot.copy()
+    vol = np.full(len(distinct), np.nan)
+    strike = distinct["strike"].to_numpy(np.float64)
+    is_option = kind == "option"
+    for u_index, underlying in enumerate(underlyings):
+        rows = (index == u_index) & is_dated
+        forward[rows] = market.forwards(underlying, expiry[rows])
+        options = (index == u_index) & is_option
+        if options.any():
+            vol[options] = market.vols(underlying, expiry[options], strike[options])
+    return InstrumentTable(
+        symbols=distinct["instrument"].to_numpy(object),
+        underlyings=underlyings,
+        underlying_index=index,
+        kind=kind,
+        is_option=is_option,
+        is_call=distinct["right"].to_numpy(str) == "call",
+        is_inverse=distinct["settlement"].to_numpy(str) == "inverse",
+        is_dated=is_dated,
+        time=time,
+        strike=np.where(is_option, strike, 0.0),
+        multiplier=distinct["multiplier"].to_numpy(np.float64),
+        spot=spot,
+        forward=forward,
+        vol=vol,
+        rate=market.rate,
+    )
+
+
+def mark_in_usd(table: InstrumentTable, codes: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """Per-position mark prices in USD per coin (inverse option marks are quoted in coin)."""
+    inverse_option = (table.is_inverse & table.is_option)[codes]
+    return np.where(inverse_option, mark * table.spot[codes], mark)
+
+
+def _fill_vols(table, distinct, positions, codes, market, problems) -> InstrumentTable:
+    """Imply vols from ``mark_price`` for options the market gives no vol for."""
+    needs = table.is_option & np.isnan(table.vol) & (table.time > 0)
+    if not needs.any():
+        return table
+    mark = mark_in_usd(table, codes, positions["mark_price"].to_numpy(np.float64))
+    marked = pd.DataFrame({"code": codes, "mark": mark})[np.isfinite(mark) & needs[codes]]
+    first = marked.groupby("code").head(1)  # one mark per instrument: the first position's
+    chosen = np.full(len(table), np.nan)
+    chosen_at = np.full(len(table), -1)
+    chosen[first["code"].to_numpy()] = first["mark"].to_numpy()
+    chosen_at[first["code"].to_numpy()] = first.index.to_numpy()
+    disagree = np.zeros(len(positions), bool)
+    disagree[marked.index.to_numpy()] = ~np.isclose(
+        marked["mark"].to_numpy(), chosen[marked["code"].to_numpy()], rtol=1e-9, atol=0.0
+    )
+    _report(
+        problems,
+        positions,
+        disagree,
+        "mark_price",
+        lambda r: (
+            "disagrees with the mark of the same instrument at "
+            f"{positions['source'].iloc[chosen_at[codes[r]]]}"
+        ),
+        "Give one mark per instrument.",
+    )
+    missing = (needs & np.isnan(chosen))[codes]
+    _report(
+        problems,
+        positions,
+        missing,
+        "vol",
+        lambda r: (
+            f"no implied vol for {positions['underlying'].iloc[r]} options in the "
+            f"market {market.source} and no mark_price to imply one"
+        ),
+        "Add `vol:` (or a `smile:`) for that underlying under `underlyings:` in the market "
+        "file, or give the position a mark_price.",
+    )
+    solve = needs & np.isfinite(chosen)
+    vols = table.vol.copy()
+    if solve.any():
+        vols[solve] = implied_vol(
+            chosen[solve],
+            table.forward[solve],
+            table.strike[solve],
+            table.time[solve],
+            np.exp(-table.rate * table.time[solve]),
+            table.is_call[solve],
+        )
+        failed = np.zeros(len(positions), bool)
+        failed[chosen_at[solve & np.isnan(vols)]] = True
+        _report(
+            problems,
+            positions,
+            failed,
+            "mark_price",
+            lambda r: (
+                f"mark {positions['mark_price'].iloc[r]} is outside the no-arbitrage "
+                "bounds of the option, so no vol can be implied"
+            ),
+            "Check the mark (inverse options are quoted in coin) or add a vol to the market.",
+        )
+    return InstrumentTable(**{**table.__dict__, "vol": vols})

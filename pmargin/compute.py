@@ -1,0 +1,167 @@
+"""``compute_margin``: a portfolio's margin under one model, next to its isolated margin.
+
+The result holds everything ``pmargin compute`` shows: portfolio (initial) and maintenance
+margin, isolated margin (the same model on each position alone, summed), the offset from netting,
+the worst scenario, equity, excess and status, per-position values, greeks and isolated margins,
+and optionally the same per account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .book import Book, bind
+from .margin import MarginModel, Requirement, load_model
+from .market import Market
+from .portfolio import Portfolio
+from .risk import equity, position_values, unit_greeks
+
+STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION = "ok", "margin_call", "liquidation"
+
+
+@dataclass
+class MarginResult:
+    """Margin of a portfolio (or one account) under one model; money in USD."""
+
+    model: str
+    portfolio_margin: float
+    maintenance_margin: float
+    isolated_margin: float
+    worst_scenario: dict[str, Any] | None
+    equity: float | None
+    components: dict[str, float]
+    by_underlying: dict[str, float]
+    positions: pd.DataFrame
+    accounts: list[MarginResult] | None = None
+    account: str | None = None
+    models: dict[str, MarginResult] = field(default_factory=dict)
+    currency: str = "USD"
+
+    @property
+    def offset(self) -> float:
+        """Isolated − portfolio margin: what netting saves (≥ 0 for the built-in models)."""
+        return self.isolated_margin - self.portfolio_margin
+
+    @property
+    def savings(self) -> float | None:
+        """Offset as a fraction of isolated margin, or None when isolated margin is 0."""
+        return self.offset / self.isolated_margin if self.isolated_margin > 0 else None
+
+    @property
+    def excess(self) -> float | None:
+        return None if self.equity is None else self.equity - self.portfolio_margin
+
+    @property
+    def status(self) -> str | None:
+        if self.equity is None:
+            return None
+        if self.equity < self.maintenance_margin:
+            return STATUS_LIQUIDATION
+        if self.equity < self.portfolio_margin:
+            return STATUS_MARGIN_CALL
+        return STATUS_OK
+
+
+def _without_orders(book: Book) -> Book:
+    return replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
+
+
+def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
+    """Open orders are margined as if filled, the worse of filled and not filled (SPEC §3)."""
+    filled = model.requirement(book)
+    if not book.is_order.any():
+        return filled
+    unfilled = model.requirement(_without_orders(book))
+    if unfilled.initial > filled.initial:  # isolated margin still counts the orders as filled
+        return replace(unfilled, position_initial=filled.position_initial)
+    return filled
+
+
+def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
+    greeks = unit_greeks(book.instruments)
+    codes, q = book.instrument, book.quantity
+    positions = book.positions
+    return pd.DataFrame(
+        {
+            "id": positions["id"].to_numpy(),
+            "account": positions["account"].to_numpy(),
+            "instrument": positions["instrument"].to_numpy(),
+            "underlying": positions["underlying"].to_numpy(),
+            "quantity": q,
+            "value": position_values(book),
+            "isolated_margin": isolated,
+            "delta": q * greeks.delta[codes],
+            "gamma": q * greeks.gamma[codes],
+            "vega": q * greeks.vega[codes],
+            "theta": q * greeks.theta[codes],
+            "is_order": book.is_order,
+            "is_collateral": book.is_collateral,
+        }
+    )
+
+
+def margin_for_book(book: Book, model: MarginModel, *, by_account: bool = False) -> MarginResult:
+    """Margin of a bound book under ``model``."""
+    requirement = requirement_with_orders(model, book)
+    table = _position_table(book, requirement.position_initial)
+    result = MarginResult(
+        model=model.name,
+        portfolio_margin=requirement.initial,
+        maintenance_margin=requirement.maintenance,
+        isolated_margin=float(requirement.position_initial.sum()),
+        worst_scenario=requirement.worst_scenario,
+        equity=equity(book, table["value"].to_numpy()),
+        components=requirement.components,
+        by_underlying=requirement.by_underlying,
+        positions=table,
+    )
+    if by_account:
+        result.accounts = []
+        accounts = book.positions["account"].to_numpy(str)
+        for account in sorted(set(accounts) | set(book.portfolio.collateral)):
+            mask = accounts == account
+            sub = replace(book, quantity=np.where(mask, book.quantity, 0.0))
+            sub_requirement = requirement_with_orders(model, sub)
+            result.accounts.append(
+                MarginResult(
+                    model=model.name,
+                    portfolio_margin=sub_requirement.initial,
+                    maintenance_margin=sub_requirement.maintenance,
+                    isolated_margin=float(sub_requirement.position_initial[mask].sum()),
+                    worst_scenario=sub_requirement.worst_scenario,
+                    equity=equity(book, table["value"].to_numpy(), account),
+                    components=sub_requirement.components,
+                    by_underlying=sub_requirement.by_underlying,
+                    positions=table[mask].reset_index(drop=True),
+                    account=account,
+                )
+            )
+    return result
+
+
+def compute_margin(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel = "deribit",
+    *,
+    by_account: bool = False,
+    compare: list[str] | None = None,
+) -> MarginResult:
+    """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a path, or a model).
+
+    ``compare`` names further models whose results go in ``result.models`` (with the main one).
+    """
+    book = bind(portfolio, market)
+    main_model = load_model(model) if isinstance(model, str) else model
+    result = margin_for_book(book, main_model, by_account=by_account)
+    if compare:
+        result.models = {main_model.name: result}
+        for name in compare:
+            other = load_model(name)
+            if other.name not in result.models:
+                result.models[other.name] = margin_for_book(book, other)
+    return result

@@ -1,0 +1,174 @@
+"""Portfolio loaders: CSV (one position a row) and YAML (account, collateral, positions, orders).
+
+CSV format (SPEC §3): a header row, then one position a row; columns in any order; lines starting
+with ``#`` and blank lines are skipped; line numbers in messages are the file's own. Columns:
+``instrument`` (exchange symbol) or ``underlying`` + ``kind``; ``expiry`` (YYYY-MM-DD = 08:00 UTC,
+or ISO 8601 UTC), ``strike``, ``right`` for options; ``quantity`` (required, signed);
+``multiplier``, ``settlement``, ``mark_price``, ``entry_price``, ``account``, ``id`` optional.
+
+YAML format::
+
+    account: desk-1
+    market: market.yaml                 # optional; relative to this file
+    collateral: {USD: 250000, BTC: 3.0}
+    positions:
+      - {instrument: BTC-27DEC24-60000-C, quantity: -10}
+    orders:                             # margined as if filled
+      - {instrument: BTC-PERPETUAL, quantity: 20000, price: 61000}
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError, Problem, ProblemCollector
+from ..portfolio import Portfolio, empty_positions
+from .common import finite_number, load_yaml, read_text, resolve_beside, unknown_key_problem
+from .positions import KNOWN_COLUMNS, build_positions, check_columns
+
+YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
+
+
+def load_portfolio(path: str | Path) -> Portfolio:
+    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``; raise InputError listing problems."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return load_portfolio_csv(path)
+    if suffix in (".yaml", ".yml"):
+        return load_portfolio_yaml(path)
+    raise InputError(
+        Problem(
+            str(path),
+            f"unknown portfolio format {suffix or '(none)'!r}",
+            "Use a .csv or .yaml file.",
+        )
+    )
+
+
+def load_portfolio_csv(path: str | Path) -> Portfolio:
+    text = read_text(path, "portfolio")
+    numbered = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not numbered:
+        raise InputError(
+            Problem(
+                str(path),
+                "no header row and no positions",
+                "Add a header such as `instrument,quantity`.",
+            )
+        )
+    problems = ProblemCollector()
+    parsed = list(csv.reader(line for _, line in numbered))
+    header = [name.strip().lower() for name in parsed[0]]
+    if not check_columns(header, f"{path}:{numbered[0][0]}", problems):
+        problems.raise_if_any()
+    body, sources = [], []
+    for (number, _), row in zip(numbered[1:], parsed[1:]):
+        if len(row) != len(header):
+            problems.add(
+                f"{path}:{number}",
+                f"has {len(row)} fields, the header has {len(header)}",
+                "Check for a missing or extra comma.",
+            )
+            continue
+        body.append(row)
+        sources.append(f"{path}:{number}")
+    problems.raise_if_any()
+    frame = pd.DataFrame(body, columns=header, dtype=str)
+    positions = build_positions(frame, pd.Series(sources, dtype=str), problems)
+    problems.raise_if_any()
+    return Portfolio(positions, {}, str(path))
+
+
+def _records_frame(
+    records: list, key: str, path: Path, problems: ProblemCollector, extra: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, pd.Series]:
+    rows, sources = [], []
+    for index, record in enumerate(records):
+        where = f"{path}: {key}[{index}]"
+        if not isinstance(record, dict):
+            problems.add(
+                where,
+                f"expected a mapping such as {{instrument: BTC-PERPETUAL, "
+                f"quantity: 1}}, found {record!r}",
+            )
+            continue
+        row = {}
+        for name, value in record.items():
+            name = str(name).strip().lower()
+            if name not in KNOWN_COLUMNS + extra:
+                problems.problems.append(unknown_key_problem(where, name, KNOWN_COLUMNS + extra))
+                continue
+            row[name] = "" if value is None else str(value)
+        rows.append(row)
+        sources.append(where)
+    frame = pd.DataFrame(rows, dtype=str).fillna("")
+    if frame.empty:
+        frame = pd.DataFrame(columns=["quantity", "instrument"], dtype=str)
+    for column in ("quantity", "instrument"):
+        if column not in frame.columns:
+            frame[column] = ""
+    return frame, pd.Series(sources, dtype=str)
+
+
+def load_portfolio_yaml(path: str | Path) -> Portfolio:
+    path = Path(path)
+    document = load_yaml(path, "portfolio")
+    if not isinstance(document, dict):
+        raise InputError(
+            Problem(
+                str(path),
+                "expected a mapping with `positions:`",
+                "See the YAML portfolio format in the README.",
+            )
+        )
+    problems = ProblemCollector()
+    for key in document:
+        if key not in YAML_KEYS:
+            problems.problems.append(unknown_key_problem(f"{path}", str(key), YAML_KEYS))
+    account = str(document.get("account") or "")
+    positions = document.get("positions") or []
+    orders = document.get("orders") or []
+    for key, value in (("positions", positions), ("orders", orders)):
+        if not isinstance(value, list):
+            problems.add(f"{path}: {key}", "expected a list of positions")
+    problems.raise_if_any()
+    frames = []
+    frame, sources = _records_frame(positions, "positions", path, problems)
+    if len(frame):
+        frames.append(build_positions(frame, sources, problems, default_account=account))
+    frame, sources = _records_frame(orders, "orders", path, problems, extra=("price",))
+    if len(frame):
+        if "price" in frame.columns:
+            frame["entry_price"] = frame["price"]
+            frame = frame.drop(columns="price")
+        frames.append(
+            build_positions(frame, sources, problems, default_account=account, is_order=True)
+        )
+    collateral = _collateral(document.get("collateral"), path, problems)
+    problems.raise_if_any()
+    table = pd.concat(frames, ignore_index=True) if frames else empty_positions()
+    market = document.get("market")
+    market_path = str(resolve_beside(path, market)) if market else None
+    return Portfolio(table, {account: collateral} if collateral else {}, str(path), market_path)
+
+
+def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(f"{path}: collateral", "expected a mapping such as {USD: 250000, BTC: 3}")
+        return {}
+    amounts = {}
+    for currency, amount in value.items():
+        number = finite_number(amount, f"{path}: collateral.{currency}", problems, minimum=0)
+        if number is not None:
+            amounts[str(currency).strip().upper()] = number
+    return amounts

@@ -1,0 +1,324 @@
+"""Turn rows of text fields (from CSV or YAML) into validated position columns.
+
+Every check runs over whole columns and records each bad row with its ``file:line`` (or YAML key)
+and the column, so one run reports every problem in a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ProblemCollector
+from ..instruments import KINDS, SETTLEMENTS, Instrument, default_multiplier, parse_symbol
+from ..portfolio import INSTRUMENT_KEY, POSITION_COLUMNS
+
+#: columns a portfolio file may have (SPEC §3); anything else is an error
+KNOWN_COLUMNS = (
+    "instrument",
+    "underlying",
+    "kind",
+    "expiry",
+    "strike",
+    "right",
+    "quantity",
+    "multiplier",
+    "settlement",
+    "mark_price",
+    "entry_price",
+    "account",
+    "id",
+)
+MAX_ROW_PROBLEMS = 25
+_DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class _RowProblems:
+    """Adds one problem per bad row, stopping after :data:`MAX_ROW_PROBLEMS` rows a check."""
+
+    def __init__(self, problems: ProblemCollector, sources: pd.Series):
+        self.problems = problems
+        self.sources = sources.to_numpy()
+
+    def add(self, mask: np.ndarray, column: str, message, fix: str = "") -> None:
+        rows = np.flatnonzero(mask)
+        for row in rows[:MAX_ROW_PROBLEMS]:
+            text = message(row) if callable(message) else message
+            self.problems.add(f"{self.sources[row]}: column `{column}`", text, fix)
+        if len(rows) > MAX_ROW_PROBLEMS:
+            self.problems.add(
+                f"column `{column}`", f"... and {len(rows) - MAX_ROW_PROBLEMS} more rows like these"
+            )
+
+
+def check_columns(columns: list[str], where: str, problems: ProblemCollector) -> bool:
+    """Record unknown, duplicate or missing columns; True when the rows can be read."""
+    for name in columns:
+        if name not in KNOWN_COLUMNS:
+            close = difflib.get_close_matches(name, KNOWN_COLUMNS, n=1)
+            fix = f"Did you mean `{close[0]}`?" if close else f"Known: {', '.join(KNOWN_COLUMNS)}."
+            problems.add(where, f"unknown column `{name}`", fix)
+    for name in {c for c in columns if columns.count(c) > 1}:
+        problems.add(where, f"column `{name}` appears more than once", "Keep one.")
+    ok = True
+    if "quantity" not in columns:
+        problems.add(where, "missing required column `quantity`", "Add signed contract counts.")
+        ok = False
+    if "instrument" not in columns and not {"underlying", "kind"} <= set(columns):
+        problems.add(
+            where,
+            "no `instrument` column and no `underlying` + `kind` columns",
+            "Give exchange symbols (BTC-27DEC24-60000-C) or underlying, kind, expiry, ...",
+        )
+        ok = False
+    return ok and not problems
+
+
+def _numeric(
+    text: pd.Series, column: str, rows: _RowProblems, *, positive: bool = False
+) -> np.ndarray:
+    """Parse a text column to float; empty -> NaN; anything else non-finite is a problem."""
+    stripped = text.str.strip()
+    values = np.array(pd.to_numeric(stripped, errors="coerce"), dtype=np.float64)
+    given = (stripped != "").to_numpy()
+    bad = given & ~np.isfinite(values)
+    raw = stripped.to_numpy()
+    rows.add(bad, column, lambda r: f"{raw[r]!r} is not a finite number")
+    if positive:
+        rows.add(given & ~bad & (values <= 0), column, lambda r: f"must be > 0, found {raw[r]}")
+    else:
+        rows.add(given & ~bad & (values < 0), column, lambda r: f"must be ≥ 0, found {raw[r]}")
+    values[bad] = np.nan
+    return values
+
+
+def _expand_symbols(symbols: pd.Series, rows: _RowProblems) -> pd.DataFrame:
+    """Fields implied by each row's symbol; empty strings where no symbol or a bad one."""
+    fields = pd.DataFrame(
+        "", index=symbols.index, columns=["underlying", "kind", "settlement", "right"]
+    )
+    fields["expiry"] = pd.Series(pd.NaT, index=symbols.index, dtype="datetime64[s]")
+    fields["strike"] = np.nan
+    fields["multiplier"] = np.nan
+    stripped = symbols.str.strip()
+    parsed: dict[str, dict | str] = {}
+    for symbol in pd.unique(stripped[stripped != ""]):
+        try:
+            parsed[symbol] = parse_symbol(symbol)
+        except ValueError as exc:
+            parsed[symbol] = str(exc)
+    errors = stripped.map(lambda s: parsed.get(s) if isinstance(parsed.get(s), str) else "")
+    bad = (errors != "").to_numpy()
+    rows.add(bad, "instrument", lambda r: errors.iloc[r])
+    good = pd.DataFrame(
+        [{"symbol": s, **f} for s, f in parsed.items() if isinstance(f, dict)],
+        columns=[
+            "symbol",
+            "underlying",
+            "kind",
+            "settlement",
+            "right",
+            "expiry",
+            "strike",
+            "multiplier",
+        ],
+    )
+    if good.empty:
+        return fields
+    good["expiry"] = pd.to_datetime(good["expiry"], utc=True).dt.tz_localize(None)
+    good = good.set_index("symbol")
+    matched = stripped.isin(good.index)
+    looked_up = good.reindex(stripped[matched])
+    for column in fields.columns:
+        values = looked_up[column].to_numpy()
+        if column in ("underlying", "kind", "settlement", "right"):
+            values = np.where(pd.isna(values), "", values)
+        fields.loc[matched, column] = values
+    fields["expiry"] = fields["expiry"].astype("datetime64[s]")
+    return fields
+
+
+def _parse_expiry(text: pd.Series, rows: _RowProblems) -> pd.Series:
+    stripped = text.str.strip()
+    given = stripped != ""
+    date_only = stripped.str.match(_DATE_ONLY)
+    parsed = pd.to_datetime(stripped.where(given), utc=True, format="ISO8601", errors="coerce")
+    parsed = parsed.dt.tz_localize(None) + pd.to_timedelta(np.where(date_only, 8, 0), unit="h")
+    bad = (given & parsed.isna()).to_numpy()
+    raw = stripped.to_numpy()
+    rows.add(bad, "expiry", lambda r: f"cannot read date {raw[r]!r}", "Use YYYY-MM-DD.")
+    return parsed.astype("datetime64[s]")
+
+
+def build_positions(
+    frame: pd.DataFrame,
+    sources: pd.Series,
+    problems: ProblemCollector,
+    *,
+    default_account: str = "",
+    is_order: bool = False,
+) -> pd.DataFrame:
+    """Validate rows of text fields and return position columns (:data:`POSITION_COLUMNS`).
+
+    ``frame`` holds strings ("" where empty), one column per file column; ``sources`` gives each
+    row's ``file:line`` for messages. Problems are recorded in ``problems``; the returned frame is
+    only meaningful when none were recorded.
+    """
+    frame = frame.reset_index(drop=True).astype(str)
+    sources = sources.reset_index(drop=True)
+    for column in KNOWN_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    rows = _RowProblems(problems, sources)
+    from_symbol = _expand_symbols(frame["instrument"], rows)
+
+    def text(column: str) -> pd.Series:
+        own = frame[column].str.strip()
+        return own.where(own != "", from_symbol[column]) if column in from_symbol else own
+
+    out = pd.DataFrame(index=frame.index)
+    out["underlying"] = text("underlying").str.upper()
+    out["kind"] = text("kind").str.lower()
+    out["settlement"] = text("settlement").str.lower().replace("", "linear")
+    right = text("right").str.lower().map({"c": "call", "call": "call", "p": "put", "put": "put"})
+    rows.add(
+        (out["underlying"] == "").to_numpy(),
+        "underlying",
+        "missing",
+        "Give the underlying (BTC, ETH, ...) or an instrument symbol.",
+    )
+    rows.add(
+        ~out["kind"].isin((*KINDS, "")).to_numpy(),
+        "kind",
+        lambda r: f"unknown kind {out['kind'].iloc[r]!r}",
+        f"Use one of {', '.join(KINDS)}.",
+    )
+    rows.add((out["kind"] == "").to_numpy(), "kind", "missing", f"Use one of {', '.join(KINDS)}.")
+    rows.add(
+        ~out["settlement"].isin(SETTLEMENTS).to_numpy(),
+        "settlement",
+        lambda r: f"unknown settlement {out['settlement'].iloc[r]!r}",
+        "Use linear or inverse.",
+    )
+    is_option = (out["kind"] == "option").to_numpy()
+    dated = out["kind"].isin(("future", "option")).to_numpy()
+
+    right_given = (text("right") != "").to_numpy()
+    rows.add(
+        right_given & right.isna().to_numpy(),
+        "right",
+        lambda r: f"unknown right {text('right').iloc[r]!r}",
+        "Use call or put (C/P).",
+    )
+    rows.add(is_option & ~right_given, "right", "missing for an option", "Use call or put.")
+    rows.add(~is_option & right_given, "right", "given for a non-option", "Leave it empty.")
+    out["right"] = right.fillna("").where(is_option, "")
+
+    strike_text = frame["strike"].where(
+        frame["strike"].str.strip() != "",
+        from_symbol["strike"].map(lambda v: "" if pd.isna(v) else repr(float(v))),
+    )
+    strike = _numeric(strike_text, "strike", rows, positive=True)
+    rows.add(
+        is_option & (strike_text.str.strip() == "").to_numpy(),
+        "strike",
+        "missing for an option",
+        "Give the strike in USD.",
+    )
+    rows.add(
+        ~is_option & np.isfinite(strike), "strike", "given for a non-option", "Leave it empty."
+    )
+    out["strike"] = np.where(is_option, strike, np.nan)
+
+    own_expiry = _parse_expiry(frame["expiry"], rows)
+    expiry = own_expiry.where(own_expiry.notna(), from_symbol["expiry"])
+    rows.add(
+        dated & expiry.isna().to_numpy() & (frame["expiry"].str.strip() == "").to_numpy(),
+        "expiry",
+        lambda r: f"missing for a {out['kind'].iloc[r]}",
+        "Use YYYY-MM-DD.",
+    )
+    rows.add(
+        ~dated & expiry.notna().to_numpy() & out["kind"].isin(KINDS).to_numpy(),
+        "expiry",
+        lambda r: f"given for a {out['kind'].iloc[r]}",
+        "Leave it empty.",
+    )
+    out["expiry"] = expiry.where(dated).astype("datetime64[s]")
+
+    quantity_text = frame["quantity"]
+    quantity = _numeric_signed(quantity_text, "quantity", rows)
+    rows.add(
+        (quantity_text.str.strip() == "").to_numpy(),
+        "quantity",
+        "missing",
+        "Give signed contracts: + long, − short.",
+    )
+    out["quantity"] = quantity
+
+    multiplier = _numeric(frame["multiplier"], "multiplier", rows, positive=True)
+    defaults = _default_multipliers(out)
+    symbol_multiplier = from_symbol["multiplier"].to_numpy(np.float64)
+    fallback = np.where(np.isfinite(symbol_multiplier), symbol_multiplier, defaults)
+    out["multiplier"] = np.where(np.isfinite(multiplier), multiplier, fallback)
+    rows.add(
+        ((out["kind"] == "spot") & (out["settlement"] == "inverse")).to_numpy(),
+        "settlement",
+        "spot cannot be inverse",
+        "Use linear or leave it empty.",
+    )
+
+    out["mark_price"] = _numeric(frame["mark_price"], "mark_price", rows)
+    out["entry_price"] = _numeric(frame["entry_price"], "entry_price", rows)
+    account = frame["account"].str.strip()
+    out["account"] = account.where(account != "", default_account)
+    ids = frame["id"].str.strip()
+    default_ids = sources.str.replace(r"^.*[/\\]", "", regex=True).str.replace(": ", ":")
+    out["id"] = ids.where(ids != "", default_ids)
+    out["is_order"] = is_order
+    out["source"] = sources
+    symbol = frame["instrument"].str.strip().str.upper()
+    out["instrument"] = symbol
+    if not problems:
+        missing_symbol = (symbol == "").to_numpy()
+        if missing_symbol.any():
+            out.loc[missing_symbol, "instrument"] = _symbols(out[missing_symbol])
+    return out[list(POSITION_COLUMNS)]
+
+
+def _numeric_signed(text: pd.Series, column: str, rows: _RowProblems) -> np.ndarray:
+    stripped = text.str.strip()
+    values = np.array(pd.to_numeric(stripped, errors="coerce"), dtype=np.float64)
+    bad = (stripped != "").to_numpy() & ~np.isfinite(values)
+    raw = stripped.to_numpy()
+    rows.add(bad, column, lambda r: f"{raw[r]!r} is not a finite number")
+    values[bad] = np.nan
+    return values
+
+
+def _default_multipliers(out: pd.DataFrame) -> np.ndarray:
+    keys = out[["underlying", "kind", "settlement"]].drop_duplicates()
+    table = {(u, k, s): default_multiplier(u, k, s) for u, k, s in keys.itertuples(index=False)}
+    index = pd.MultiIndex.from_frame(out[["underlying", "kind", "settlement"]])
+    return np.array([table[key] for key in index], dtype=np.float64)
+
+
+def _symbols(positions: pd.DataFrame) -> np.ndarray:
+    """Exchange-style names built from the fields, one per distinct instrument."""
+    key = list(INSTRUMENT_KEY)
+    codes, uniques = pd.MultiIndex.from_frame(positions[key]).factorize()
+    names = []
+    for underlying, kind, expiry, strike, right, multiplier, settlement in uniques:
+        instrument = Instrument(
+            underlying=underlying,
+            kind=kind,
+            expiry=None if pd.isna(expiry) else pd.Timestamp(expiry).to_pydatetime(),
+            strike=None if pd.isna(strike) else float(strike),
+            right=right or None,
+            multiplier=float(multiplier),
+            settlement=settlement,
+        )
+        names.append(instrument.symbol)
+    return np.asarray(names, dtype=object)[codes]

@@ -1,0 +1,233 @@
+"""Scenario set loader (YAML), and the bundled library of named sets.
+
+A file holds one set; ``kind`` is ``explicit`` (default) or ``grid`` here, and further kinds
+register a builder in :data:`KINDS`. Formats (SPEC §3)::
+
+    name: crash
+    description: Broad crypto crash with a volatility spike
+    days: 0                      # default time shock of every scenario
+    vol_term: {ref_days: 30, short_power: 0.30, long_power: 0.13, floor: 0.0}   # optional
+    weight: 1.0                  # optional, fraction of the loss that counts
+    scenarios:
+      - name: "All -30%, vol +50%"
+        spot: -0.30              # every underlying ...
+        vol: 0.5
+      - name: "BTC -20%, ETH -35%"
+        shocks:                  # ... or per underlying; "*" is the default entry
+          BTC: {spot: -0.20, vol: 0.3}
+          ETH: {spot: -0.35, vol_shift: 0.25}
+
+    kind: grid
+    spot: {min: -0.16, max: 0.16, steps: 9}   # or a list of moves
+    vol: [-0.25, 0, 0.5]                      # relative; or vol_shift: [...]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, Problem, ProblemCollector
+from ..margin.params import number, number_list, spot_axis
+from ..scenarios import DEFAULT_KEY, ScenarioSet, VolTerm, grid_set
+from .common import load_yaml, unknown_key_problem
+
+SHOCK_KEYS = ("spot", "vol", "vol_shift")
+SCENARIO_KEYS = ("name", "description", "days", "weight", "shocks", *SHOCK_KEYS)
+COMMON_KEYS = ("name", "description", "kind", "days", "weight", "vol_term")
+EXPLICIT_KEYS = (*COMMON_KEYS, "scenarios")
+GRID_KEYS = (*COMMON_KEYS, "spot", "vol", "vol_shift")
+VOL_TERM_KEYS = ("ref_days", "short_power", "long_power", "floor")
+
+Builder = Callable[[dict, str, Path, ProblemCollector], Any]
+
+
+def bundled_dir() -> Path:
+    """Folder of the bundled scenario library."""
+    return Path(str(resources.files("pmargin.scenario_library")))
+
+
+def bundled_sets() -> list[str]:
+    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+
+
+def resolve_scenario(name_or_path: str | Path) -> Path:
+    """A path as given if it exists, else the bundled set of that name."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.exists():
+        return path
+    bundled = bundled_dir() / f"{text.removesuffix('.yaml')}.yaml"
+    if bundled.exists() and path.parent == Path("."):
+        return bundled
+    raise InputError(
+        Problem(
+            f"--scenario {text}",
+            "no such file or bundled scenario set",
+            f"Bundled sets: {', '.join(bundled_sets())}.",
+        )
+    )
+
+
+def _check_keys(document: dict, valid: tuple[str, ...], where: str, problems) -> None:
+    for key in document:
+        if key not in valid:
+            problems.problems.append(unknown_key_problem(where, str(key), valid))
+
+
+def _vol_term(raw: Any, where: str, problems: ProblemCollector) -> VolTerm | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.add(where, "expected a mapping {ref_days, short_power, long_power, floor}")
+        return None
+    _check_keys(raw, VOL_TERM_KEYS, where, problems)
+    defaults = VolTerm()
+    values = {
+        key: number(raw.get(key, getattr(defaults, key)), f"{where}.{key}", problems, minimum=0)
+        for key in VOL_TERM_KEYS
+    }
+    if None in values.values():
+        return None
+    if values["ref_days"] < 1:
+        problems.add(f"{where}.ref_days", "must be ≥ 1")
+        return None
+    return VolTerm(**values)
+
+
+def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector) -> ScenarioSet:
+    _check_keys(document, EXPLICIT_KEYS, where, problems)
+    raw = document.get("scenarios")
+    if not isinstance(raw, list) or not raw:
+        problems.add(f"{where}: scenarios", "expected a non-empty list of scenarios")
+        raw = []
+    default_days = number(document.get("days", 0), f"{where}: days", problems, minimum=0) or 0.0
+    default_weight = number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    names: list[str] = []
+    entries: list[dict[str, dict[str, float]]] = []
+    days, weights = [], []
+    for index, scenario in enumerate(raw):
+        key = f"{where}: scenarios[{index}]"
+        if not isinstance(scenario, dict):
+            problems.add(key, "expected a mapping with `name` and shocks")
+            continue
+        _check_keys(scenario, SCENARIO_KEYS, key, problems)
+        name = str(scenario.get("name") or f"scenario {index + 1}")
+        if name in names:
+            problems.add(f"{key}.name", f"duplicate scenario name {name!r}", "Names must differ.")
+        names.append(name)
+        entry: dict[str, dict[str, float]] = {k: {} for k in SHOCK_KEYS}
+        for shock in SHOCK_KEYS:
+            if shock in scenario:
+                value = number(scenario[shock], f"{key}.{shock}", problems)
+                if value is not None:
+                    entry[shock][DEFAULT_KEY] = value
+        per_underlying = scenario.get("shocks") or {}
+        if not isinstance(per_underlying, dict):
+            problems.add(f"{key}.shocks", "expected a mapping underlying -> {spot, vol, ...}")
+            per_underlying = {}
+        for underlying, shocks in per_underlying.items():
+            ukey = f"{key}.shocks.{underlying}"
+            if not isinstance(shocks, dict):
+                problems.add(ukey, "expected a mapping such as {spot: -0.2, vol: 0.3}")
+                continue
+            _check_keys(shocks, SHOCK_KEYS, ukey, problems)
+            code = str(underlying).upper() if underlying != DEFAULT_KEY else DEFAULT_KEY
+            for shock in SHOCK_KEYS:
+                if shock in shocks:
+                    value = number(shocks[shock], f"{ukey}.{shock}", problems)
+                    if value is not None:
+                        entry[shock][code] = value
+        for u, move in entry["spot"].items():
+            if move <= -1:
+                problems.add(
+                    f"{key}",
+                    f"spot move {move} for {u} would make the price ≤ 0",
+                    "Spot moves are relative: -0.3 means -30%.",
+                )
+        entries.append(entry)
+        days.append(
+            number(scenario.get("days", default_days), f"{key}.days", problems, minimum=0) or 0.0
+        )
+        weights.append(
+            number(scenario.get("weight", default_weight), f"{key}.weight", problems, minimum=0)
+            or 0.0
+        )
+    count = len(entries)
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for shock in SHOCK_KEYS:
+        # an underlying a scenario does not list takes that scenario's "*" entry (else 0)
+        codes = {u for entry in entries for u in entry[shock]}
+        arrays[shock] = {}
+        for code in codes:
+            arrays[shock][code] = np.array(
+                [e[shock].get(code, e[shock].get(DEFAULT_KEY, 0.0)) for e in entries]
+            )
+    return ScenarioSet(
+        name=str(document.get("name") or path.stem),
+        scenario_names=tuple(names[:count]),
+        spot=arrays["spot"],
+        vol=arrays["vol"],
+        vol_shift=arrays["vol_shift"],
+        days=np.array(days),
+        weight=np.array(weights),
+        vol_term=_vol_term(document.get("vol_term"), f"{where}: vol_term", problems),
+        description=str(document.get("description") or ""),
+        kind="explicit",
+        source=str(path),
+    )
+
+
+def _grid(document: dict, where: str, path: Path, problems: ProblemCollector) -> ScenarioSet:
+    _check_keys(document, GRID_KEYS, where, problems)
+    spot = spot_axis(document.get("spot", [0.0]), f"{where}: spot", problems)
+    if "vol" in document and "vol_shift" in document:
+        problems.add(where, "give either `vol` (relative) or `vol_shift` (absolute), not both")
+    vol_kind = "vol_shift" if "vol_shift" in document else "vol"
+    vol = (
+        number_list(document.get(vol_kind, [0.0]), f"{where}: {vol_kind}", problems)
+        if not isinstance(document.get(vol_kind), dict)
+        else spot_axis(document.get(vol_kind), f"{where}: {vol_kind}", problems)
+    )
+    if any(s <= -1 for s in spot):
+        problems.add(f"{where}: spot", "a move ≤ -1 would make the price ≤ 0")
+    days = number(document.get("days", 0), f"{where}: days", problems, minimum=0) or 0.0
+    weight = number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    vol_term = _vol_term(document.get("vol_term"), f"{where}: vol_term", problems)
+    return grid_set(
+        str(document.get("name") or path.stem),
+        spot,
+        vol,
+        vol_kind=vol_kind,
+        days=days,
+        weight=1.0 if weight is None else weight,
+        vol_term=vol_term,
+        description=str(document.get("description") or ""),
+        source=str(path),
+    )
+
+
+#: scenario kind -> builder(document, where, path, problems)
+KINDS: dict[str, Builder] = {"explicit": _explicit, "grid": _grid}
+
+
+def load_scenarios(name_or_path: str | Path):
+    """Load one scenario set from a file, or a bundled set by name."""
+    path = resolve_scenario(name_or_path)
+    where = str(path)
+    document = load_yaml(path, "scenario set")
+    if not isinstance(document, dict):
+        raise InputError(Problem(where, "expected a mapping with `scenarios:` or `kind:`"))
+    kind = document.get("kind", "explicit")
+    if kind not in KINDS:
+        raise InputError(
+            Problem(f"{where}: kind", f"unknown kind {kind!r}", f"Use one of {', '.join(KINDS)}.")
+        )
+    problems = ProblemCollector()
+    scenario_set = KINDS[kind](document, where, path, problems)
+    problems.raise_if_any()
+    return scenario_set

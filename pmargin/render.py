@@ -1,0 +1,176 @@
+"""Terminal rendering with rich: the only module that imports rich.
+
+Functions take the plain dicts built by :mod:`pmargin.report` so what the terminal shows and
+what ``--format json`` prints come from one place.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+MAX_POSITION_ROWS = 40
+STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
+
+
+def stdout_console(file=None) -> Console:
+    """Console for results; wide (160 columns) when not writing to a terminal."""
+    console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False, width=160)
+    return console
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr, no_color="NO_COLOR" in os.environ, highlight=False)
+
+
+def error(message: str) -> None:
+    stderr_console().print(Text("error: ", style="bold red") + Text(message))
+
+
+def warning(message: str) -> None:
+    stderr_console().print(Text("warning: ", style="bold yellow") + Text(message))
+
+
+def usd(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
+
+
+def _number(value: float, digits: int = 4) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}g}"
+
+
+def margin_summary(data: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Portfolio margin — model [bold]{escape(data['model'])}[/]",
+        show_header=False,
+        title_justify="left",
+        box=None,
+        padding=(0, 2),
+    )
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    savings = data.get("savings")
+    worst = data.get("worst_scenario")
+    table.add_row("Portfolio margin (initial)", usd(data["portfolio_margin"]) + " USD")
+    table.add_row("Maintenance margin", usd(data["maintenance_margin"]) + " USD")
+    table.add_row("Isolated margin", usd(data["isolated_margin"]) + " USD")
+    offset = usd(data["offset"]) + " USD"
+    if savings is not None:
+        offset += f"  ({savings:.1%} saved by netting)"
+    table.add_row("Offset", offset)
+    if worst:
+        weight = worst.get("weight", 1.0)
+        note = f", counted at {weight:.0%}" if weight not in (None, 1.0) else ""
+        table.add_row(
+            "Worst scenario", f"{escape(worst['name'])}: P&L {usd(worst['pnl'], signed=True)}{note}"
+        )
+    for underlying, margin in data.get("by_underlying", {}).items():
+        table.add_row(f"  margin {escape(underlying)}", usd(margin))
+    for name, value in data.get("components", {}).items():
+        table.add_row(f"  {escape(name)}", usd(value))
+    if data["equity"] is not None:
+        table.add_row("Equity", usd(data["equity"]) + " USD")
+        table.add_row("Excess", usd(data["excess"], signed=True) + " USD")
+        status = data["status"]
+        table.add_row("Status", Text(status.upper(), style=STATUS_STYLE.get(status, "")))
+    else:
+        table.add_row("Equity", "— (no collateral stated)")
+    return table
+
+
+def positions_table(positions: list[dict[str, Any]], limit: int = MAX_POSITION_ROWS) -> Table:
+    shown = sorted(positions, key=lambda p: -p["isolated_margin"])[:limit]
+    title = "Positions"
+    if len(positions) > limit:
+        title += (
+            f" (the {limit} with the largest isolated margin of {len(positions):,}; "
+            "--format csv lists all)"
+        )
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("id", "left"),
+        ("instrument", "left"),
+        ("qty", "right"),
+        ("value", "right"),
+        ("delta", "right"),
+        ("gamma", "right"),
+        ("vega", "right"),
+        ("theta/day", "right"),
+        ("isolated IM", "right"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=name != "id")
+    for p in shown:
+        table.add_row(
+            escape(str(p["id"])),
+            escape(str(p["instrument"])),
+            _number(p["quantity"]),
+            usd(p["value"]),
+            _number(p["delta"]),
+            _number(p["gamma"], 3),
+            usd(p["vega"]),
+            usd(p["theta"]),
+            usd(p["isolated_margin"]),
+        )
+    return table
+
+
+def models_table(models: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title="Margin by model (USD)", title_justify="left")
+    for name in ("model", "initial", "maintenance", "isolated", "offset", "saved"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for name, m in models.items():
+        saved = "—" if m.get("savings") is None else f"{m['savings']:.1%}"
+        table.add_row(
+            escape(name),
+            usd(m["portfolio_margin"]),
+            usd(m["maintenance_margin"]),
+            usd(m["isolated_margin"]),
+            usd(m["offset"]),
+            saved,
+        )
+    return table
+
+
+def accounts_table(accounts: list[dict[str, Any]]) -> Table:
+    table = Table(title="Accounts (USD)", title_justify="left")
+    for name in ("account", "initial", "maintenance", "isolated", "equity", "excess", "status"):
+        table.add_column(name, justify="left" if name in ("account", "status") else "right")
+    for a in accounts:
+        status = a["status"]
+        table.add_row(
+            escape(a["account"] or "(none)"),
+            usd(a["portfolio_margin"]),
+            usd(a["maintenance_margin"]),
+            usd(a["isolated_margin"]),
+            usd(a["equity"]),
+            usd(a["excess"], signed=True),
+            Text(status or "—", style=STATUS_STYLE.get(status or "", "")),
+        )
+    return table
+
+
+def print_margin(console: Console, data: dict[str, Any]) -> None:
+    console.print(margin_summary(data))
+    if data.get("models"):
+        console.print()
+        console.print(models_table(data["models"]))
+    if data.get("accounts"):
+        console.print()
+        console.print(accounts_table(data["accounts"]))
+    if data.get("positions"):
+        console.print()
+        console.print(positions_table(data["positions"]))

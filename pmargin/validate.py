@@ -1,0 +1,51 @@
+"""``validate``: recognise a file's kind from its name and keys, and load it fully."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import InputError, Problem
+from .io.common import load_yaml
+from .io.market_file import load_market
+from .io.portfolio_files import load_portfolio
+from .io.scenario_file import load_scenarios
+from .margin import load_model
+
+#: YAML top-level key that identifies each kind of file, checked in this order
+_SIGNATURES = (
+    ("underlyings", "market snapshot", load_market),
+    ("method", "margin model", load_model),
+    ("positions", "portfolio", load_portfolio),
+    ("scenarios", "scenario set", load_scenarios),
+    ("kind", "scenario set", load_scenarios),
+)
+#: further kinds (e.g. limits files) register a (key, label, loader) here
+EXTRA_SIGNATURES: list[tuple[str, str, object]] = []
+
+
+def validate_file(path: str | Path) -> str:
+    """Load ``path`` as whatever kind of file it is; return the kind, or raise InputError."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        load_portfolio(path)
+        return "portfolio"
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(
+            Problem(
+                str(path), "unknown file type", "pmargin reads .csv portfolios and .yaml files."
+            )
+        )
+    document = load_yaml(path, "YAML")
+    if isinstance(document, dict):
+        for key, label, loader in (*EXTRA_SIGNATURES, *_SIGNATURES):
+            if key in document:
+                loader(path)
+                return label
+    raise InputError(
+        Problem(
+            str(path),
+            "cannot tell what kind of file this is",
+            "A market has `underlyings:`, a portfolio `positions:`, a scenario "
+            "set `scenarios:` or `kind:`, a model `method:`.",
+        )
+    )

@@ -1,0 +1,1 @@
+"""Bundled scenario library (YAML files), installed as ``pmargin.scenario_library``."""
