@@ -18,6 +18,8 @@ from . import __version__, render, report
 from .errors import InputError, PmarginError, Problem
 from .io.market_file import find_market, load_market
 from .io.portfolio_files import load_portfolio
+from .render.margin import print_margin
+from .report.margin import margin_dict, margin_markdown
 from .validate import validate_file
 
 app = typer.Typer(
@@ -53,7 +55,9 @@ FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
 ]
-PortfolioArgument = Annotated[Path, typer.Argument(help="Portfolio file (.csv or .yaml).")]
+PortfolioArgument = Annotated[
+    Path | None, typer.Argument(help="Portfolio file (.csv or .yaml).", show_default=False)
+]
 
 
 _state = {"debug": False}
@@ -129,7 +133,17 @@ def emit_table(draw, output: Path | None) -> None:
     emit(buffer.getvalue(), output)
 
 
-def load_inputs(portfolio_path: Path, market_path: Path | None):
+def load_inputs(portfolio_path: Path | None, market_path: Path | None):
+    """Load the portfolio and the market it uses (SPEC §3 lookup order)."""
+    if portfolio_path is None:
+        raise InputError(
+            Problem(
+                "",
+                "no portfolio given",
+                "Name a portfolio file, e.g. "
+                "`pmargin compute sample_portfolios/hedged_btc_options.csv`.",
+            )
+        )
     portfolio = load_portfolio(portfolio_path)
     path, is_demo = find_market(portfolio_path, portfolio.market_path, market_path)
     if is_demo:
@@ -143,7 +157,7 @@ def load_inputs(portfolio_path: Path, market_path: Path | None):
 @app.command("compute")
 @command
 def compute_command(
-    portfolio: PortfolioArgument,
+    portfolio: PortfolioArgument = None,
     market: MarketOption = None,
     model: ModelOption = "deribit",
     compare: Annotated[
@@ -162,16 +176,16 @@ def compute_command(
     result = compute_margin(
         book, snapshot, model, by_account=by_account, compare=bundled_models() if compare else None
     )
-    data = report.margin_dict(result)
+    data = margin_dict(result)
     if format is Format.json:
         emit(report.to_json(data), output)
     elif format is Format.csv:
         rows = data["accounts"] if by_account else data["positions"]
         emit(report.to_csv(rows), output)
     elif format is Format.markdown:
-        emit(report.margin_markdown(data), output)
+        emit(margin_markdown(data), output)
     else:
-        emit_table(lambda console: render.print_margin(console, data), output)
+        emit_table(lambda console: print_margin(console, data), output)
 
 
 @app.command("validate")

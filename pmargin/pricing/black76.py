@@ -34,6 +34,9 @@ __all__ = ["Greeks", "black76_greeks", "black76_price", "implied_vol"]
 #: Below this total standard deviation ``vol * sqrt(T)`` the option is treated as having
 #: no time value left (discounted intrinsic value).
 _MIN_STDEV = 1e-12
+#: Total standard deviations above this are capped (the option is then worth its upper
+#: no-arbitrage bound to machine precision); keeps huge finite vols from overflowing to inf.
+_MAX_STDEV = 1e100
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
@@ -47,7 +50,7 @@ class _Core(NamedTuple):
     vol: NDArray[np.float64]
     sign: NDArray[np.float64]  # +1 for calls, -1 for puts
     live: NDArray[np.bool_]  # True where the closed form applies (F, K > 0, stdev > min)
-    stdev: NDArray[np.float64]  # vol * sqrt(T); 1.0 where not live (placeholder)
+    stdev: NDArray[np.float64]  # vol * sqrt(T) capped at 1e100; 1.0 where not live
     d1: NDArray[np.float64]
     d2: NDArray[np.float64]
     undiscounted: NDArray[np.float64]  # forward value E[payoff], clamped to no-arb bounds
@@ -73,7 +76,7 @@ def _core(forward, strike, time, vol, is_call, *extra) -> tuple[_Core, tuple]:
     with np.errstate(over="ignore", under="ignore"):
         stdev = np.where(sigma > 0.0, sigma, 0.0) * np.sqrt(np.where(t > 0.0, t, 0.0))
         live = positive & (stdev > _MIN_STDEV)
-        sd = np.where(live, stdev, 1.0)
+        sd = np.where(live, np.minimum(stdev, _MAX_STDEV), 1.0)
         log_moneyness = np.log(np.where(positive, f, 1.0)) - np.log(np.where(positive, k, 1.0))
         # d1, d2 written without sd**2 so that huge (finite) vols cannot overflow to inf - inf.
         a = log_moneyness / sd
@@ -219,13 +222,14 @@ def black76_greeks(
         f_safe = np.where(live, f, 1.0)
 
         step = (sign * (f - core.strike) > 0.0).astype(np.float64)
-        delta = np.where(live, sign * df * ndtr(sign * d1), sign * df * step)
+        # "+ 0.0" turns the -0.0 of zero put deltas / zero rhos into +0.0.
+        delta = np.where(live, sign * df * ndtr(sign * d1), sign * df * step) + 0.0
         gamma = np.where(live, df * pdf / (f_safe * sd), 0.0)
         vega = np.where(live, df * f_safe * pdf * np.sqrt(t_safe), 0.0)
-        # sigma / (2 sqrt T) == sd / (2 T)
+        # sigma / (2 sqrt T) == sd / (2 T); pdf underflows to 0 long before sd can be large.
         decay = df * f_safe * pdf * sd / (2.0 * t_safe)
         theta = np.where(live, r * value - decay, np.where(t > 0.0, r * value, 0.0))
-        rho = -t * value
+        rho = -t * value + 0.0
     return Greeks(*(_unwrap(g) for g in (delta, gamma, vega, theta, rho)))
 
 

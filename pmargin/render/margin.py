@@ -1,13 +1,7 @@
-"""Terminal rendering with rich: the only module that imports rich.
-
-Functions take the plain dicts built by :mod:`pmargin.report` so what the terminal shows and
-what ``--format json`` prints come from one place.
-"""
+"""Tables of ``pmargin compute``: summary, models side by side, accounts, positions."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 from rich.console import Console
@@ -15,42 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from . import STATUS_STYLE, number, usd
+
 MAX_POSITION_ROWS = 40
-STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
-
-
-def stdout_console(file=None) -> Console:
-    """Console for results; wide (160 columns) when not writing to a terminal."""
-    console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False)
-    if not console.is_terminal:
-        console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False, width=160)
-    return console
-
-
-def stderr_console() -> Console:
-    return Console(file=sys.stderr, no_color="NO_COLOR" in os.environ, highlight=False)
-
-
-def error(message: str) -> None:
-    stderr_console().print(Text("error: ", style="bold red") + Text(message))
-
-
-def warning(message: str) -> None:
-    stderr_console().print(Text("warning: ", style="bold yellow") + Text(message))
-
-
-def usd(value: float | None, *, signed: bool = False) -> str:
-    if value is None:
-        return "—"
-    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
-
-
-def _number(value: float, digits: int = 4) -> str:
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:,.{digits}g}"
 
 
 def margin_summary(data: dict[str, Any]) -> Table:
@@ -117,10 +78,10 @@ def positions_table(positions: list[dict[str, Any]], limit: int = MAX_POSITION_R
         table.add_row(
             escape(str(p["id"])),
             escape(str(p["instrument"])),
-            _number(p["quantity"]),
+            number(p["quantity"]),
             usd(p["value"]),
-            _number(p["delta"]),
-            _number(p["gamma"], 3),
+            number(p["delta"]),
+            number(p["gamma"], 3),
             usd(p["vega"]),
             usd(p["theta"]),
             usd(p["isolated_margin"]),
