@@ -1,1 +1,1 @@
-"""CLI commands beyond compute and validate, one module each; each registers on `pmargin.cli.app`."""
+"""CLI commands beyond compute and validate, one module each, registered on cli.app."""
