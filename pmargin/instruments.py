@@ -44,7 +44,7 @@ _DATE = r"(\d{1,2})([A-Z]{3})(\d{2})"
 _UNDERLYING = r"([A-Z][A-Z0-9]*)"
 _SYMBOL = re.compile(
     rf"^{_UNDERLYING}(_USDC|_USDT|_USD)?"
-    rf"(?:-(PERPETUAL)|-{_DATE}(?:-([0-9]+(?:[.d][0-9]+)?)-([CP]))?)?$"
+    rf"(?:-(PERPETUAL)|-{_DATE}(?:-([0-9]+(?:[.D][0-9]+)?)-([CP]))?)?$"
 )
 
 

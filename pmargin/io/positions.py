@@ -11,7 +11,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from ..errors import ProblemCollector
+from ..errors import Problem, ProblemCollector
 from ..instruments import KINDS, SETTLEMENTS, Instrument, default_multiplier, parse_symbol
 from ..portfolio import INSTRUMENT_KEY, POSITION_COLUMNS
 
@@ -31,6 +31,29 @@ KNOWN_COLUMNS = (
     "account",
     "id",
 )
+#: common names from other tools, and the column they mean
+COLUMN_ALIASES = {
+    "qty": "quantity",
+    "size": "quantity",
+    "amount": "quantity",
+    "position": "quantity",
+    "symbol": "instrument",
+    "ticker": "instrument",
+    "instrument_name": "instrument",
+    "type": "kind",
+    "expiration": "expiry",
+    "maturity": "expiry",
+    "expiry_date": "expiry",
+    "option_type": "right",
+    "cp": "right",
+    "put_call": "right",
+    "strike_price": "strike",
+    "contract_size": "multiplier",
+    "mark": "mark_price",
+    "entry": "entry_price",
+    "avg_price": "entry_price",
+    "average_price": "entry_price",
+}
 MAX_ROW_PROBLEMS = 25
 _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -41,23 +64,35 @@ class _RowProblems:
     def __init__(self, problems: ProblemCollector, sources: pd.Series):
         self.problems = problems
         self.sources = sources.to_numpy()
+        self.found: list[tuple[int, Problem]] = []
+        self.skip = np.zeros(len(sources), bool)  # rows whose symbol failed: no follow-on noise
 
     def add(self, mask: np.ndarray, column: str, message, fix: str = "") -> None:
-        rows = np.flatnonzero(mask)
+        rows = np.flatnonzero(mask & ~self.skip) if column != "instrument" else np.flatnonzero(mask)
         for row in rows[:MAX_ROW_PROBLEMS]:
             text = message(row) if callable(message) else message
-            self.problems.add(f"{self.sources[row]}: column `{column}`", text, fix)
+            where = f"{self.sources[row]}: column `{column}`"
+            self.found.append((int(row), Problem(where, text, fix)))
         if len(rows) > MAX_ROW_PROBLEMS:
-            self.problems.add(
-                f"column `{column}`", f"... and {len(rows) - MAX_ROW_PROBLEMS} more rows like these"
-            )
+            more = f"... and {len(rows) - MAX_ROW_PROBLEMS} more rows like these"
+            self.found.append((len(self.sources), Problem(f"column `{column}`", more)))
+
+    def flush(self) -> None:
+        """Record the problems found, in file order."""
+        self.found.sort(key=lambda item: item[0])
+        self.problems.problems.extend(problem for _, problem in self.found)
+        self.found = []
 
 
 def check_columns(columns: list[str], where: str, problems: ProblemCollector) -> bool:
     """Record unknown, duplicate or missing columns; True when the rows can be read."""
     for name in columns:
         if name not in KNOWN_COLUMNS:
-            close = difflib.get_close_matches(name, KNOWN_COLUMNS, n=1)
+            close = (
+                [COLUMN_ALIASES[name]]
+                if name in COLUMN_ALIASES
+                else (difflib.get_close_matches(name, KNOWN_COLUMNS, n=1))
+            )
             fix = f"Did you mean `{close[0]}`?" if close else f"Known: {', '.join(KNOWN_COLUMNS)}."
             problems.add(where, f"unknown column `{name}`", fix)
     for name in {c for c in columns if columns.count(c) > 1}:
@@ -112,6 +147,7 @@ def _expand_symbols(symbols: pd.Series, rows: _RowProblems) -> pd.DataFrame:
     errors = stripped.map(lambda s: parsed.get(s) if isinstance(parsed.get(s), str) else "")
     bad = (errors != "").to_numpy()
     rows.add(bad, "instrument", lambda r: errors.iloc[r])
+    rows.skip |= bad
     good = pd.DataFrame(
         [{"symbol": s, **f} for s, f in parsed.items() if isinstance(f, dict)],
         columns=[
@@ -281,6 +317,7 @@ def build_positions(
     out["source"] = sources
     symbol = frame["instrument"].str.strip().str.upper()
     out["instrument"] = symbol
+    rows.flush()
     if not problems:
         missing_symbol = (symbol == "").to_numpy()
         if missing_symbol.any():

@@ -25,7 +25,9 @@ def stdout_console(file=None) -> Console:
 
 
 def stderr_console() -> Console:
-    return Console(file=sys.stderr, no_color="NO_COLOR" in os.environ, highlight=False)
+    return Console(
+        file=sys.stderr, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=True
+    )
 
 
 def error(message: str) -> None:

@@ -1,0 +1,49 @@
+"""Shared fixtures: a small market snapshot and a CLI runner, all written to tmp_path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pmargin.cli import app
+
+MARKET_YAML = """\
+as_of: 2024-11-25T08:00:00Z
+rate: 0.0
+underlyings:
+  BTC: {spot: 100000, vol: 0.5}
+  ETH: {spot: 4000, vol: 0.6}
+correlations:
+  BTC: {ETH: 0.8}
+"""
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write("name.csv", text) -> path of a dedented file in tmp_path."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def market_path(write) -> Path:
+    return write("market.yaml", MARKET_YAML)
+
+
+@pytest.fixture
+def cli():
+    """cli(*args) -> click Result with .exit_code, .stdout, .stderr."""
+    runner = CliRunner()
+
+    def _run(*args: str):
+        return runner.invoke(app, [str(a) for a in args])
+
+    return _run

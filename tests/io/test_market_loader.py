@@ -1,0 +1,93 @@
+import math
+
+import numpy as np
+import pytest
+
+from pmargin import MarketDataError, load_market
+
+
+def test_market_fields(market_path):
+    market = load_market(market_path)
+    assert market.as_of.isoformat() == "2024-11-25T08:00:00+00:00"
+    assert market.spot("BTC") == 100000
+    assert market.correlation("ETH", "BTC") == 0.8
+    assert market.correlation("BTC", "BTC") == 1.0
+
+
+def test_forward_from_carry_and_quoted(write):
+    market = load_market(
+        write(
+            "m.yaml",
+            """\
+        as_of: 2024-01-01
+        rate: 0.05
+        underlyings:
+          BTC: {spot: 100, vol: 0.5, carry: 0.01, forwards: {2024-07-01: 123}}
+        """,
+        )
+    )
+    expiry = np.array(["2024-12-31T08:00:00", "2024-07-01T08:00:00"], dtype="datetime64[s]")
+    forwards = market.forwards("BTC", expiry)
+    t = 365 / 365  # 2024-01-01 08:00 -> 2024-12-31 08:00 is 365 days
+    assert forwards[0] == pytest.approx(100 * math.exp((0.05 - 0.01) * t), rel=1e-12)
+    assert forwards[1] == 123
+
+
+def test_smile_interpolation(write):
+    market = load_market(
+        write(
+            "m.yaml",
+            """\
+        as_of: 2024-01-01T08:00:00Z
+        underlyings:
+          BTC:
+            spot: 100
+            smile:
+              2024-01-31: {80: 0.8, 100: 0.6, 120: 0.7}
+              2024-03-31: {80: 0.7, 100: 0.5, 120: 0.6}
+        """,
+        )
+    )
+    first = np.datetime64("2024-01-31T08:00:00")
+    second = np.datetime64("2024-03-31T08:00:00")
+    between = np.datetime64("2024-03-01T08:00:00")
+    # linear in strike inside a slice, flat outside the strike range
+    v = market.vols("BTC", np.array([first] * 3), np.array([90.0, 50.0, 500.0]))
+    assert v.tolist() == pytest.approx([0.7, 0.8, 0.7])
+    # linear in total variance across expiries, at the same strike
+    t1, t2, t = 30 / 365, 90 / 365, 60 / 365
+    w = 0.6**2 * t1 + (t - t1) / (t2 - t1) * (0.5**2 * t2 - 0.6**2 * t1)
+    v = market.vols("BTC", np.array([between]), np.array([100.0]))
+    assert v[0] == pytest.approx(math.sqrt(w / t), rel=1e-12)
+    # flat in vol before the first and after the last expiry
+    early, late = np.datetime64("2024-01-10T08:00:00"), np.datetime64("2025-01-01T08:00:00")
+    assert market.vols(
+        "BTC", np.array([early, late, second]), np.array([100.0] * 3)
+    ).tolist() == pytest.approx([0.6, 0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: -5}\n",
+            "underlyings.BTC.spot: must be > 0",
+        ),
+        ("as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: .nan}\n", "is not a finite number"),
+        ("underlyings:\n  BTC: {spot: 5}\n", "missing `as_of`"),
+        ("as_of: 2024-01-01\nunderlyings:\n  BTC: {vol: 0.5}\n", "missing `spot`"),
+        (
+            "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5, volatility: 0.5}\n",
+            "unknown key `volatility`",
+        ),
+        (
+            "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5}\ncorrelations: {BTC: {ETH: 1.5}}\n",
+            "correlation must be in [-1, 1]",
+        ),
+        ("as_of: 2024-01-01\nunderlyings: [BTC\n", "malformed YAML"),
+    ],
+)
+def test_bad_market(write, text, expected):
+    with pytest.raises(MarketDataError if "malformed" not in expected else Exception) as info:
+        load_market(write("m.yaml", text))
+    assert expected in str(info.value)
