@@ -11,6 +11,7 @@ with its underlying and hedges count; USD cash (and USDC/USDT at par) is not at 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +85,7 @@ class Book:
     is_collateral: np.ndarray
     cash_usd: dict[str, float]
 
-    @property
+    @functools.cached_property
     def net_quantity(self) -> np.ndarray:
         """Net contracts per distinct instrument (positions, orders and coin collateral)."""
         return np.bincount(self.instrument, self.quantity, minlength=len(self.instruments))

@@ -78,7 +78,7 @@ def load_portfolio_csv(path: str | Path) -> Portfolio:
                 "Check for a missing or extra comma.",
             )
             continue
-        body.append(row)
+        body.append([cell.strip() for cell in row])
         sources.append(f"{path}:{number}")
     problems.raise_if_any()
     frame = pd.DataFrame(body, columns=header, dtype=str)
@@ -106,7 +106,7 @@ def _records_frame(
             if name not in KNOWN_COLUMNS + extra:
                 problems.problems.append(unknown_key_problem(where, name, KNOWN_COLUMNS + extra))
                 continue
-            row[name] = "" if value is None else str(value)
+            row[name] = "" if value is None else str(value).strip()
         rows.append(row)
         sources.append(where)
     frame = pd.DataFrame(rows, dtype=str).fillna("")

@@ -177,3 +177,19 @@ def test_vol_term_scales_shocks_and_floor_applies_to_upward_shocks(write, market
     scale = (30 / dte) ** 0.13 if dte >= 30 else (30 / dte) ** 0.3
     assert vols[0] == pytest.approx(max(0.5 * (1 + 0.5 * scale), 0.9))
     assert vols[1] == pytest.approx(0.5 * (1 - 0.25 * scale))
+
+
+def test_hot_path_kernel_agrees_with_the_reference_kernel():
+    from pmargin.engine import black76_valid
+
+    rng = np.random.default_rng(3)
+    n = 20000
+    forward = 95000 * rng.uniform(0.2, 5.0, n)
+    strike = 95000 * rng.uniform(0.3, 3.0, n)
+    time = np.where(rng.random(n) < 0.05, 0.0, rng.uniform(0.0, 2.0, n))
+    vol = rng.uniform(0.01, 3.0, n)
+    discount = np.exp(-0.03 * time)
+    is_call = rng.random(n) < 0.5
+    fast = black76_valid(forward, strike, time, vol, discount, is_call)
+    reference = black76_price(forward, strike, time, vol, discount, is_call)
+    np.testing.assert_allclose(fast, reference, rtol=1e-10, atol=1e-9)
