@@ -69,7 +69,8 @@ def load_portfolio_csv(path: str | Path) -> Portfolio:
     header = [name.strip().lower() for name in parsed[0]]
     if not check_columns(header, f"{path}:{numbered[0][0]}", problems):
         problems.raise_if_any()
-    body, sources = [], []
+    body, sources, ids = [], [], []
+    name = Path(path).name
     for (number, _), row in zip(numbered[1:], parsed[1:]):
         if len(row) != len(header):
             problems.add(
@@ -80,9 +81,12 @@ def load_portfolio_csv(path: str | Path) -> Portfolio:
             continue
         body.append([cell.strip() for cell in row])
         sources.append(f"{path}:{number}")
+        ids.append(f"{name}:{number}")
     problems.raise_if_any()
     frame = pd.DataFrame(body, columns=header, dtype=str)
-    positions = build_positions(frame, pd.Series(sources, dtype=str), problems)
+    positions = build_positions(
+        frame, pd.Series(sources, dtype=str), problems, default_ids=pd.Series(ids, dtype=str)
+    )
     problems.raise_if_any()
     return Portfolio(positions, {}, str(path))
 
@@ -118,6 +122,11 @@ def _records_frame(
     return frame, pd.Series(sources, dtype=str)
 
 
+def _short_ids(sources: pd.Series, path: Path) -> pd.Series:
+    """``book.yaml:positions[3]`` from ``dir/book.yaml: positions[3]``."""
+    return sources.str.replace(f"{path}: ", f"{path.name}:", regex=False)
+
+
 def load_portfolio_yaml(path: str | Path) -> Portfolio:
     path = Path(path)
     document = load_yaml(path, "portfolio")
@@ -143,14 +152,29 @@ def load_portfolio_yaml(path: str | Path) -> Portfolio:
     frames = []
     frame, sources = _records_frame(positions, "positions", path, problems)
     if len(frame):
-        frames.append(build_positions(frame, sources, problems, default_account=account))
+        frames.append(
+            build_positions(
+                frame,
+                sources,
+                problems,
+                default_account=account,
+                default_ids=_short_ids(sources, path),
+            )
+        )
     frame, sources = _records_frame(orders, "orders", path, problems, extra=("price",))
     if len(frame):
         if "price" in frame.columns:
             frame["entry_price"] = frame["price"]
             frame = frame.drop(columns="price")
         frames.append(
-            build_positions(frame, sources, problems, default_account=account, is_order=True)
+            build_positions(
+                frame,
+                sources,
+                problems,
+                default_account=account,
+                is_order=True,
+                default_ids=_short_ids(sources, path),
+            )
         )
     collateral = _collateral(document.get("collateral"), path, problems)
     problems.raise_if_any()

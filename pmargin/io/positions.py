@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ProblemCollector
-from ..instruments import KINDS, SETTLEMENTS, Instrument, default_multiplier, parse_symbol
+from ..instruments import INVERSE_FACE_USD, KINDS, SETTLEMENTS, Instrument, parse_symbol
 from ..portfolio import INSTRUMENT_KEY, POSITION_COLUMNS
 
 #: columns a portfolio file may have (SPEC §3); anything else is an error
@@ -144,7 +144,8 @@ def _expand_symbols(symbols: pd.Series, rows: _RowProblems) -> pd.DataFrame:
             parsed[symbol] = parse_symbol(symbol)
         except ValueError as exc:
             parsed[symbol] = str(exc)
-    errors = stripped.map(lambda s: parsed.get(s) if isinstance(parsed.get(s), str) else "")
+    failed = {symbol: error for symbol, error in parsed.items() if isinstance(error, str)}
+    errors = stripped.map(failed).fillna("") if failed else pd.Series("", index=stripped.index)
     bad = (errors != "").to_numpy()
     rows.add(bad, "instrument", lambda r: errors.iloc[r])
     rows.skip |= bad
@@ -195,6 +196,7 @@ def build_positions(
     *,
     default_account: str = "",
     is_order: bool = False,
+    default_ids: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Validate rows of text fields and return position columns (:data:`POSITION_COLUMNS`).
 
@@ -253,13 +255,14 @@ def build_positions(
     rows.add(~is_option & right_given, "right", "given for a non-option", "Leave it empty.")
     out["right"] = right.fillna("").where(is_option, "")
 
-    strike_text = frame["strike"].where(
-        frame["strike"] != "",
-        from_symbol["strike"].map(lambda v: "" if pd.isna(v) else repr(float(v))),
+    own_strike = frame["strike"] != ""
+    strike = np.where(
+        own_strike.to_numpy(),
+        _numeric(frame["strike"], "strike", rows, positive=True),
+        from_symbol["strike"].to_numpy(np.float64),
     )
-    strike = _numeric(strike_text, "strike", rows, positive=True)
     rows.add(
-        is_option & (strike_text == "").to_numpy(),
+        is_option & np.isnan(strike) & ~own_strike.to_numpy(),
         "strike",
         "missing for an option",
         "Give the strike in USD.",
@@ -312,8 +315,7 @@ def build_positions(
     account = frame["account"]
     out["account"] = account.where(account != "", default_account)
     ids = frame["id"]
-    default_ids = sources.str.replace(r"^.*[/\\]", "", regex=True).str.replace(": ", ":")
-    out["id"] = ids.where(ids != "", default_ids)
+    out["id"] = ids.where(ids != "", sources if default_ids is None else default_ids)
     out["is_order"] = is_order
     out["source"] = sources
     symbol = frame["instrument"].str.upper()
@@ -337,16 +339,18 @@ def _numeric_signed(text: pd.Series, column: str, rows: _RowProblems) -> np.ndar
 
 
 def _default_multipliers(out: pd.DataFrame) -> np.ndarray:
-    keys = out[["underlying", "kind", "settlement"]].drop_duplicates()
-    table = {(u, k, s): default_multiplier(u, k, s) for u, k, s in keys.itertuples(index=False)}
-    index = pd.MultiIndex.from_frame(out[["underlying", "kind", "settlement"]])
-    return np.array([table[key] for key in index], dtype=np.float64)
+    """:func:`default_multiplier` for every row, as one vectorised expression."""
+    face = out["underlying"].map(INVERSE_FACE_USD).fillna(1.0).to_numpy(np.float64)
+    inverse_linear = (out["settlement"] == "inverse") & out["kind"].isin(("future", "perpetual"))
+    return np.where(inverse_linear.to_numpy(), face, 1.0)
 
 
 def _symbols(positions: pd.DataFrame) -> np.ndarray:
     """Exchange-style names built from the fields, one per distinct instrument."""
     key = list(INSTRUMENT_KEY)
-    codes, uniques = pd.MultiIndex.from_frame(positions[key]).factorize()
+    codes = positions.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    uniques = positions[key].iloc[first].itertuples(index=False, name=None)
     names = []
     for underlying, kind, expiry, strike, right, multiplier, settlement in uniques:
         instrument = Instrument(

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import historical, montecarlo
 from ..errors import InputError, Problem, ProblemCollector
 from ..margin.params import number, number_list, spot_axis
 from ..scenarios import DEFAULT_KEY, ScenarioSet, VolTerm, grid_set
@@ -212,7 +213,12 @@ def _grid(document: dict, where: str, path: Path, problems: ProblemCollector) ->
 
 
 #: scenario kind -> builder(document, where, path, problems)
-KINDS: dict[str, Builder] = {"explicit": _explicit, "grid": _grid}
+KINDS: dict[str, Builder] = {
+    "explicit": _explicit,
+    "grid": _grid,
+    "historical": historical.build,  # formats in the docstrings of those modules
+    "montecarlo": montecarlo.build,
+}
 
 
 def load_scenarios(name_or_path: str | Path):
@@ -222,7 +228,7 @@ def load_scenarios(name_or_path: str | Path):
     document = load_yaml(path, "scenario set")
     if not isinstance(document, dict):
         raise InputError(Problem(where, "expected a mapping with `scenarios:` or `kind:`"))
-    kind = document.get("kind", "explicit")
+    kind = str(document.get("kind", "explicit"))
     if kind not in KINDS:
         raise InputError(
             Problem(f"{where}: kind", f"unknown kind {kind!r}", f"Use one of {', '.join(KINDS)}.")
