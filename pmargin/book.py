@@ -191,18 +191,18 @@ def _report(problems, positions, mask, column, message, fix) -> None:
 def _check_underlyings(positions: pd.DataFrame, market: Market, problems) -> None:
     missing = ~positions["underlying"].isin(list(market.underlyings)).to_numpy()
     known = ", ".join(sorted(market.underlyings)) or "none"
+    underlying = positions["underlying"].to_numpy(str)
     _report(
         problems,
         positions,
         missing,
         "underlying",
         lambda r: (
-            f"unknown underlying {positions['underlying'].iloc[r]} "
-            f"(the market {market.source or ''} has {known})"
+            f"unknown underlying {underlying[r]} (the market {market.source} has {known}). "
+            f"Add it under `underlyings:` in the market file, e.g. "
+            f"`{underlying[r]}: {{spot: ..., vol: ...}}`"
         ),
-        f"Add it under `underlyings:` in the market file, e.g. "
-        f"`{positions['underlying'].iloc[np.argmax(missing)] if missing.any() else 'X'}: "
-        "{spot: ..., vol: ...}`.",
+        "",
     )
 
 
