@@ -12,7 +12,7 @@ with its underlying and hedges count; USD cash (and USDC/USDT at par) is not at 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ class InstrumentTable:
     forward: np.ndarray
     vol: np.ndarray
     rate: float
+    #: results computed once per table and reused (e.g. a model's scenario P&L, shared by the
+    #: book and each account of it); keyed by whoever computes them
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.symbols)
@@ -313,4 +316,4 @@ def _fill_vols(table, distinct, positions, codes, market, problems) -> Instrumen
             ),
             "Check the mark (inverse options are quoted in coin) or add a vol to the market.",
         )
-    return InstrumentTable(**{**table.__dict__, "vol": vols})
+    return replace(table, vol=vols)

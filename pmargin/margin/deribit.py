@@ -69,8 +69,16 @@ class DeribitModel:
 
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        shocks, grid_count = self.shocks(table.underlyings)
-        pnl = instrument_pnl(table, shocks)  # (I, S) per contract
+        cached = table.memo.get("deribit")
+        if cached is None or cached[0] is not self:  # one pass serves the book and its accounts
+            shocks, grid_count = self.shocks(table.underlyings)
+            cached = table.memo["deribit"] = (
+                self,
+                shocks,
+                grid_count,
+                instrument_pnl(table, shocks),
+            )
+        _, shocks, grid_count, pnl = cached  # pnl: (I, S) per contract
         weighted = pnl * shocks.weight  # counted P&L per contract
         by_underlying = underlying_matrix(book) @ (book.net_quantity[:, None] * weighted)
         per_underlying = worst_loss(by_underlying)
