@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from . import __version__, render, report
+from .config import default_model, project_config
 from .errors import InputError, PmarginError, Problem
 from .io.market_file import find_market, load_market
 from .io.portfolio_files import load_portfolio
@@ -49,7 +50,7 @@ MarketOption = Annotated[
     ),
 ]
 ModelOption = Annotated[
-    str, typer.Option("--model", help="Margin model: a bundled name or a model YAML file.")
+    str | None, typer.Option("--model", help="Margin model: a bundled name or a model YAML file.")
 ]
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 OutputOption = Annotated[
@@ -99,9 +100,14 @@ def main_callback(
         ),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Project config (default: ./pmargin.yaml if present)."),
+    ] = None,
 ) -> None:
     """pmargin: portfolio margin and stress tests for crypto derivatives books."""
     _state["debug"] = debug
+    _state["config"] = config
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -134,17 +140,23 @@ def emit_table(draw, output: Path | None) -> None:
 
 
 def load_inputs(portfolio_path: Path | None, market_path: Path | None):
-    """Load the portfolio and the market it uses (SPEC §3 lookup order)."""
+    """Load the portfolio and the market it uses (SPEC §3 lookup order; pmargin.yaml fills
+    what the command line leaves out, see :mod:`pmargin.config`)."""
+    config = project_config(_state.get("config"))
+    portfolio_path = portfolio_path or config.portfolio
     if portfolio_path is None:
         raise InputError(
             Problem(
                 "",
                 "no portfolio given",
                 "Name a portfolio file, e.g. "
-                "`pmargin compute sample_portfolios/hedged_btc_options.csv`.",
+                "`pmargin compute sample_portfolios/hedged_btc_options.csv`, "
+                "or set `portfolio:` in pmargin.yaml.",
             )
         )
     portfolio = load_portfolio(portfolio_path)
+    if market_path is None and portfolio.market_path is None:
+        market_path = config.market
     path, is_demo = find_market(portfolio_path, portfolio.market_path, market_path)
     if is_demo:
         render.warning(
@@ -159,7 +171,7 @@ def load_inputs(portfolio_path: Path | None, market_path: Path | None):
 def compute_command(
     portfolio: PortfolioArgument = None,
     market: MarketOption = None,
-    model: ModelOption = "deribit",
+    model: ModelOption = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Every bundled model side by side.")
     ] = False,
@@ -173,6 +185,7 @@ def compute_command(
     from .margin import bundled_models
 
     book, snapshot = load_inputs(portfolio, market)
+    model = default_model(model, _state.get("config"))
     result = compute_margin(
         book, snapshot, model, by_account=by_account, compare=bundled_models() if compare else None
     )
@@ -208,6 +221,10 @@ def validate_command(
         typer.echo(f"ok: {path} ({what})")
     if failed:
         raise typer.Exit(2)
+
+
+# the other commands register themselves on `app` when imported
+from .commands import check, greeks, models, scenarios, stress  # noqa: E402,F401
 
 
 def main() -> None:

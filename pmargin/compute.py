@@ -159,7 +159,7 @@ def compute_margin(
     main_model = load_model(model) if isinstance(model, str) else model
     result = margin_for_book(book, main_model, by_account=by_account)
     if compare:
-        result.models = {main_model.name: result}
+        result.models = {main_model.name: replace(result, accounts=None)}
         for name in compare:
             other = load_model(name)
             if other.name not in result.models:

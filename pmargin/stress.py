@@ -3,20 +3,38 @@
 Each set is resolved into shocks for the book's underlyings and valued in one engine pass; the
 result keeps the P&L per scenario, per underlying and (on demand) per position, and the worst
 scenario over all sets. P&L is shocked − base value in USD; a loss is negative.
+
+Large sets (Monte Carlo) are valued in chunks of :data:`CHUNK_SCENARIOS` scenarios to bound the
+memory of the engine's temporaries. Historical and Monte Carlo sets also carry VaR and ES
+(:mod:`pmargin.risk_measures`). Problems that do not stop the run (a set shocking an underlying
+the portfolio does not hold) come back as ``SetResult.warnings`` for the caller to show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .book import Book, bind
-from .engine import Valuation, value
+from .engine import Valuation, instrument_pnl
+from .io.scenario_file import bundled_dir
 from .market import Market
 from .portfolio import Portfolio
-from .scenarios import ScenarioSource
+from .risk_measures import TailRisk
+from .scenarios import DEFAULT_KEY, ScenarioSource, Shocks
+
+#: scenarios valued per engine call: 2,000 × 2,000 instruments ≈ 32 MB per temporary array
+CHUNK_SCENARIOS = 2_000
+#: kinds whose scenarios are a sample of outcomes, so VaR and ES mean something
+SAMPLED_KINDS = ("historical", "montecarlo")
+
+#: progress(set_name, scenarios_done, scenarios_in_set), called after each chunk
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,7 @@ class SetResult:
 
     scenario_set: Any
     valuation: Valuation
+    warnings: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -34,13 +53,25 @@ class SetResult:
     def names(self) -> tuple[str, ...]:
         return self.valuation.shocks.names
 
-    @property
+    @cached_property
     def pnl(self) -> np.ndarray:
         return self.valuation.pnl
 
-    @property
+    @cached_property
     def by_underlying(self) -> np.ndarray:
         return self.valuation.by_underlying()
+
+    @cached_property
+    def tail_risk(self) -> TailRisk | None:
+        """VaR and ES at 95/99% for historical and Monte Carlo sets, else None."""
+        if getattr(self.scenario_set, "kind", "") not in SAMPLED_KINDS:
+            return None
+        return TailRisk.of(self.pnl)
+
+    def position_pnl(self, index: int) -> np.ndarray:
+        """P&L of every position row (N,) in scenario ``index``, USD."""
+        book = self.valuation.book
+        return book.quantity * self.valuation.instrument_pnl[book.instrument, index]
 
     @property
     def worst_index(self) -> int:
@@ -67,15 +98,91 @@ class StressResult:
         return max(-float(result.pnl[index]), 0.0)
 
 
-def stress_book(book: Book, scenario_sets: list[ScenarioSource]) -> StressResult:
+def stress_book(
+    book: Book, scenario_sets: list[ScenarioSource], *, progress: Progress | None = None
+) -> StressResult:
     """Value a bound book under each scenario set."""
     underlyings = book.instruments.underlyings
-    results = [SetResult(s, value(book, s.shocks(underlyings, book.market))) for s in scenario_sets]
+    results = []
+    for scenario_set in scenario_sets:
+        shocks = scenario_set.shocks(underlyings, book.market)
+        pnl = _chunked_pnl(book, shocks, scenario_set.name, progress)
+        warnings = underlying_warnings(scenario_set, book)
+        results.append(SetResult(scenario_set, Valuation(book, shocks, pnl), warnings))
     return StressResult(book, results)
 
 
 def run_stress(
-    portfolio: Portfolio, market: Market, scenario_sets: list[ScenarioSource]
+    portfolio: Portfolio,
+    market: Market,
+    scenario_sets: list[ScenarioSource],
+    *,
+    progress: Progress | None = None,
 ) -> StressResult:
     """P&L of ``portfolio`` under every scenario of every set."""
-    return stress_book(bind(portfolio, market), scenario_sets)
+    return stress_book(bind(portfolio, market), scenario_sets, progress=progress)
+
+
+def _chunked_pnl(book: Book, shocks: Shocks, name: str, progress: Progress | None) -> np.ndarray:
+    """The engine's (I, S) instrument P&L, computed CHUNK_SCENARIOS scenarios at a time."""
+    count = shocks.count
+    pnl = np.empty((len(book.instruments), count))
+    for start in range(0, max(count, 1), CHUNK_SCENARIOS):
+        stop = min(start + CHUNK_SCENARIOS, count)
+        pnl[:, start:stop] = instrument_pnl(book.instruments, _scenarios(shocks, start, stop))
+        if progress is not None:
+            progress(name, stop, count)
+    return pnl
+
+
+def _scenarios(shocks: Shocks, start: int, stop: int) -> Shocks:
+    """Scenarios ``start:stop`` of ``shocks``."""
+    if start == 0 and stop == shocks.count:
+        return shocks
+    return Shocks(
+        shocks.names[start:stop],
+        shocks.underlyings,
+        shocks.spot[:, start:stop],
+        shocks.vol[:, start:stop],
+        shocks.vol_shift[:, start:stop],
+        shocks.days[start:stop],
+        shocks.weight[start:stop],
+        shocks.vol_term,
+    )
+
+
+def underlying_warnings(scenario_set: ScenarioSource, book: Book) -> tuple[str, ...]:
+    """Mismatches between the underlyings a set names and those the book holds.
+
+    A named underlying the portfolio does not hold is ignored (the market may lack it too); that
+    is a warning for the user's own files (a typo such as ``XBT`` shows up), not for the bundled
+    library, whose sets name BTC and ETH for every book. An explicit or grid set that neither
+    names nor defaults (``"*"``) an underlying the portfolio holds leaves it unshocked. Sets that
+    cannot leave one unshocked (historical) raise in ``shocks`` instead.
+    """
+    held = set(book.instruments.underlyings)
+    label = f"scenario set {scenario_set.name}"
+    source = getattr(scenario_set, "source", "")
+    if source:
+        label += f" ({source})"
+    warnings = []
+    named = set(getattr(scenario_set, "named_underlyings", set()))
+    if source and Path(source).resolve().parent == bundled_dir().resolve():
+        named = set()
+    for underlying in sorted(named - held):
+        reason = (
+            f"the portfolio holds no {underlying}"
+            if underlying in book.market.underlyings
+            else f"neither the portfolio nor the market has {underlying}"
+        )
+        warnings.append(f"{label}: shocks for {underlying} are ignored; {reason}")
+    tables = [getattr(scenario_set, k, None) for k in ("spot", "vol", "vol_shift")]
+    if all(isinstance(t, dict) for t in tables):
+        covered = {u for t in tables for u in t}
+        if DEFAULT_KEY not in covered:
+            for underlying in sorted(held - covered):
+                warnings.append(
+                    f"{label}: does not shock {underlying}, which the portfolio holds "
+                    f'(no {underlying} or "*" entry); its P&L there is 0'
+                )
+    return tuple(warnings)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .config import load_config
 from .errors import InputError, Problem
 from .io.common import load_yaml
 from .io.market_file import load_market
 from .io.portfolio_files import load_portfolio
 from .io.scenario_file import load_scenarios
+from .limits import load_limits
 from .margin import load_model
 
 #: YAML top-level key that identifies each kind of file, checked in this order
@@ -21,6 +23,12 @@ _SIGNATURES = (
 )
 #: further kinds (e.g. limits files) register a (key, label, loader) here
 EXTRA_SIGNATURES: list[tuple[str, str, object]] = []
+# pmargin.yaml names its `portfolio:` (a portfolio YAML has `positions:`); a limits file has
+# `limits:` (checked before `scenarios:`, which both of them may have)
+EXTRA_SIGNATURES += [
+    ("portfolio", "project config", load_config),
+    ("limits", "limits file", load_limits),
+]
 
 
 def validate_file(path: str | Path) -> str:
@@ -46,6 +54,7 @@ def validate_file(path: str | Path) -> str:
             str(path),
             "cannot tell what kind of file this is",
             "A market has `underlyings:`, a portfolio `positions:`, a scenario "
-            "set `scenarios:` or `kind:`, a model `method:`.",
+            "set `scenarios:` or `kind:`, a model `method:`, a limits file `limits:`, "
+            "a pmargin.yaml `portfolio:`.",
         )
     )

@@ -13,12 +13,16 @@ from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..io.common import expect_mapping, load_yaml
-from . import deribit
+from . import deribit, span, standard, tims, var
 from .base import MarginModel, Requirement
 
 #: method name -> builder(document, where, problems) -> model
 METHODS: dict[str, Callable[[dict, str, ProblemCollector], Any]] = {
     "deribit": deribit.build,
+    "span": span.build,
+    "tims": tims.build,
+    "var": var.build,
+    "standard": standard.build,
 }
 
 DEFAULT_MODEL = "deribit"

@@ -1,0 +1,105 @@
+"""``pmargin check``: a portfolio against risk limits, for CI (exit 1 on any breach)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import render, report
+from ..cli import (
+    Format,
+    FormatOption,
+    MarketOption,
+    ModelOption,
+    OutputOption,
+    PortfolioArgument,
+    _state,
+    app,
+    command,
+    emit,
+    emit_table,
+    load_inputs,
+)
+from ..config import project_config
+from ..errors import InputError, Problem
+from ..io.scenario_file import load_scenarios
+from ..junit import write_junit
+from ..limits import check_limits, load_limits
+from ..render.check import print_check
+from ..report.check import check_dict, check_markdown, check_rows
+
+SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+
+def append_step_summary(markdown: str) -> None:
+    """Append ``markdown`` to the file named by ``GITHUB_STEP_SUMMARY``, if that is set.
+
+    A summary that cannot be written is a warning, not an error: the limits decide the exit code.
+    """
+    target = os.environ.get(SUMMARY_VARIABLE)
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write(markdown + "\n")
+    except OSError as exc:
+        render.warning(f"{SUMMARY_VARIABLE}={target}: cannot append the summary: {exc.strerror}")
+
+
+@app.command("check")
+@command
+def check_command(
+    portfolio: PortfolioArgument = None,
+    limits: Annotated[
+        Path | None,
+        typer.Option("--limits", help="Limits YAML (default: `limits:` of pmargin.yaml)."),
+    ] = None,
+    market: MarketOption = None,
+    model: ModelOption = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write JUnit XML here (one test case per limit)."),
+    ] = None,
+    format: FormatOption = Format.table,
+    output: OutputOption = None,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Check a portfolio against risk limits: exit 0 if all hold, 1 if any is breached.
+
+    The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
+    """
+    config = project_config(_state.get("config"))
+    limits_path = limits or config.limits
+    if limits_path is None:
+        raise InputError(
+            Problem(
+                "--limits",
+                "no limits file given",
+                "Pass `--limits limits.yaml` or set `limits: limits.yaml` in pmargin.yaml.",
+            )
+        )
+    limit_set = load_limits(limits_path)
+    if not limit_set.scenario_sets and config.scenarios:
+        limit_set = limit_set.with_scenarios(load_scenarios(s) for s in config.scenarios)
+    book, snapshot = load_inputs(portfolio, market)
+    result = check_limits(book, snapshot, limit_set, model or limit_set.model or config.model)
+    for message in result.warnings:
+        render.warning(message)
+    data = check_dict(result)
+    if junit is not None:
+        write_junit(junit, data)
+    markdown = check_markdown(data)
+    append_step_summary(markdown)
+    if format is Format.json:
+        emit(report.to_json(data), output)
+    elif format is Format.csv:
+        emit(report.to_csv(check_rows(data)), output)
+    elif format is Format.markdown:
+        emit(markdown, output)
+    else:
+        emit_table(lambda console: print_check(console, data), output)
+    if not data["passed"]:
+        raise typer.Exit(1)

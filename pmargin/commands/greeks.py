@@ -1,0 +1,49 @@
+"""``pmargin greeks``: net delta (coin and USD), gamma, vega and theta per underlying and expiry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import report
+from ..cli import (
+    Format,
+    FormatOption,
+    MarketOption,
+    OutputOption,
+    PortfolioArgument,
+    app,
+    command,
+    emit,
+    emit_table,
+    load_inputs,
+)
+from ..greeks import portfolio_greeks
+from ..render.greeks import print_greeks
+from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
+
+
+@app.command("greeks")
+@command
+def greeks_command(
+    portfolio: PortfolioArgument = None,
+    market: MarketOption = None,
+    with_orders: Annotated[
+        bool, typer.Option("--with-orders", help="Count open orders as filled.")
+    ] = False,
+    format: FormatOption = Format.table,
+    output: OutputOption = None,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta."""
+    book, snapshot = load_inputs(portfolio, market)
+    data = greeks_dict(portfolio_greeks(book, snapshot, include_orders=with_orders))
+    if format is Format.json:
+        emit(report.to_json(data), output)
+    elif format is Format.csv:
+        emit(report.to_csv(greeks_rows(data)), output)
+    elif format is Format.markdown:
+        emit(greeks_markdown(data), output)
+    else:
+        emit_table(lambda console: print_greeks(console, data), output)

@@ -1,0 +1,109 @@
+"""``pmargin stress``: a portfolio's P&L under scenario sets, worst first."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from .. import render, report
+from ..cli import (
+    Format,
+    FormatOption,
+    MarketOption,
+    OutputOption,
+    PortfolioArgument,
+    _state,
+    app,
+    command,
+    emit,
+    emit_table,
+    load_inputs,
+)
+from ..config import project_config
+from ..errors import InputError, Problem
+from ..io.scenario_file import bundled_sets, load_scenarios
+from ..render.stress import print_stress, stress_progress
+from ..report.stress import stress_dict, stress_markdown, stress_rows
+from ..stress import run_stress
+
+
+class By(str, Enum):
+    underlying = "underlying"
+    position = "position"
+
+
+@app.command("stress")
+@command
+def stress_command(
+    portfolio: PortfolioArgument = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            metavar="NAME|FILE",
+            help="Scenario set: a bundled name (see `pmargin scenarios list`) or a YAML file. "
+            "Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    market: MarketOption = None,
+    top: Annotated[
+        int | None,
+        typer.Option("--top", min=1, help="Only the N worst scenarios of each set."),
+    ] = None,
+    by: Annotated[
+        By,
+        typer.Option(
+            "--by",
+            help="`underlying`: P&L per underlying (columns); `position`: the positions that "
+            "drive the worst scenario (CSV then lists positions).",
+        ),
+    ] = By.underlying,
+    format: FormatOption = Format.table,
+    output: OutputOption = None,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
+    names = list(scenario or project_config(_state.get("config")).scenarios)
+    if not names:
+        raise InputError(
+            Problem(
+                "--scenario",
+                "no scenario set given",
+                f"Add e.g. `--scenario crash` (bundled: {', '.join(bundled_sets())}) or a YAML "
+                "file, or set `scenarios:` in pmargin.yaml.",
+            )
+        )
+    scenario_sets = _load_all(names)
+    holdings, snapshot = load_inputs(portfolio, market)
+    total = sum(getattr(s, "count", 0) for s in scenario_sets)
+    with stress_progress(total) as progress:
+        result = run_stress(holdings, snapshot, scenario_sets, progress=progress)
+    for s in result.sets:
+        for message in s.warnings:
+            render.warning(message)
+    data = stress_dict(result, top=top, by_position=by is By.position)
+    if format is Format.json:
+        emit(report.to_json(data), output)
+    elif format is Format.csv:
+        emit(report.to_csv(stress_rows(data)), output)
+    elif format is Format.markdown:
+        emit(stress_markdown(data, top), output)
+    else:
+        emit_table(lambda console: print_stress(console, data, top), output)
+
+
+def _load_all(names: list[str]) -> list:
+    """Every named set, or one InputError listing the problems of all of them."""
+    sets, problems = [], []
+    for name in names:
+        try:
+            sets.append(load_scenarios(name))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return sets

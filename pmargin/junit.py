@@ -1,0 +1,84 @@
+"""JUnit XML for ``pmargin check --junit FILE``: CI servers (GitHub Actions test reporters,
+GitLab, Jenkins, Azure) list one test case per limit and account, and a breach as a failure.
+
+Layout::
+
+    <testsuites name="pmargin check" tests="7" failures="1" errors="0">
+      <testsuite name="pmargin check (limits.yaml)" tests="7" failures="1" errors="0" skipped="0">
+        <testcase classname="pmargin.check.desk-1" name="max_delta[BTC]" time="0">
+          <failure type="LimitBreached" message="max_delta[BTC] = 31.2 BTC, limit 25 ...">...
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, Problem
+from .report.check import check_label, format_value
+
+
+def _failure_message(check: dict[str, Any]) -> str:
+    bound = "at least" if check["name"] == "min_excess" else "at most"
+    text = (
+        f"{check_label(check)} = {format_value(check['value'])} {check['unit']}; "
+        f"limit: {bound} {format_value(check['limit'])} {check['unit']}; "
+        f"headroom {format_value(check['headroom'])}"
+    )
+    return f"{text}; {check['detail']}" if check.get("detail") else text
+
+
+def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
+    """The JUnit document for a check result (as built by :func:`check_dict`)."""
+    tests = str(len(data["checks"]))
+    failures = str(sum(not c["passed"] for c in data["checks"]))
+    root = ET.Element(
+        "testsuites", name="pmargin check", tests=tests, failures=failures, errors="0"
+    )
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=f"pmargin check ({data['limits']})",
+        tests=tests,
+        failures=failures,
+        errors="0",
+        skipped="0",
+        time="0",
+    )
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="model", value=data["model"])
+    ET.SubElement(
+        properties, "property", name="scenario_sets", value=", ".join(data["scenario_sets"])
+    )
+    for check in data["checks"]:
+        account = check["account"]
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname="pmargin.check" + (f".{account}" if account is not None else ""),
+            name=check_label(check),
+            time="0",
+        )
+        message = _failure_message(check)
+        if not check["passed"]:
+            failure = ET.SubElement(case, "failure", type="LimitBreached", message=message)
+            failure.text = message
+        else:
+            ET.SubElement(case, "system-out").text = message
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write_junit(path: str | Path, data: dict[str, Any]) -> None:
+    """Write the JUnit XML of a check result to ``path``."""
+    try:
+        junit_tree(data).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as exc:
+        raise InputError(
+            Problem(
+                f"--junit {path}",
+                f"cannot write: {exc.strerror}",
+                "Check the folder exists and is writable.",
+            )
+        ) from None

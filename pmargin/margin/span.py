@@ -1,0 +1,371 @@
+"""SPAN-style margin: 16 risk scenarios per underlying, inter-commodity credits, a short option
+minimum.
+
+For each underlying (SPAN's "combined commodity") separately, with its parameters from
+``per_underlying`` (or its ``default`` entry):
+
+1. **Risk scenarios** (CME's standard 16): the price moves 0, ±1/3, ±2/3 and ±1 price scan range,
+   each with vol up and vol down by the vol scan range (absolute vol points) — 14 scenarios —
+   plus ±``extreme_multiple`` × the price scan range with vol unchanged, counted at
+   ``extreme_cover`` (35%) of its P&L. Relative price moves: S' = S·(1 + f·range).
+2. **Scan risk** = the largest counted loss over the 16 scenarios (≥ 0).
+3. **Composite delta**: the base (unshocked) delta of the underlying's positions, in coins. CME
+   averages the deltas of the price scenarios with probability weights; pmargin uses the base
+   delta, a simplification that agrees for linear books and is close for options when the scan
+   range is small.
+4. **Inter-commodity spread credit** between pairs of underlyings (``inter_commodity_spreads``,
+   in priority order): spreads are formed from *opposite-signed* composite deltas in the
+   ``delta_ratio`` (coins of the first : coins of the second); each leg earns
+   ``credit_rate`` × spreads × its ratio × its weighted price risk (WPR). WPR = price risk /
+   |composite delta|, capped at the price scan range in USD per coin (CME's ``SCANRANGE_CAP``
+   method), where price risk = scan risk − the average loss of the two unchanged-price scenarios
+   (CME's "time risk"; here it is the vol part, as there is no look-ahead decay). So a leg's
+   credit never exceeds ``credit_rate`` × its scan risk.
+5. **Short option minimum** = Σ over short option contracts of ``short_option_minimum`` × spot ×
+   coins per contract (a fraction of spot per coin of underlying, so it scales with price).
+6. **Underlying requirement** = max(scan risk − credit, short option minimum); the total is the
+   sum over underlyings. No intra-commodity (calendar spread) charge is implemented: futures of
+   different expiries of one coin offset fully in the scan.
+
+**Net option value** (long minus short option value, USD) is shown as a component but not
+subtracted: pmargin's equity already counts option values, which is where SPAN applies NOV.
+Maintenance = ``maintenance_ratio`` × initial, 1.0 by default (SPAN's member requirement; CME
+sets initial = 1.1 × maintenance for speculators — set 1/1.1 to model that).
+
+A model *of* CME's SPAN method with illustrative crypto parameters, not an official replication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..book import Book
+from ..engine import instrument_pnl, underlying_matrix
+from ..errors import InputError, Problem, ProblemCollector
+from ..io.common import unknown_key_problem
+from ..risk import unit_greeks
+from ..scenarios import ScenarioSet, Shocks
+from .base import Requirement, isolated_from_unit, worst_loss
+
+DEFAULT_UNDERLYING = "default"
+KEYS = (
+    "name",
+    "method",
+    "description",
+    "source",
+    "per_underlying",
+    "extreme_move",
+    "inter_commodity_spreads",
+    "maintenance_ratio",
+)
+RANGE_KEYS = ("price_scan_range", "vol_scan_range", "short_option_minimum")
+
+# CME's scenario order: (price move as a fraction of the scan range, vol direction)
+_PRICE_FRACTIONS = (0, 0, 1 / 3, 1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3, -2 / 3, -2 / 3, 1, 1, -1, -1)
+_VOL_SIGNS = (1, -1) * 7
+_FRACTION_LABELS = {0: "0", 1 / 3: "1/3", 2 / 3: "2/3", 1: "1"}
+
+
+@dataclass(frozen=True)
+class SpanRanges:
+    """SPAN parameters of one underlying.
+
+    ``price_scan_range`` is a fraction of spot (0.16 = ±16%); ``vol_scan_range`` is absolute vol
+    (0.10 = ±10 vol points); ``short_option_minimum`` is a fraction of spot charged per coin of
+    underlying of each short option contract.
+    """
+
+    price_scan_range: float
+    vol_scan_range: float
+    short_option_minimum: float
+
+
+@dataclass(frozen=True)
+class InterCommoditySpread:
+    """A credit between two underlyings for opposite-signed deltas in ``delta_ratio`` (coins)."""
+
+    pair: tuple[str, str]
+    credit_rate: float
+    delta_ratio: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SpanModel:
+    name: str
+    description: str
+    source: str
+    parameters: dict[str, Any]
+    path: str
+    ranges: dict[str, SpanRanges]
+    extreme_multiple: float
+    extreme_cover: float
+    spreads: tuple[InterCommoditySpread, ...]
+    maintenance_ratio: float
+    method: str = "span"
+
+    def ranges_for(self, underlyings: tuple[str, ...]) -> list[SpanRanges]:
+        """Each underlying's parameters (its own entry, else ``default``)."""
+        missing = [u for u in underlyings if u not in self.ranges]
+        if missing and DEFAULT_UNDERLYING not in self.ranges:
+            raise InputError(
+                Problem(
+                    f"{self.path}: per_underlying",
+                    f"no SPAN parameters for {', '.join(missing)}",
+                    f"Add {missing[0]} (or `default`) under `per_underlying:` with "
+                    f"{', '.join(RANGE_KEYS)}.",
+                )
+            )
+        return [self.ranges.get(u, self.ranges.get(DEFAULT_UNDERLYING)) for u in underlyings]
+
+    def scenario_names(self) -> tuple[str, ...]:
+        names = []
+        for fraction, sign in zip(_PRICE_FRACTIONS, _VOL_SIGNS):
+            move = _FRACTION_LABELS[abs(fraction)]
+            price = "0" if fraction == 0 else f"{'+' if fraction > 0 else '-'}{move} range"
+            names.append(f"price {price}, vol {'up' if sign > 0 else 'down'}")
+        cover = f"{self.extreme_cover:.0%} cover"
+        names += [
+            f"price +{self.extreme_multiple:g}x range, {cover}",
+            f"price -{self.extreme_multiple:g}x range, {cover}",
+        ]
+        return tuple(names)
+
+    def scenario_set(self, underlyings: tuple[str, ...]) -> ScenarioSet:
+        """The 16 risk scenarios, each underlying scaled by its own scan ranges."""
+        fractions = np.array([*_PRICE_FRACTIONS, self.extreme_multiple, -self.extreme_multiple])
+        signs = np.array([*_VOL_SIGNS, 0, 0], dtype=float)
+        ranges = self.ranges_for(underlyings)
+        weight = np.ones(len(fractions))
+        weight[-2:] = self.extreme_cover
+        return ScenarioSet(
+            name=f"{self.name} risk scenarios",
+            scenario_names=self.scenario_names(),
+            spot={u: fractions * r.price_scan_range for u, r in zip(underlyings, ranges)},
+            vol_shift={u: signs * r.vol_scan_range for u, r in zip(underlyings, ranges)},
+            weight=weight,
+            kind="explicit",
+        )
+
+    def shocks(self, underlyings: tuple[str, ...]) -> Shocks:
+        return self.scenario_set(underlyings).shocks(underlyings)
+
+    def inter_commodity_credit(
+        self,
+        underlyings: tuple[str, ...],
+        delta: np.ndarray,
+        price_risk: np.ndarray,
+        scan_range_usd: np.ndarray,
+    ) -> np.ndarray:
+        """Credit per underlying (U,), USD, from composite deltas (coins) and price risk (USD).
+
+        Spreads are taken in the order of ``spreads`` (SPAN's priority); each uses up the deltas
+        it is formed from.
+        """
+        index = {u: i for i, u in enumerate(underlyings)}
+        magnitude = np.abs(delta)
+        wpr = np.minimum(
+            np.divide(price_risk, magnitude, out=np.zeros_like(price_risk), where=magnitude > 0),
+            scan_range_usd,
+        )
+        remaining = magnitude.copy()
+        credit = np.zeros(len(underlyings))
+        for spread in self.spreads:  # a handful of parameter rows, not positions
+            first, second = (index.get(u) for u in spread.pair)
+            if first is None or second is None or delta[first] * delta[second] >= 0:
+                continue
+            ratio_a, ratio_b = spread.delta_ratio
+            count = min(remaining[first] / ratio_a, remaining[second] / ratio_b)
+            remaining[first] -= count * ratio_a
+            remaining[second] -= count * ratio_b
+            credit[first] += spread.credit_rate * count * ratio_a * wpr[first]
+            credit[second] += spread.credit_rate * count * ratio_b * wpr[second]
+        return credit
+
+    def risk_arrays(self, book: Book) -> tuple[Shocks, np.ndarray]:
+        """The 16 scenarios and the P&L of one contract of each instrument in them, (I, 16) USD.
+
+        SPAN's risk array of an instrument is the negative of a row (losses positive); multiply
+        by ``shocks.weight`` for the counted P&L.
+        """
+        shocks = self.shocks(book.instruments.underlyings)
+        return shocks, instrument_pnl(book.instruments, shocks)
+
+    def requirement(self, book: Book) -> Requirement:
+        table = book.instruments
+        underlyings = table.underlyings
+        ranges = self.ranges_for(underlyings)
+        price_scan = np.array([r.price_scan_range for r in ranges])
+        som_rate = np.array([r.short_option_minimum for r in ranges])
+        shocks, pnl = self.risk_arrays(book)
+        weighted = pnl * shocks.weight
+        q = book.net_quantity
+        matrix = underlying_matrix(book)  # (U, I)
+        by_underlying = matrix @ (q[:, None] * weighted)  # (U, 16) counted P&L
+        scan_risk = worst_loss(by_underlying)
+
+        unchanged_price_loss = np.maximum(-by_underlying[:, :2].mean(axis=1), 0.0)
+        price_risk = np.maximum(scan_risk - unchanged_price_loss, 0.0)
+        delta = matrix @ (q * unit_greeks(table).delta)  # composite delta, coins
+        spot = np.array([book.market.spot(u) for u in underlyings])
+        credit = self.inter_commodity_credit(underlyings, delta, price_risk, price_scan * spot)
+
+        u = table.underlying_index
+        som_unit = np.where(table.is_option, som_rate[u] * table.spot * table.multiplier, 0.0)
+        short_option_minimum = matrix @ (np.maximum(-q, 0.0) * som_unit)
+        per_underlying = np.maximum(scan_risk - credit, short_option_minimum)
+        initial = float(per_underlying.sum())
+
+        option_values = np.where(table.is_option, table.option_prices() * table.multiplier, 0.0)
+        isolated = isolated_from_unit(
+            book, worst_loss(weighted), np.maximum(worst_loss(-weighted), som_unit)
+        )
+        total = by_underlying.sum(axis=0)
+        worst = int(np.argmin(total)) if len(total) else 0
+        components = {
+            "scan_risk": float(scan_risk.sum()),
+            "inter_commodity_credit": float(credit.sum()),
+            "short_option_minimum": float(short_option_minimum.sum()),
+            "net_option_value": float(q @ option_values),
+        }
+        components.update(
+            {
+                f"composite_delta_usd_{name}": float(d * s)
+                for name, d, s in zip(underlyings, delta, spot)
+            }
+        )
+        return Requirement(
+            initial=initial,
+            maintenance=self.maintenance_ratio * initial,
+            position_initial=isolated,
+            components=components,
+            by_underlying=dict(zip(underlyings, per_underlying.tolist())),
+            worst_scenario={
+                "name": shocks.names[worst],
+                "pnl": float(q @ pnl[:, worst]),
+                "weight": float(shocks.weight[worst]),
+            },
+        )
+
+
+def _add(problems: ProblemCollector, problem: Problem) -> None:
+    problems.add(problem.where, problem.message, problem.fix)
+
+
+def _ranges(value: Any, where: str, problems: ProblemCollector) -> SpanRanges | None:
+    from .params import number
+
+    if not isinstance(value, dict):
+        problems.add(where, f"expected a mapping of {', '.join(RANGE_KEYS)}")
+        return None
+    for key in value:
+        if key not in RANGE_KEYS:
+            _add(problems, unknown_key_problem(f"{where}.{key}", key, RANGE_KEYS))
+    price = number(
+        value.get("price_scan_range"), f"{where}.price_scan_range", problems, positive=True
+    )
+    vol = number(value.get("vol_scan_range"), f"{where}.vol_scan_range", problems, minimum=0)
+    som = number(
+        value.get("short_option_minimum", 0.0), f"{where}.short_option_minimum", problems, minimum=0
+    )
+    if price is not None and price >= 1:
+        problems.add(f"{where}.price_scan_range", f"must be below 1 (100%), found {price}")
+        return None
+    if None in (price, vol, som):
+        return None
+    return SpanRanges(price, vol, som)
+
+
+def _spreads(value: Any, where: str, problems: ProblemCollector) -> list[InterCommoditySpread]:
+    from .params import number, number_list
+
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(where, "expected a list of {pair, credit_rate, delta_ratio}")
+        return []
+    spreads = []
+    for i, entry in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(entry, dict):
+            problems.add(
+                at, "expected a mapping {pair: [A, B], credit_rate: r, delta_ratio: [a, b]}"
+            )
+            continue
+        pair = entry.get("pair")
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(p, str) for p in pair)
+            and pair[0].upper() != pair[1].upper()
+        ):
+            problems.add(
+                f"{at}.pair", f"expected two different underlyings, e.g. [BTC, ETH], found {pair!r}"
+            )
+            continue
+        rate = number(entry.get("credit_rate"), f"{at}.credit_rate", problems, minimum=0)
+        if rate is not None and rate > 1:
+            problems.add(f"{at}.credit_rate", f"must be at most 1 (100%), found {rate}")
+            continue
+        ratio = number_list(entry.get("delta_ratio", [1, 1]), f"{at}.delta_ratio", problems)
+        if len(ratio) != 2 or min(ratio, default=0) <= 0:
+            problems.add(f"{at}.delta_ratio", f"expected two positive numbers, found {ratio!r}")
+            continue
+        if rate is not None:
+            spreads.append(
+                InterCommoditySpread((pair[0].upper(), pair[1].upper()), rate, (ratio[0], ratio[1]))
+            )
+    return spreads
+
+
+def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> SpanModel | None:
+    """A SpanModel from a parsed model YAML (see ``pmargin/models/span.yaml``)."""
+    from .params import number, section
+
+    for key in document:
+        if key not in KEYS:
+            _add(problems, unknown_key_problem(f"{where}: {key}", key, KEYS))
+    raw = section(document, "per_underlying", where, problems)
+    if not raw:
+        problems.add(f"{where}: per_underlying", "needs at least one underlying (or `default`)")
+    ranges = {}
+    for name, entry in raw.items():
+        key = str(name) if str(name) == DEFAULT_UNDERLYING else str(name).upper()
+        parsed = _ranges(entry, f"{where}: per_underlying.{name}", problems)
+        if parsed is not None:
+            ranges[key] = parsed
+    extreme = section(document, "extreme_move", where, problems)
+    multiple = number(
+        extreme.get("multiple", 2.0), f"{where}: extreme_move.multiple", problems, minimum=0
+    )
+    cover = number(extreme.get("cover", 0.35), f"{where}: extreme_move.cover", problems, minimum=0)
+    spreads = _spreads(
+        document.get("inter_commodity_spreads"), f"{where}: inter_commodity_spreads", problems
+    )
+    ratio = number(
+        document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
+    )
+    for name, entry in ranges.items():
+        if multiple is not None and multiple * entry.price_scan_range >= 1:
+            problems.add(
+                f"{where}: extreme_move.multiple",
+                f"{multiple:g} × the {name} price scan range {entry.price_scan_range:g} "
+                "moves the price to zero or below",
+                "Lower the multiple or the scan range.",
+            )
+    if problems:
+        return None
+    return SpanModel(
+        name=str(document.get("name", "span")),
+        description=str(document.get("description", "")),
+        source=str(document.get("source", "")),
+        parameters=document,
+        path=where,
+        ranges=ranges,
+        extreme_multiple=float(multiple),
+        extreme_cover=float(cover),
+        spreads=tuple(spreads),
+        maintenance_ratio=float(ratio),
+    )

@@ -1,0 +1,265 @@
+"""Monte Carlo scenario sets: correlated random spot moves drawn from the market's vols.
+
+File format (SPEC §3)::
+
+    kind: montecarlo
+    paths: 10000                 # number of scenarios, ≥ 1
+    horizon_days: 2              # h, calendar days (ACT/365), > 0
+    distribution: student_t      # or normal (default)
+    df: 4                        # degrees of freedom of student_t, > 2
+    seed: 7                      # default 0: the same seed always gives the same numbers
+    days: 0                      # optional, as in every set: time shock, weight, vol_term
+
+For the portfolio's underlyings ``u = 1..U``, each path draws a vector ``X`` of unit-variance
+shocks with correlation matrix ``C`` (the market's ``correlations:``), and moves spot by
+
+    r_u = σ_u · sqrt(h / 365) · X_u          (a log return, no drift)
+    spot shock_u = exp(r_u) − 1              (relative, as every spot shock)
+
+* ``normal``: ``X = L·Z`` with ``Z`` independent standard normals and ``L·Lᵀ = C`` (Cholesky;
+  an eigen-factor when ``C`` is singular but positive semi-definite). A matrix with a negative
+  eigenvalue is an error.
+* ``student_t``: multivariate Student t, ``X = L·Z · sqrt((df − 2) / W)`` with one
+  ``W ~ χ²(df)`` per path shared by every underlying (crashes hit all at once), scaled to unit
+  variance so ``σ_u`` keeps its meaning; the correlation of ``X`` is still ``C``.
+
+``σ_u`` is the underlying's flat ``vol``; where the market gives a smile it is the 30-day ATM vol
+of the smile (strike = the 30-day forward, interpolated in total variance between expiries, flat
+outside them) — the smile is what options are priced with, so the two agree. Vols are not shocked.
+Moves are applied instantaneously (``days: 0``, no theta) unless the file sets ``days``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MarketDataError, Problem, ProblemCollector
+from .io.common import finite_number, unknown_key_problem
+from .market import Market
+from .scenarios import Shocks, VolTerm
+
+DISTRIBUTIONS = ("normal", "student_t")
+SPECIFIC_KEYS = ("paths", "horizon_days", "distribution", "df", "seed")
+MAX_PATHS = 1_000_000
+VOL_TENOR_DAYS = 30.0
+#: eigenvalues above −PSD_TOLERANCE count as zero (rounding in a hand-written matrix)
+PSD_TOLERANCE = 1e-10
+
+
+@dataclass(frozen=True)
+class MonteCarloSet:
+    """A seeded Monte Carlo scenario set; its shocks need the market's vols and correlations."""
+
+    name: str
+    paths: int
+    horizon_days: float
+    distribution: str = "normal"
+    df: float | None = None
+    seed: int = 0
+    days: float = 0.0
+    weight: float = 1.0
+    vol_term: VolTerm | None = None
+    description: str = ""
+    kind: str = "montecarlo"
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.paths < 1:
+            raise ValueError(f"`paths` must be ≥ 1, found {self.paths}")
+        if self.horizon_days <= 0:
+            raise ValueError(f"`horizon_days` must be > 0, found {self.horizon_days}")
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(f"`distribution` must be one of {DISTRIBUTIONS}")
+        if self.distribution == "student_t" and (self.df is None or self.df <= 2):
+            raise ValueError(f"`df` must be > 2 for student_t, found {self.df}")
+
+    @property
+    def count(self) -> int:
+        return self.paths
+
+    @property
+    def named_underlyings(self) -> set[str]:
+        return set()  # it draws moves for whatever the portfolio holds
+
+    def draws(self, correlation: np.ndarray) -> np.ndarray:
+        """Unit-variance shocks with correlation ``correlation``: shape (U, paths)."""
+        factor = correlation_factor(correlation)
+        rng = np.random.default_rng(self.seed)
+        normals = rng.standard_normal((len(correlation), self.paths))
+        shocks = factor @ normals
+        if self.distribution == "student_t":
+            chi2 = rng.chisquare(self.df, self.paths)
+            shocks *= np.sqrt((self.df - 2.0) / chi2)
+        return shocks
+
+    def shocks(self, underlyings: tuple[str, ...], market: Market) -> Shocks:
+        vols = underlying_vols(market, underlyings, self.name)
+        correlation = correlation_matrix(market, underlyings, self.name)
+        try:
+            draws = self.draws(correlation)
+        except NotPositiveSemiDefinite as exc:
+            raise MarketDataError(
+                Problem(
+                    f"{market.source}: correlations",
+                    f"the correlation matrix of {', '.join(underlyings)} is not positive "
+                    f"semi-definite (smallest eigenvalue {exc.eigenvalue:.4g}), so Monte Carlo "
+                    f"set {self.name} cannot draw correlated moves",
+                    "Make the correlations consistent (e.g. if A~B and B~C are high, A~C cannot "
+                    "be strongly negative).",
+                )
+            ) from None
+        log_returns = vols[:, None] * np.sqrt(self.horizon_days / 365.0) * draws
+        count = self.paths
+        return Shocks(
+            names=tuple(f"path {i}" for i in range(1, count + 1)),
+            underlyings=tuple(underlyings),
+            spot=np.expm1(log_returns),
+            vol=np.zeros_like(log_returns),
+            vol_shift=np.zeros_like(log_returns),
+            days=np.full(count, float(self.days)),
+            weight=np.full(count, float(self.weight)),
+            vol_term=self.vol_term,
+        )
+
+
+class NotPositiveSemiDefinite(ValueError):
+    def __init__(self, eigenvalue: float):
+        super().__init__(f"matrix is not positive semi-definite (eigenvalue {eigenvalue})")
+        self.eigenvalue = eigenvalue
+
+
+def correlation_factor(correlation: np.ndarray) -> np.ndarray:
+    """``L`` with ``L·Lᵀ = correlation``: Cholesky, or an eigen-factor if singular but PSD.
+
+    Raises :class:`NotPositiveSemiDefinite` when an eigenvalue is below ``−PSD_TOLERANCE``.
+    """
+    correlation = np.asarray(correlation, dtype=np.float64)
+    eigenvalues, vectors = np.linalg.eigh(correlation)
+    if eigenvalues[0] < -PSD_TOLERANCE:
+        raise NotPositiveSemiDefinite(float(eigenvalues[0]))
+    try:
+        return np.linalg.cholesky(correlation)
+    except np.linalg.LinAlgError:
+        return vectors * np.sqrt(np.maximum(eigenvalues, 0.0))
+
+
+def correlation_matrix(market: Market, underlyings: tuple[str, ...], set_name: str) -> np.ndarray:
+    """The market's correlation matrix for ``underlyings``; every missing pair is an error."""
+    size = len(underlyings)
+    matrix = np.eye(size)
+    problems = ProblemCollector(MarketDataError)
+    for i in range(size):
+        for j in range(i + 1, size):
+            rho = market.correlation(underlyings[i], underlyings[j])
+            if rho is None:
+                problems.add(
+                    f"{market.source}: correlations.{underlyings[i]}.{underlyings[j]}",
+                    f"no correlation between {underlyings[i]} and {underlyings[j]}, which "
+                    f"Monte Carlo set {set_name} needs",
+                    f"Add `correlations: {{{underlyings[i]}: {{{underlyings[j]}: 0.8}}}}` "
+                    "(your estimate) to the market file.",
+                )
+            else:
+                matrix[i, j] = matrix[j, i] = rho
+    problems.raise_if_any()
+    return matrix
+
+
+def underlying_vols(market: Market, underlyings: tuple[str, ...], set_name: str) -> np.ndarray:
+    """Annualised vol per underlying: flat ``vol``, or the smile's 30-day ATM vol."""
+    problems = ProblemCollector(MarketDataError)
+    vols = np.full(len(underlyings), np.nan)
+    horizon = np.array([market.as_of64 + np.timedelta64(int(VOL_TENOR_DAYS * 86400), "s")])
+    for index, underlying in enumerate(underlyings):
+        data = market.underlyings.get(underlying)
+        if data is None or not data.has_vol:
+            problems.add(
+                f"{market.source}: underlyings.{underlying}.vol",
+                f"no vol or smile for {underlying}, which Monte Carlo set {set_name} needs "
+                "to size its moves",
+                f"Add `vol:` (decimal, e.g. 0.6) under `underlyings: {underlying}:`.",
+            )
+            continue
+        if data.smile is not None:
+            forward = market.forwards(underlying, horizon)
+            vols[index] = float(market.vols(underlying, horizon, forward)[0])
+        else:
+            vols[index] = float(data.vol)
+    problems.raise_if_any()
+    return vols
+
+
+# --- the YAML builder -------------------------------------------------------------------------
+
+
+def build(document: dict, where: str, path: Path, problems: ProblemCollector):
+    """``kind: montecarlo`` builder for :data:`pmargin.io.scenario_file.KINDS`."""
+    from .io.scenario_file import COMMON_KEYS, _vol_term  # deferred: that module imports this one
+
+    valid = (*COMMON_KEYS, *SPECIFIC_KEYS)
+    for key in document:
+        if key not in valid:
+            problems.problems.append(unknown_key_problem(where, str(key), valid))
+    if "paths" not in document:
+        problems.add(f"{where}: paths", "missing", "Give the number of paths, e.g. `paths: 10000`.")
+        paths = None
+    else:
+        paths = _whole(document["paths"], f"{where}: paths", problems, minimum=1)
+        if paths is not None and paths > MAX_PATHS:
+            problems.add(f"{where}: paths", f"at most {MAX_PATHS:,} paths, found {paths:,}")
+    horizon = finite_number(
+        document.get("horizon_days", 1), f"{where}: horizon_days", problems, strictly_positive=True
+    )
+    distribution = str(document.get("distribution", "normal"))
+    if distribution not in DISTRIBUTIONS:
+        problems.add(
+            f"{where}: distribution",
+            f"unknown distribution {distribution!r}",
+            f"Use one of {', '.join(DISTRIBUTIONS)}.",
+        )
+    df = None
+    if distribution == "student_t":
+        if "df" not in document:
+            problems.add(f"{where}: df", "missing for student_t", "Give e.g. `df: 4`.")
+        else:
+            df = finite_number(document["df"], f"{where}: df", problems)
+            if df is not None and df <= 2:
+                problems.add(
+                    f"{where}: df",
+                    f"must be > 2 (finite variance), found {df:g}",
+                    "Fat tails as in crypto: 3 to 6.",
+                )
+    elif "df" in document:
+        problems.add(f"{where}: df", "only applies to `distribution: student_t`")
+    seed = _whole(document.get("seed", 0), f"{where}: seed", problems, minimum=0)
+    days = finite_number(document.get("days", 0), f"{where}: days", problems, minimum=0)
+    weight = finite_number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    vol_term = _vol_term(document.get("vol_term"), f"{where}: vol_term", problems)
+    if problems:
+        return None
+    return MonteCarloSet(
+        name=str(document.get("name") or path.stem),
+        paths=paths,
+        horizon_days=horizon,
+        distribution=distribution,
+        df=df,
+        seed=seed,
+        days=days or 0.0,
+        weight=1.0 if weight is None else weight,
+        vol_term=vol_term,
+        description=str(document.get("description") or ""),
+        source=where,
+    )
+
+
+def _whole(value, where: str, problems: ProblemCollector, *, minimum: int) -> int | None:
+    number = finite_number(value, where, problems)
+    if number is None:
+        return None
+    if number != int(number) or number < minimum:
+        problems.add(where, f"must be a whole number ≥ {minimum}, found {value!r}")
+        return None
+    return int(number)

@@ -1,0 +1,46 @@
+"""Tables of ``pmargin models list`` and ``pmargin models show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+
+def print_models(console: Console, rows: list[dict[str, Any]]) -> None:
+    """The bundled models, one row each."""
+    table = Table(title="Margin models", title_justify="left")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("method", no_wrap=True)
+    table.add_column("description")
+    for row in rows:
+        table.add_row(escape(row["name"]), escape(row["method"]), escape(row["description"]))
+    console.print(table)
+    console.print(
+        Text("`pmargin models show NAME` prints a model's parameters and sources.", style="dim")
+    )
+
+
+def print_model(console: Console, data: dict[str, Any], parameters: list[dict[str, str]]) -> None:
+    """A model's header (method, file, description, source) and its parameters."""
+    console.print(
+        Text("Model ", style="bold")
+        + Text(data["name"], style="bold cyan")
+        + Text(f"  (method {data['method']})")
+    )
+    console.print(Text("File: ", style="bold") + Text(data["file"]))
+    console.print(Text("Description: ", style="bold") + Text(data["description"]))
+    console.print(Text("Source: ", style="bold") + Text(data["source"]))
+    console.print()
+    table = Table(title="Parameters", title_justify="left")
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("value", justify="right")
+    for row in parameters:
+        table.add_row(escape(row["parameter"]), escape(row["value"]))
+    console.print(table)
+    console.print(
+        Text("Copy the file, change a parameter and pass it with `--model my.yaml`.", style="dim")
+    )

@@ -1,0 +1,316 @@
+"""The ``stress`` report (SPEC §4) and the scenario library listing, as plain data.
+
+``stress_dict`` is what ``pmargin stress --format json`` prints::
+
+    {"scenario_sets": [{"name", "kind", "description", "source", "count",
+                        "var_95", "var_99", "es_95", "es_99",     # null unless historical/MC
+                        "worst": {"name", "pnl"}, "warnings": [...],
+                        "grid": {"spot", "vol", "vol_kind", "pnl"}}],   # grid sets only
+     "scenarios": [{"set", "name", "pnl", "by_underlying": {"BTC": ...},
+                    "shocks": {"BTC": {"spot", "vol", "vol_shift"}}}],
+     "worst": {"set", "name", "pnl"},
+     "positions": [{"id", "account", "instrument", "underlying", "quantity", "pnl"}]}
+                                                        # "positions" only with --by position
+
+Scenarios come set by set, each set's sorted worst first (all of them, or the ``top`` N).
+``grid.pnl`` is the spot × vol heatmap: one row per vol move, one column per spot move.
+``positions`` is the P&L of every position in the worst scenario over all sets, worst first.
+Money is USD; P&L = shocked − base value (a loss is negative); VaR and ES are positive losses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..scenarios import DEFAULT_KEY
+from ..stress import SetResult, StressResult
+from . import clean, markdown_table
+
+#: table and markdown show every scenario of a set up to this many, else the DEFAULT_SHOWN worst
+SHOW_ALL_UP_TO = 30
+DEFAULT_SHOWN = 20
+SHOCK_KINDS = ("spot", "vol", "vol_shift")
+RISK_KEYS = ("var_95", "var_99", "es_95", "es_99")
+
+
+def stress_dict(
+    result: StressResult, *, top: int | None = None, by_position: bool = False
+) -> dict[str, Any]:
+    """The ``stress`` JSON object of SPEC §4 for ``result``."""
+    underlyings = list(result.underlyings)
+    worst_set, worst_index = result.worst()
+    data: dict[str, Any] = {
+        "scenario_sets": [_set_dict(s) for s in result.sets],
+        "scenarios": [row for s in result.sets for row in _scenario_rows(s, underlyings, top)],
+        "worst": {
+            "set": worst_set.name,
+            "name": worst_set.names[worst_index],
+            "pnl": float(worst_set.pnl[worst_index]),
+        },
+    }
+    if by_position:
+        data["positions"] = _position_rows(worst_set, worst_index)
+    return clean(data)
+
+
+def _set_dict(result: SetResult) -> dict[str, Any]:
+    source = result.scenario_set
+    index = result.worst_index
+    tail = result.tail_risk
+    entry: dict[str, Any] = {
+        "name": result.name,
+        "kind": getattr(source, "kind", ""),
+        "description": getattr(source, "description", ""),
+        "source": getattr(source, "source", ""),
+        "count": len(result.names),
+        **(tail.as_dict() if tail is not None else dict.fromkeys(RISK_KEYS)),
+        "worst": {"name": result.names[index], "pnl": float(result.pnl[index])},
+        "warnings": list(result.warnings),
+    }
+    grid = getattr(source, "grid", None)
+    if grid is not None and len(grid.spot) * len(grid.vol) == len(result.names):
+        entry["grid"] = {
+            "spot": list(grid.spot),
+            "vol": list(grid.vol),
+            "vol_kind": grid.vol_kind,
+            # scenarios are spot-major: index = i_spot · n_vol + i_vol
+            "pnl": result.pnl.reshape(len(grid.spot), len(grid.vol)).T.tolist(),
+        }
+    return entry
+
+
+def _scenario_rows(result: SetResult, underlyings: list[str], top: int | None) -> list[dict]:
+    order = np.argsort(result.pnl, kind="stable")[:top]
+    shocks = result.valuation.shocks
+    by_underlying = result.by_underlying[:, order].T.tolist()
+    moves = {k: getattr(shocks, k)[:, order].T.tolist() for k in SHOCK_KINDS}
+    pnl = result.pnl[order].tolist()
+    rows = []
+    for row, index in enumerate(order):
+        rows.append(
+            {
+                "set": result.name,
+                "name": result.names[index],
+                "pnl": pnl[row],
+                "by_underlying": dict(zip(underlyings, by_underlying[row])),
+                "shocks": {
+                    u: {k: moves[k][row][u_index] for k in SHOCK_KINDS}
+                    for u_index, u in enumerate(underlyings)
+                },
+            }
+        )
+    return rows
+
+
+def _position_rows(result: SetResult, index: int) -> list[dict[str, Any]]:
+    book = result.valuation.book
+    pnl = result.position_pnl(index)
+    order = np.argsort(pnl, kind="stable")
+    positions = book.positions.iloc[order]
+    underlying = book.underlying_of_positions()[order]
+    return [
+        {
+            "id": str(pid),
+            "account": str(account),
+            "instrument": str(instrument),
+            "underlying": str(u),
+            "quantity": float(quantity),
+            "pnl": float(p),
+        }
+        for pid, account, instrument, u, quantity, p in zip(
+            positions["id"],
+            positions["account"],
+            positions["instrument"],
+            underlying,
+            book.quantity[order],
+            pnl[order],
+        )
+    ]
+
+
+def stress_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """CSV rows: the positions with ``--by position``, else the scenarios, flattened."""
+    if "positions" in data:
+        return data["positions"]
+    rows = []
+    for s in data["scenarios"]:
+        row = {"set": s["set"], "name": s["name"], "pnl": s["pnl"]}
+        row.update({f"pnl_{u}": v for u, v in s["by_underlying"].items()})
+        for u, shocks in s["shocks"].items():
+            row.update({f"{k}_{u}": v for k, v in shocks.items()})
+        rows.append(row)
+    return rows
+
+
+def tidy(value: float) -> float:
+    """``value`` with rounding noise under half a cent shown as 0 (no "-0.00" in tables)."""
+    return 0.0 if abs(value) < 0.005 else value
+
+
+def shown(rows: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
+    """The rows a table shows: all (or ``top``), or the DEFAULT_SHOWN worst of a long set."""
+    if top is not None or len(rows) <= SHOW_ALL_UP_TO:
+        return rows
+    return rows[:DEFAULT_SHOWN]
+
+
+def set_rows(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [s for s in data["scenarios"] if s["set"] == name]
+
+
+def risk_line(entry: dict[str, Any]) -> str | None:
+    """``"VaR 95% 1,234 · ES 95% ... USD"`` for sets that have VaR/ES, else None."""
+    if entry.get("var_95") is None:
+        return None
+    return (
+        f"VaR 95% {entry['var_95']:,.0f} · ES 95% {entry['es_95']:,.0f} · "
+        f"VaR 99% {entry['var_99']:,.0f} · ES 99% {entry['es_99']:,.0f} USD "
+        f"(losses, over {entry['count']:,} scenarios)"
+    )
+
+
+def move_text(value: float, kind: str) -> str:
+    """``-0.3`` spot -> ``-30%``; a vol_shift of 0.1 -> ``+10 pts``."""
+    if kind == "vol_shift":
+        return f"{value * 100:+.4g} pts" if value else "0"
+    return f"{value * 100:+.4g}%" if value else "0%"
+
+
+def stress_markdown(data: dict[str, Any], top: int | None = None) -> str:
+    underlyings = list(data["scenarios"][0]["by_underlying"]) if data["scenarios"] else []
+    parts = ["# Stress test\n"]
+    for entry in data["scenario_sets"]:
+        parts.append(f"\n## {entry['name']} ({entry['kind']}, {entry['count']:,} scenarios)\n")
+        if entry["description"]:
+            parts.append(f"\n{entry['description']}\n")
+        line = risk_line(entry)
+        if line:
+            parts.append(f"\n{line}\n")
+        rows = set_rows(data, entry["name"])
+        visible = shown(rows, top)
+        if len(visible) < entry["count"]:
+            parts.append(f"\nThe {len(visible)} worst of {entry['count']:,} scenarios.\n")
+        headers = ["scenario", "P&L (USD)"]
+        headers += [f"{u} spot" for u in underlyings] + [f"{u} P&L" for u in underlyings]
+        table = [
+            [s["name"], tidy(s["pnl"])]
+            + [move_text(s["shocks"][u]["spot"], "spot") for u in underlyings]
+            + [tidy(s["by_underlying"][u]) for u in underlyings]
+            for s in visible
+        ]
+        parts.append("\n" + markdown_table(headers, table))
+        if "grid" in entry:
+            parts.append("\n" + heatmap_markdown(entry["grid"]))
+    worst = data["worst"]
+    parts.append(f"\n**Worst:** {worst['set']} / {worst['name']}: {worst['pnl']:,.2f} USD\n")
+    if "positions" in data:
+        parts.append("\n## Positions in the worst scenario\n\n")
+        parts.append(
+            markdown_table(
+                ["id", "instrument", "quantity", "P&L (USD)"],
+                [
+                    [p["id"], p["instrument"], p["quantity"], tidy(p["pnl"])]
+                    for p in data["positions"][:DEFAULT_SHOWN]
+                ],
+            )
+        )
+    return "".join(parts)
+
+
+def heatmap_markdown(grid: dict[str, Any]) -> str:
+    label = "vol shift" if grid["vol_kind"] == "vol_shift" else "vol"
+    headers = [f"{label} \\ spot"] + [move_text(s, "spot") for s in grid["spot"]]
+    rows = [
+        [move_text(v, grid["vol_kind"]), *map(tidy, row)]
+        for v, row in zip(grid["vol"], grid["pnl"])
+    ]
+    return markdown_table(headers, rows)
+
+
+# --- the scenario library (`pmargin scenarios list|show`) ---------------------------------------
+
+
+def library_rows(sets: list[Any]) -> list[dict[str, Any]]:
+    """One row per scenario set: name, kind, count, description."""
+    return [
+        {
+            "name": s.name,
+            "kind": getattr(s, "kind", ""),
+            "count": s.count,
+            "description": getattr(s, "description", ""),
+        }
+        for s in sets
+    ]
+
+
+def scenario_set_dict(scenario_set: Any) -> dict[str, Any]:
+    """A set's parameters and, where they are known without a market, its shocks."""
+    data: dict[str, Any] = {
+        "name": scenario_set.name,
+        "kind": scenario_set.kind,
+        "description": scenario_set.description,
+        "source": getattr(scenario_set, "source", ""),
+        "count": scenario_set.count,
+    }
+    if scenario_set.kind == "montecarlo":
+        for key in ("paths", "horizon_days", "distribution", "df", "seed", "days"):
+            data[key] = getattr(scenario_set, key)
+        return clean(data)
+    if scenario_set.kind == "historical":
+        data["prices"] = scenario_set.prices
+        data["horizon_days"] = scenario_set.horizon_days
+        data["start"] = str(np.datetime_as_string(scenario_set.start_dates[0], unit="D"))
+        data["end"] = str(np.datetime_as_string(scenario_set.end_dates[-1], unit="D"))
+        data["proxies"] = dict(scenario_set.proxies)
+    if scenario_set.grid is not None:
+        grid = scenario_set.grid
+        data["grid"] = {"spot": list(grid.spot), "vol": list(grid.vol), "vol_kind": grid.vol_kind}
+    keys = sorted(scenario_set.named_underlyings)
+    if any(DEFAULT_KEY in t for t in (scenario_set.spot, scenario_set.vol, scenario_set.vol_shift)):
+        keys.append(DEFAULT_KEY)
+    shocks = scenario_set.shocks(tuple(keys))
+    data["underlyings"] = keys
+    data["scenarios"] = [
+        {
+            "name": name,
+            "days": float(shocks.days[i]),
+            "weight": float(shocks.weight[i]),
+            "shocks": {
+                u: {k: float(getattr(shocks, k)[j, i]) for k in SHOCK_KINDS}
+                for j, u in enumerate(keys)
+            },
+        }
+        for i, name in enumerate(shocks.names)
+    ]
+    return clean(data)
+
+
+def shocks_text(shocks: dict[str, float]) -> str:
+    """``{"spot": -0.2, "vol": 0.35, "vol_shift": 0}`` -> ``"spot -20%, vol +35%"``."""
+    parts = [f"{k.replace('_', ' ')} {move_text(v, k)}" for k, v in shocks.items() if v]
+    return ", ".join(parts) or "—"
+
+
+def scenario_set_markdown(data: dict[str, Any]) -> str:
+    parts = [f"# {data['name']} ({data['kind']}, {data['count']:,} scenarios)\n"]
+    if data["description"]:
+        parts.append(f"\n{data['description']}\n")
+    if "scenarios" not in data:
+        parts.append("\n" + markdown_table(["parameter", "value"], parameter_rows(data)))
+        return "".join(parts)
+    keys = data["underlyings"]
+    headers = ["scenario", *[("other" if u == DEFAULT_KEY else u) for u in keys], "days"]
+    rows = [
+        [s["name"], *[shocks_text(s["shocks"][u]) for u in keys], s["days"]]
+        for s in data["scenarios"]
+    ]
+    parts.append("\n" + markdown_table(headers, rows))
+    return "".join(parts)
+
+
+def parameter_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """(name, value) rows of a set's parameters (Monte Carlo, historical)."""
+    keys = ("paths", "horizon_days", "distribution", "df", "seed", "days", "prices", "start", "end")
+    return [[k, data[k]] for k in keys if data.get(k) is not None]

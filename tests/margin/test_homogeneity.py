@@ -1,0 +1,120 @@
+"""Invariants every bundled model keeps: k × book → k × margin, never negative, and isolated ≥
+portfolio margin.
+
+Each model guarantees the last: deribit, span and tims take a largest loss (sub-additive) and
+their floors (short option minimum, per-contract minimum) are sums over contracts; span's credit
+only lowers the portfolio; var's ES (mean of the k worst of a fixed set of scenarios) is
+sub-additive; standard nets only contracts of one instrument.
+"""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pmargin import compute_margin, load_market, load_portfolio
+from pmargin.book import bind
+from pmargin.margin import bundled_models, load_model
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
+MODELS = bundled_models()
+#: instruments of the random books, with the contracts per unit of quantity (inverse futures and
+#: perpetuals are USD 10 a contract, so they get a comparable size)
+INSTRUMENTS = {
+    "BTC_USDC": 1,
+    "BTC_USDC-PERPETUAL": 1,
+    "BTC-PERPETUAL": 5000,
+    "BTC-27DEC24": 5000,
+    "BTC-28MAR25-100000-C": 1,
+    "BTC-27DEC24-80000-P": 1,
+    "BTC_USDC-27DEC24-90000-P": 1,
+    "BTC_USDC-28MAR25-130000-C": 1,
+    "ETH_USDC-PERPETUAL": 20,
+    "ETH_USDC-27DEC24-4000-C": 20,
+    "ETH-27DEC24-2500-P": 20,
+    "SOL_USDC-PERPETUAL": 300,
+    "SOL_USDC-27DEC24-200-P": 300,
+}
+SIZE = np.array(list(INSTRUMENTS.values()), dtype=float)
+
+
+@pytest.fixture(scope="module")
+def market():
+    return load_market(SAMPLES / "market.yaml")
+
+
+@pytest.fixture(scope="module")
+def all_instruments(tmp_path_factory, market):
+    """A book with one row per instrument; tests set the quantities."""
+    path = tmp_path_factory.mktemp("book") / "all.csv"
+    path.write_text("instrument,quantity\n" + "".join(f"{s},1\n" for s in INSTRUMENTS))
+    return bind(load_portfolio(path), market)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: load_model(name) for name in MODELS}
+
+
+def test_every_method_is_bundled():
+    assert {"deribit", "span", "tims", "var", "standard"} <= set(MODELS)
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize(
+    "sample", ["hedged_btc_options.csv", "multi_asset.yaml", "naked_short_options.csv"]
+)
+@pytest.mark.parametrize("k", [0.2, 7.0])
+def test_samples_scale_linearly(market, model, sample, k):
+    portfolio = load_portfolio(SAMPLES / sample)
+    base = compute_margin(portfolio, market, model)
+    scaled = compute_margin(portfolio.scaled(k), market, model)
+    assert base.portfolio_margin > 0
+    for field in ("portfolio_margin", "maintenance_margin", "isolated_margin"):
+        assert getattr(scaled, field) == pytest.approx(k * getattr(base, field), rel=1e-9), field
+    np.testing.assert_allclose(
+        scaled.positions["isolated_margin"], k * base.positions["isolated_margin"], rtol=1e-9
+    )
+    for name, value in base.components.items():
+        assert scaled.components[name] == pytest.approx(k * value, rel=1e-9, abs=1e-6), name
+    assert base.maintenance_margin <= base.portfolio_margin + 1e-9
+    assert base.isolated_margin >= base.portfolio_margin - 1e-6
+    assert (base.positions["isolated_margin"] >= 0).all()
+
+
+@pytest.mark.parametrize("model", MODELS)
+@settings(max_examples=12, deadline=None)
+@given(
+    quantities=st.lists(
+        st.one_of(st.just(0.0), st.floats(-20, 20, allow_nan=False)),
+        min_size=len(INSTRUMENTS),
+        max_size=len(INSTRUMENTS),
+    ),
+    k=st.floats(0.01, 100.0),
+)
+def test_random_books(all_instruments, models, model, quantities, k):
+    q = np.asarray(quantities) * SIZE
+    book = replace(all_instruments, quantity=q)
+    requirement = models[model].requirement(book)
+    scaled = models[model].requirement(replace(all_instruments, quantity=k * q))
+    assert requirement.initial >= 0 and requirement.maintenance >= 0
+    assert np.isfinite(requirement.initial) and np.all(requirement.position_initial >= 0)
+    assert requirement.position_initial.sum() >= requirement.initial - 1e-6 * (
+        1 + requirement.initial
+    )
+    assert scaled.initial == pytest.approx(k * requirement.initial, rel=1e-9, abs=1e-9)
+    assert scaled.maintenance == pytest.approx(k * requirement.maintenance, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(
+        scaled.position_initial, k * requirement.position_initial, rtol=1e-9, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_empty_book_needs_no_margin(all_instruments, models, model):
+    requirement = models[model].requirement(
+        replace(all_instruments, quantity=np.zeros(len(INSTRUMENTS)))
+    )
+    assert requirement.initial == 0 and requirement.maintenance == 0
