@@ -3,12 +3,24 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from pmargin.io.scenario_file import bundled_dir, bundled_sets
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _expected_count(document: dict) -> int:
+    """Scenarios in a bundled set, counted from its file (and its prices file) directly."""
+    if document.get("kind", "explicit") == "explicit":
+        return len(document["scenarios"])
+    closes = pd.read_csv(REPO_SCENARIOS / document["prices"], parse_dates=["date"])
+    start = pd.Timestamp(str(document.get("start", closes["date"].min().date())))
+    end = pd.Timestamp(str(document.get("end", closes["date"].max().date())))
+    rows = closes[(closes["date"] >= start) & (closes["date"] <= end)]
+    return len(rows) - document["horizon_days"]
 
 
 def test_every_bundled_set_is_listed_with_its_description(cli):
@@ -19,7 +31,7 @@ def test_every_bundled_set_is_listed_with_its_description(cli):
     assert [r["name"] for r in rows] == names == bundled_sets()
     for row in rows:
         document = yaml.safe_load((REPO_SCENARIOS / f"{row['name']}.yaml").read_text())
-        assert row["count"] == len(document["scenarios"])
+        assert row["count"] == _expected_count(document)
         assert row["description"] == document["description"]
         assert row["kind"] == document.get("kind", "explicit")
 
