@@ -127,6 +127,28 @@ def emit(text: str, output: Path | None) -> None:
         ) from None
 
 
+def emit_result(format: Format, output: Path | None, data: dict, *, rows, markdown, draw) -> None:
+    """Print a result in the chosen ``--format``.
+
+    JSON is ``data`` itself (what :mod:`pmargin.report` built from the library result); CSV is
+    ``rows()``, a list of flat dicts; markdown is ``markdown()``; the table is ``draw(console)``.
+    Only the chosen one is built.
+    """
+    if format is Format.json:
+        emit(report.to_json(data), output)
+    elif format is Format.csv:
+        emit(report.to_csv(rows()), output)
+    elif format is Format.markdown:
+        emit(markdown(), output)
+    else:
+        emit_table(draw, output)
+
+
+def active_config() -> Path | None:
+    """The ``--config`` file given before the command, if any."""
+    return _state.get("config")
+
+
 def emit_table(draw, output: Path | None) -> None:
     """Render rich output to stdout, or as plain text to ``output``."""
     if output is None:
@@ -142,7 +164,7 @@ def emit_table(draw, output: Path | None) -> None:
 def load_inputs(portfolio_path: Path | None, market_path: Path | None):
     """Load the portfolio and the market it uses (SPEC §3 lookup order; pmargin.yaml fills
     what the command line leaves out, see :mod:`pmargin.config`)."""
-    config = project_config(_state.get("config"))
+    config = project_config(active_config())
     portfolio_path = portfolio_path or config.portfolio
     if portfolio_path is None:
         raise InputError(
@@ -185,20 +207,19 @@ def compute_command(
     from .margin import bundled_models
 
     book, snapshot = load_inputs(portfolio, market)
-    model = default_model(model, _state.get("config"))
+    model = default_model(model, active_config())
     result = compute_margin(
         book, snapshot, model, by_account=by_account, compare=bundled_models() if compare else None
     )
     data = margin_dict(result)
-    if format is Format.json:
-        emit(report.to_json(data), output)
-    elif format is Format.csv:
-        rows = data["accounts"] if by_account else data["positions"]
-        emit(report.to_csv(rows), output)
-    elif format is Format.markdown:
-        emit(margin_markdown(data), output)
-    else:
-        emit_table(lambda console: print_margin(console, data), output)
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: data["accounts"] if by_account else data["positions"],
+        markdown=lambda: margin_markdown(data),
+        draw=lambda console: print_margin(console, data),
+    )
 
 
 @app.command("validate")

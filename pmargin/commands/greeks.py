@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from .. import report
 from ..cli import (
     Format,
     FormatOption,
@@ -15,8 +14,7 @@ from ..cli import (
     PortfolioArgument,
     app,
     command,
-    emit,
-    emit_table,
+    emit_result,
     load_inputs,
 )
 from ..greeks import portfolio_greeks
@@ -39,11 +37,11 @@ def greeks_command(
     """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta."""
     book, snapshot = load_inputs(portfolio, market)
     data = greeks_dict(portfolio_greeks(book, snapshot, include_orders=with_orders))
-    if format is Format.json:
-        emit(report.to_json(data), output)
-    elif format is Format.csv:
-        emit(report.to_csv(greeks_rows(data)), output)
-    elif format is Format.markdown:
-        emit(greeks_markdown(data), output)
-    else:
-        emit_table(lambda console: print_greeks(console, data), output)
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: greeks_rows(data),
+        markdown=lambda: greeks_markdown(data),
+        draw=lambda console: print_greeks(console, data),
+    )

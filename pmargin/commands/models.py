@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from .. import report
-from ..cli import Format, FormatOption, OutputOption, app, command, emit, emit_table
+from ..cli import Format, FormatOption, OutputOption, app, command, emit_result
 from ..errors import InputError, Problem
 from ..margin import MarginModel, bundled_models, load_model
 from ..render.models import print_model, print_models
@@ -101,15 +101,15 @@ def list_command(
 ) -> None:
     """Every bundled model: name, method, description and source."""
     rows = report.clean([model_row(load_model(name)) for name in bundled_models()])
-    if format is Format.json:
-        emit(report.to_json({"models": rows}), output)
-    elif format is Format.csv:
-        emit(report.to_csv(rows), output)
-    elif format is Format.markdown:
-        headers = ["name", "method", "description", "source"]
-        emit(markdown_table(headers, [[r[h] for h in headers] for r in rows]), output)
-    else:
-        emit_table(lambda console: print_models(console, rows), output)
+    headers = ["name", "method", "description", "source"]
+    emit_result(
+        format,
+        output,
+        {"models": rows},
+        rows=lambda: rows,
+        markdown=lambda: markdown_table(headers, [[r[h] for h in headers] for r in rows]),
+        draw=lambda console: print_models(console, rows),
+    )
 
 
 @models_app.command("show")
@@ -131,13 +131,11 @@ def show_command(
             )
         )
     data = model_dict(load_model(file), file)
-    if format is Format.json:
-        emit(report.to_json(data), output)
-    elif format is Format.csv:
-        emit(report.to_csv(parameter_rows(data["parameters"])), output)
-    elif format is Format.markdown:
-        emit(model_markdown(data), output)
-    else:
-        emit_table(
-            lambda console: print_model(console, data, parameter_rows(data["parameters"])), output
-        )
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: parameter_rows(data["parameters"]),
+        markdown=lambda: model_markdown(data),
+        draw=lambda console: print_model(console, data, parameter_rows(data["parameters"])),
+    )

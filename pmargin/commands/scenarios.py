@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .. import report
-from ..cli import Format, FormatOption, OutputOption, app, command, emit, emit_table
+from ..cli import Format, FormatOption, OutputOption, app, command, emit_result
 from ..io.scenario_file import bundled_sets, load_scenarios
 from ..render.stress import print_library, print_scenario_set
 from ..report import markdown_table
@@ -38,15 +37,15 @@ def list_command(
 ) -> None:
     """Every bundled scenario set: name, kind, number of scenarios, description."""
     rows = library_rows([load_scenarios(name) for name in bundled_sets()])
-    if format is Format.json:
-        emit(report.to_json({"scenario_sets": rows}), output)
-    elif format is Format.csv:
-        emit(report.to_csv(rows), output)
-    elif format is Format.markdown:
-        headers = ["name", "kind", "count", "description"]
-        emit(markdown_table(headers, [[r[h] for h in headers] for r in rows]), output)
-    else:
-        emit_table(lambda console: print_library(console, rows), output)
+    headers = ["name", "kind", "count", "description"]
+    emit_result(
+        format,
+        output,
+        {"scenario_sets": rows},
+        rows=lambda: rows,
+        markdown=lambda: markdown_table(headers, [[r[h] for h in headers] for r in rows]),
+        draw=lambda console: print_library(console, rows),
+    )
 
 
 @scenarios_app.command("show")
@@ -59,16 +58,15 @@ def show_command(
 ) -> None:
     """A scenario set's description, parameters and shocks (per underlying; * = others)."""
     data = scenario_set_dict(load_scenarios(name))
-    if format is Format.json:
-        emit(report.to_json(data), output)
-    elif format is Format.csv:
-        rows = [
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: [
             {"name": s["name"], "days": s["days"], "weight": s["weight"]}
             | {f"{k}_{u}": v for u, shock in s["shocks"].items() for k, v in shock.items()}
             for s in data.get("scenarios", [])
-        ]
-        emit(report.to_csv(rows), output)
-    elif format is Format.markdown:
-        emit(scenario_set_markdown(data), output)
-    else:
-        emit_table(lambda console: print_scenario_set(console, data), output)
+        ],
+        markdown=lambda: scenario_set_markdown(data),
+        draw=lambda console: print_scenario_set(console, data),
+    )

@@ -7,18 +7,17 @@ from typing import Annotated
 
 import typer
 
-from .. import render, report
+from .. import render
 from ..cli import (
     Format,
     FormatOption,
     MarketOption,
     OutputOption,
     PortfolioArgument,
-    _state,
+    active_config,
     app,
     command,
-    emit,
-    emit_table,
+    emit_result,
     load_inputs,
 )
 from ..config import project_config
@@ -67,7 +66,7 @@ def stress_command(
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
 ) -> None:
     """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
-    names = list(scenario or project_config(_state.get("config")).scenarios)
+    names = list(scenario or project_config(active_config()).scenarios)
     if not names:
         raise InputError(
             Problem(
@@ -86,14 +85,14 @@ def stress_command(
         for message in s.warnings:
             render.warning(message)
     data = stress_dict(result, top=top, by_position=by is By.position)
-    if format is Format.json:
-        emit(report.to_json(data), output)
-    elif format is Format.csv:
-        emit(report.to_csv(stress_rows(data)), output)
-    elif format is Format.markdown:
-        emit(stress_markdown(data, top), output)
-    else:
-        emit_table(lambda console: print_stress(console, data, top), output)
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: stress_rows(data),
+        markdown=lambda: stress_markdown(data, top),
+        draw=lambda console: print_stress(console, data, top),
+    )
 
 
 def _load_all(names: list[str]) -> list:
