@@ -98,17 +98,6 @@ class Portfolio:
         }
         return Portfolio(positions, collateral, self.source, self.market_path)
 
-    def without_orders(self) -> Portfolio:
-        positions = self.positions[~self.positions["is_order"].to_numpy(bool)]
-        return Portfolio(
-            positions.reset_index(drop=True), self.collateral, self.source, self.market_path
-        )
-
-    def for_account(self, account: str) -> Portfolio:
-        positions = self.positions[self.positions["account"] == account].reset_index(drop=True)
-        collateral = {account: self.collateral[account]} if account in self.collateral else {}
-        return Portfolio(positions, collateral, self.source, self.market_path)
-
 
 def empty_positions() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in POSITION_COLUMNS})

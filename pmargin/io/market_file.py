@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, MarketDataError, Problem, ProblemCollector
+from ..errors import MarketDataError, Problem, ProblemCollector
 from ..market import Market, Smile, UnderlyingMarket
 from .common import finite_number, load_yaml, unknown_key_problem
 
@@ -221,7 +221,3 @@ def find_market(
         if beside.exists():
             return beside, False
     return bundled_market_path(), True
-
-
-def reject(path: str | Path, message: str, fix: str = "") -> InputError:
-    return MarketDataError(Problem(str(path), message, fix))
