@@ -7,7 +7,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..book import Book
+from ..book import Book, InstrumentTable
+from ..engine import instrument_pnl
+from ..scenarios import Shocks
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,18 @@ def isolated_from_unit(book: Book, long_unit: np.ndarray, short_unit: np.ndarray
     q = book.quantity
     unit = np.where(q > 0, long_unit[book.instrument], short_unit[book.instrument])
     return np.abs(q) * unit
+
+
+def model_pnl(
+    model: MarginModel, table: InstrumentTable, build_shocks
+) -> tuple[Shocks, np.ndarray]:
+    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``.
+
+    Computed once per table and model and kept in ``table.memo``, so the book and each of its
+    accounts (which share the table) are priced in one pass. ``build_shocks()`` makes the shocks.
+    """
+    cached = table.memo.get(model.method)
+    if cached is None or cached[0] is not model:
+        shocks = build_shocks()
+        cached = table.memo[model.method] = (model, shocks, instrument_pnl(table, shocks))
+    return cached[1], cached[2]

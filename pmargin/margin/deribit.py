@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..book import Book
-from ..engine import instrument_pnl, underlying_matrix
+from ..engine import underlying_matrix
 from ..scenarios import DEFAULT_KEY, ScenarioSet, Shocks, VolTerm, format_move, grid_set
-from .base import Requirement, isolated_from_unit, worst_loss
+from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 
 @dataclass(frozen=True)
@@ -63,22 +63,15 @@ class DeribitModel:
         )
         return grid, extended
 
-    def shocks(self, underlyings: tuple[str, ...]) -> tuple[Shocks, int]:
+    def shocks(self, underlyings: tuple[str, ...]) -> Shocks:
+        """The standard grid's scenarios followed by the extended moves'."""
         grid, extended = self.scenario_sets()
-        return grid.shocks(underlyings).concat(extended.shocks(underlyings)), grid.count
+        return grid.shocks(underlyings).concat(extended.shocks(underlyings))
 
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        cached = table.memo.get("deribit")
-        if cached is None or cached[0] is not self:  # one pass serves the book and its accounts
-            shocks, grid_count = self.shocks(table.underlyings)
-            cached = table.memo["deribit"] = (
-                self,
-                shocks,
-                grid_count,
-                instrument_pnl(table, shocks),
-            )
-        _, shocks, grid_count, pnl = cached  # pnl: (I, S) per contract
+        grid_count = len(self.spot_moves) * len(self.vol_moves)  # the grid comes first
+        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
         weighted = pnl * shocks.weight  # counted P&L per contract
         by_underlying = underlying_matrix(book) @ (book.net_quantity[:, None] * weighted)
         per_underlying = worst_loss(by_underlying)

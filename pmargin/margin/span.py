@@ -43,12 +43,12 @@ from typing import Any
 import numpy as np
 
 from ..book import Book
-from ..engine import instrument_pnl, underlying_matrix
+from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..io.common import unknown_key_problem
 from ..risk import unit_greeks
 from ..scenarios import ScenarioSet, Shocks
-from .base import Requirement, isolated_from_unit, worst_loss
+from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 DEFAULT_UNDERLYING = "default"
 KEYS = (
@@ -190,8 +190,8 @@ class SpanModel:
         SPAN's risk array of an instrument is the negative of a row (losses positive); multiply
         by ``shocks.weight`` for the counted P&L.
         """
-        shocks = self.shocks(book.instruments.underlyings)
-        return shocks, instrument_pnl(book.instruments, shocks)
+        table = book.instruments
+        return model_pnl(self, table, lambda: self.shocks(table.underlyings))
 
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from ..book import Book
-from ..engine import instrument_pnl, underlying_matrix
+from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..io.common import unknown_key_problem
 from ..scenarios import ScenarioSet, Shocks, format_move
-from .base import Requirement, isolated_from_unit, worst_loss
+from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 KEYS = (
     "name",
@@ -140,8 +140,7 @@ class TimsModel:
 
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        shocks = self.shocks(table.underlyings)
-        pnl = instrument_pnl(table, shocks)  # (I, S) USD per contract
+        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))  # (I, S)
         q = book.net_quantity
         matrix = underlying_matrix(book)
         by_underlying = matrix @ (q[:, None] * pnl)
