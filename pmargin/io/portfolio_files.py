@@ -20,6 +20,8 @@ YAML format::
 from __future__ import annotations
 
 import csv
+import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +31,7 @@ from ..portfolio import Portfolio, empty_positions
 from .common import finite_number, load_yaml, read_text, resolve_beside, unknown_key_problem
 from .positions import KNOWN_COLUMNS, build_positions, check_columns
 
+_SPACES_AROUND_COMMAS = re.compile(r"[ \t]*,[ \t]*|[ \t]+$|^[ \t]+", re.MULTILINE)
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
 
 
@@ -65,30 +68,60 @@ def load_portfolio_csv(path: str | Path) -> Portfolio:
             )
         )
     problems = ProblemCollector()
-    parsed = list(csv.reader(line for _, line in numbered))
-    header = [name.strip().lower() for name in parsed[0]]
+    header = [name.strip().lower() for name in next(csv.reader([numbered[0][1]]))]
     if not check_columns(header, f"{path}:{numbered[0][0]}", problems):
         problems.raise_if_any()
-    body, sources, ids = [], [], []
-    name = Path(path).name
-    for (number, _), row in zip(numbered[1:], parsed[1:]):
-        if len(row) != len(header):
-            problems.add(
-                f"{path}:{number}",
-                f"has {len(row)} fields, the header has {len(header)}",
-                "Check for a missing or extra comma.",
-            )
-            continue
-        body.append([cell.strip() for cell in row])
-        sources.append(f"{path}:{number}")
-        ids.append(f"{name}:{number}")
+    numbers, frame = _read_rows(numbered[1:], len(header), header, path, problems)
     problems.raise_if_any()
-    frame = pd.DataFrame(body, columns=header, dtype=str)
-    positions = build_positions(
-        frame, pd.Series(sources, dtype=str), problems, default_ids=pd.Series(ids, dtype=str)
-    )
+    name = Path(path).name
+    sources = pd.Series([f"{path}:{n}" for n in numbers], dtype=str)
+    ids = pd.Series([f"{name}:{n}" for n in numbers], dtype=str)
+    positions = build_positions(frame, sources, problems, default_ids=ids)
     problems.raise_if_any()
     return Portfolio(positions, {}, str(path))
+
+
+def _read_rows(
+    numbered: list[tuple[int, str]], width: int, header: list[str], path, problems
+) -> tuple[list[int], pd.DataFrame]:
+    """The data rows as a frame of stripped strings, with their line numbers.
+
+    Rows whose field count differs from the header's are problems. Files without quotes (the
+    usual case) are split by pandas' C parser after spaces around commas are removed in one
+    regex pass; files with quotes go through the csv module, cell by cell.
+    """
+    numbers = [number for number, _ in numbered]
+    lines = [line for _, line in numbered]
+    if any('"' in line for line in lines):
+        rows = list(csv.reader(lines))
+        counts = [len(row) for row in rows]
+    else:
+        rows = None
+        counts = [line.count(",") + 1 for line in lines]
+    bad = [i for i, count in enumerate(counts) if count != width]
+    for i in bad:
+        problems.add(
+            f"{path}:{numbers[i]}",
+            f"has {counts[i]} fields, the header has {width}",
+            "Check for a missing or extra comma.",
+        )
+    if bad:
+        return numbers, pd.DataFrame()
+    if rows is not None:
+        body = [[cell.strip() for cell in row] for row in rows]
+        return numbers, pd.DataFrame(body, columns=header, dtype=str)
+    text = _SPACES_AROUND_COMMAS.sub(",", "\n".join(lines))
+    frame = pd.read_csv(
+        io.StringIO(text),
+        header=None,
+        names=header,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        engine="c",
+    )
+    return numbers, frame
 
 
 def _records_frame(

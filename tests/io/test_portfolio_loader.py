@@ -131,3 +131,26 @@ def test_bad_yaml_portfolio_names_the_key(write):
     text = "\n".join(_problems(path))
     assert "collateral.USD: expected a number" in text
     assert "positions[0]: unknown key `colour`" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id , instrument ,quantity\n  a ,  BTC-PERPETUAL ,  -5  \n",  # unquoted: the fast path
+        'id,instrument,quantity\n"a", "BTC-PERPETUAL" ,"-5"\n',  # quoted: the csv module
+    ],
+)
+def test_cells_are_stripped_on_both_reading_paths(write, text):
+    p = load_portfolio(write("book.csv", text)).positions
+    assert p["id"].tolist() == ["a"]
+    assert p["instrument"].tolist() == ["BTC-PERPETUAL"]
+    assert p["quantity"].tolist() == [-5.0]
+
+
+def test_quoted_commas_and_field_counts(write):
+    ok = write("ok.csv", 'id,instrument,quantity\n"desk, main",BTC-PERPETUAL,1\n')
+    assert load_portfolio(ok).positions["id"].tolist() == ["desk, main"]
+    bad = write("bad.csv", 'id,instrument,quantity\n"a",BTC-PERPETUAL\nb,BTC-PERPETUAL,1,2\n')
+    text = "\n".join(_problems(bad))
+    assert "bad.csv:2: has 2 fields, the header has 3" in text
+    assert "bad.csv:3: has 4 fields, the header has 3" in text
