@@ -31,7 +31,8 @@ from ..portfolio import Portfolio, empty_positions
 from .common import finite_number, load_yaml, read_text, resolve_beside, unknown_key_problem
 from .positions import KNOWN_COLUMNS, build_positions, check_columns
 
-_SPACES_AROUND_COMMAS = re.compile(r"[ \t]*,[ \t]*|[ \t]+$|^[ \t]+", re.MULTILINE)
+_SPACES_AROUND_COMMAS = re.compile(r"[ \t]*,[ \t]*")
+_SPACES_AT_LINE_ENDS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
 
 
@@ -93,7 +94,7 @@ def _read_rows(
     numbers = [number for number, _ in numbered]
     lines = [line for _, line in numbered]
     if any('"' in line for line in lines):
-        rows = list(csv.reader(lines))
+        rows = list(csv.reader(lines, skipinitialspace=True))
         counts = [len(row) for row in rows]
     else:
         rows = None
@@ -110,7 +111,7 @@ def _read_rows(
     if rows is not None:
         body = [[cell.strip() for cell in row] for row in rows]
         return numbers, pd.DataFrame(body, columns=header, dtype=str)
-    text = _SPACES_AROUND_COMMAS.sub(",", "\n".join(lines))
+    text = _SPACES_AT_LINE_ENDS.sub("", _SPACES_AROUND_COMMAS.sub(",", "\n".join(lines)))
     frame = pd.read_csv(
         io.StringIO(text),
         header=None,
