@@ -1,4 +1,4 @@
-"""Value at risk and expected shortfall from a vector of scenario P&L.
+"""Value at risk and expected shortfall from scenario P&L (a vector, or rows of them).
 
 Both are reported as positive losses in USD (SPEC §1). With ``n`` scenarios and confidence
 ``α``, let ``k = ceil(n·(1 − α))`` (at least 1) and sort the P&L ascending, ``x₁ ≤ x₂ ≤ …``:
@@ -13,6 +13,9 @@ Both are reported as positive losses in USD (SPEC §1). With ``n`` scenarios and
 Every scenario counts equally (scenario weights of margin models do not apply). A negative figure
 means even the tail scenario is a gain. With fewer than ``1 / (1 − α)`` scenarios (100 at 99%)
 both measures are the single worst scenario.
+
+Both take the scenarios along the last axis of ``pnl``: 1-D P&L gives a float, an (..., n) array
+gives an array of shape (...), one figure per row (e.g. per instrument or per underlying).
 """
 
 from __future__ import annotations
@@ -34,22 +37,38 @@ def tail_count(count: int, confidence: float) -> int:
     return max(1, math.ceil(round(count * (1.0 - confidence), 9)))
 
 
-def _tail(pnl: np.ndarray, confidence: float) -> np.ndarray:
-    pnl = np.asarray(pnl, dtype=np.float64).ravel()
-    if pnl.size == 0:
+def _tail(pnl: np.ndarray, confidence: float) -> tuple[np.ndarray, int]:
+    """The P&L partitioned along the last axis so that ``[..., :k]`` are the k worst, and k."""
+    pnl = np.asarray(pnl, dtype=np.float64)
+    if pnl.ndim == 0:
+        pnl = pnl.reshape(1)
+    if pnl.shape[-1] == 0:
         raise ValueError("no scenarios to measure")
-    k = tail_count(pnl.size, confidence)
-    return np.partition(pnl, k - 1)[:k]
+    k = tail_count(pnl.shape[-1], confidence)
+    return np.partition(pnl, k - 1, axis=-1), k
 
 
-def value_at_risk(pnl: np.ndarray, confidence: float) -> float:
-    """VaR at ``confidence`` (e.g. 0.99) of scenario P&L ``pnl`` (USD, loss < 0), as a loss."""
-    return -float(np.max(_tail(pnl, confidence)))
+def _result(values: np.ndarray) -> float | np.ndarray:
+    return float(values) if values.ndim == 0 else values
 
 
-def expected_shortfall(pnl: np.ndarray, confidence: float) -> float:
-    """ES at ``confidence``: minus the mean P&L of the worst ceil(n·(1 − confidence)) scenarios."""
-    return -float(np.mean(_tail(pnl, confidence)))
+def value_at_risk(pnl: np.ndarray, confidence: float) -> float | np.ndarray:
+    """VaR at ``confidence`` (e.g. 0.99) of scenario P&L ``pnl`` (USD, loss < 0), as a loss.
+
+    Scenarios run along the last axis: a float for 1-D ``pnl``, else an array of its leading
+    shape (one VaR per row).
+    """
+    partitioned, k = _tail(pnl, confidence)
+    return _result(-partitioned[..., k - 1])
+
+
+def expected_shortfall(pnl: np.ndarray, confidence: float) -> float | np.ndarray:
+    """ES at ``confidence``: minus the mean P&L of the worst ceil(n·(1 − confidence)) scenarios.
+
+    Scenarios run along the last axis, as in :func:`value_at_risk`.
+    """
+    partitioned, k = _tail(pnl, confidence)
+    return _result(-np.mean(partitioned[..., :k], axis=-1))
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,50 @@ def test_var_is_the_kth_worst_and_es_the_mean_of_the_k_worst(values, confidence)
     assert es == pytest.approx(-math.fsum(worst) / k, rel=1e-9, abs=1e-6)
     assert es >= var - 1e-6 * max(1.0, abs(var))
     assert es <= -pnl.min() + 1e-6 * max(1.0, abs(pnl.min()))
+
+
+def test_rows_of_scenarios_are_measured_along_the_last_axis():
+    # row 0: losses 1..10; row 1: gains 1..10; row 2: one big loss among gains
+    pnl = np.array(
+        [
+            -np.arange(1.0, 11.0),
+            np.arange(1.0, 11.0),
+            [5.0, 5.0, -50.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0],
+        ]
+    )
+    # 80%: k = ceil(10 × 0.2) = 2 worst per row
+    var = value_at_risk(pnl, 0.8)
+    es = expected_shortfall(pnl, 0.8)
+    assert isinstance(var, np.ndarray) and var.shape == (3,)
+    assert isinstance(es, np.ndarray) and es.shape == (3,)
+    np.testing.assert_array_equal(var, [9.0, -2.0, -5.0])
+    np.testing.assert_array_equal(es, [9.5, -1.5, 22.5])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(1, 60),
+    st.sampled_from([0.5, 0.9, 0.95, 0.99]),
+    st.integers(0, 2**32 - 1),
+)
+def test_every_row_equals_the_one_dimensional_measure(rows, depth, scenarios, confidence, seed):
+    pnl = np.random.default_rng(seed).normal(size=(rows, depth, scenarios))
+    var = value_at_risk(pnl, confidence)
+    es = expected_shortfall(pnl, confidence)
+    assert var.shape == es.shape == (rows, depth)
+    for index in np.ndindex(rows, depth):
+        row = pnl[index]
+        assert isinstance(value_at_risk(row, confidence), float)
+        assert var[index] == value_at_risk(row, confidence)
+        k = max(1, math.ceil(Fraction(scenarios) * (1 - Fraction(str(confidence)))))
+        assert var[index] == -np.sort(row)[k - 1]
+        assert es[index] == pytest.approx(-math.fsum(np.sort(row)[:k]) / k, rel=1e-12, abs=1e-12)
+
+
+def test_no_scenarios_is_an_error_in_any_shape():
+    with pytest.raises(ValueError, match="no scenarios"):
+        value_at_risk(np.zeros((3, 0)), 0.99)
+    with pytest.raises(ValueError, match="no scenarios"):
+        expected_shortfall(np.zeros(0), 0.99)

@@ -1,0 +1,170 @@
+"""Limits file loader (YAML) for ``pmargin check``: every problem names the file and key.
+
+Format (SPEC §3)::
+
+    model: deribit                       # optional; bundled name or model YAML (beside this file)
+    scenarios: [crash, my_crash.yaml]    # scenario sets for max_loss: bundled names or files
+    limits:                              # every limit optional; all must be numbers ≥ 0
+      max_margin: 250000                 # USD
+      max_margin_to_equity: 0.8          # a ratio
+      max_loss: 100000                   # USD, over every scenario of the listed sets
+      max_delta: {BTC: 25, ETH: 300, total: 5000000}   # a number, or per underlying + `total`
+      max_gamma: 50000
+      max_vega: 20000
+      min_excess: 0                      # USD
+
+A greek limit is a plain number (a gross total over underlyings, in USD) or a mapping of
+underlying codes (case-insensitive) to bounds in the greek's own units, where the key ``total``
+is the gross USD number. ``model:`` and scenario file names resolve beside the limits file; the
+model is loaded once here so that a bad one is reported against this file. What each limit
+bounds, and how it is checked, is in :mod:`pmargin.limits`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..config import resolve_model_reference, scenario_references
+from ..errors import InputError, Problem, ProblemCollector
+from ..margin import load_model
+from .common import finite_number, load_yaml, unknown_key_problem
+from .scenario_file import load_scenarios
+
+FILE_KEYS = ("model", "scenarios", "limits")
+GREEK_LIMITS = ("max_delta", "max_gamma", "max_vega")
+LIMIT_NAMES = (
+    "max_margin",
+    "max_margin_to_equity",
+    "max_loss",
+    "max_delta",
+    "max_gamma",
+    "max_vega",
+    "min_excess",
+)
+TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class GreekLimit:
+    """Bounds on a greek: ``per_underlying`` in the greek's own units, ``total`` gross in USD."""
+
+    per_underlying: dict[str, float] = field(default_factory=dict)
+    total: float | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A loaded limits file. ``scenario_sets`` are loaded sets for ``max_loss``."""
+
+    source: str
+    model: str | None = None
+    scenario_sets: tuple = ()
+    max_margin: float | None = None
+    max_margin_to_equity: float | None = None
+    max_loss: float | None = None
+    max_delta: GreekLimit | None = None
+    max_gamma: GreekLimit | None = None
+    max_vega: GreekLimit | None = None
+    min_excess: float | None = None
+
+    def with_scenarios(self, scenario_sets) -> Limits:
+        return replace(self, scenario_sets=tuple(scenario_sets))
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in LIMIT_NAMES if getattr(self, n) is not None]
+
+
+def load_limits(path: str | Path) -> Limits:
+    """Load and validate a limits file; every problem names the file and key."""
+    path = Path(path)
+    where = str(path)
+    document = load_yaml(path, "limits")
+    if not isinstance(document, dict):
+        kind = "empty" if document is None else type(document).__name__
+        raise InputError(
+            Problem(where, f"expected a mapping with `limits:`, found {kind}", _EXAMPLE_FIX)
+        )
+    problems = ProblemCollector()
+    for key in document:
+        if key not in FILE_KEYS:
+            problems.problems.append(unknown_key_problem(f"{where}: {key}", str(key), FILE_KEYS))
+    model = None
+    if document.get("model") is not None:
+        model = resolve_model_reference(path, document["model"], f"{where}: model", problems)
+    references = scenario_references(
+        path, document.get("scenarios"), f"{where}: scenarios", problems
+    )
+    values = _limit_values(document.get("limits"), f"{where}: limits", problems)
+    problems.raise_if_any()
+    if model is not None:
+        _check_model(model, f"{where}: model")
+    return Limits(
+        source=where,
+        model=model,
+        scenario_sets=tuple(load_scenarios(ref) for ref in references),
+        **values,
+    )
+
+
+_EXAMPLE_FIX = "e.g. `limits: {max_margin: 250000, max_delta: {BTC: 25}}`"
+
+
+def _check_model(model: str, where: str) -> None:
+    try:
+        load_model(model)
+    except InputError as exc:
+        raise InputError([replace(p, where=f"{where} ({p.where})") for p in exc.problems]) from None
+
+
+def _limit_values(raw: Any, where: str, problems: ProblemCollector) -> dict[str, Any]:
+    if raw is None or raw == {}:
+        problems.add(where, "missing or empty; nothing to check", _EXAMPLE_FIX)
+        return {}
+    if isinstance(raw, str):
+        problems.add(
+            where,
+            f"expected a mapping of limit names to numbers, found the file name {raw!r}",
+            "That is how pmargin.yaml names a limits file; a limits file lists the limits "
+            "themselves, " + _EXAMPLE_FIX,
+        )
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(where, f"expected a mapping of limits, found {type(raw).__name__}")
+        return {}
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        key = f"{where}.{name}"
+        if name not in LIMIT_NAMES:
+            close = difflib.get_close_matches(str(name), LIMIT_NAMES, n=1, cutoff=0.5)
+            fix = f"Did you mean `{close[0]}`?" if close else f"Valid: {', '.join(LIMIT_NAMES)}."
+            problems.add(key, f"unknown limit `{name}`", fix)
+        elif name in GREEK_LIMITS:
+            values[name] = _greek_limit(value, key, problems)
+        else:
+            values[name] = finite_number(value, key, problems, minimum=0)
+    return values
+
+
+def _greek_limit(value: Any, where: str, problems: ProblemCollector) -> GreekLimit | None:
+    if not isinstance(value, dict):
+        total = finite_number(value, where, problems, minimum=0)
+        return None if total is None else GreekLimit(total=total)
+    per_underlying: dict[str, float] = {}
+    total = None
+    for underlying, bound in value.items():
+        name = str(underlying)
+        number = finite_number(bound, f"{where}.{name}", problems, minimum=0)
+        if number is None:
+            continue
+        if name.lower() == TOTAL:
+            total = number
+        else:
+            per_underlying[name.upper()] = number
+    if not value:
+        problems.add(where, "expected a number or a mapping such as {BTC: 25, ETH: 300}")
+        return None
+    return GreekLimit(per_underlying=per_underlying, total=total)
