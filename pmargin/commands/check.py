@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .. import render, report
+from .. import render
 from ..cli import (
     Format,
     FormatOption,
@@ -16,11 +16,10 @@ from ..cli import (
     ModelOption,
     OutputOption,
     PortfolioArgument,
-    _state,
+    active_config,
     app,
     command,
-    emit,
-    emit_table,
+    emit_result,
     load_inputs,
 )
 from ..config import project_config
@@ -71,7 +70,7 @@ def check_command(
 
     The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
-    config = project_config(_state.get("config"))
+    config = project_config(active_config())
     limits_path = limits or config.limits
     if limits_path is None:
         raise InputError(
@@ -93,13 +92,13 @@ def check_command(
         write_junit(junit, data)
     markdown = check_markdown(data)
     append_step_summary(markdown)
-    if format is Format.json:
-        emit(report.to_json(data), output)
-    elif format is Format.csv:
-        emit(report.to_csv(check_rows(data)), output)
-    elif format is Format.markdown:
-        emit(markdown, output)
-    else:
-        emit_table(lambda console: print_check(console, data), output)
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: check_rows(data),
+        markdown=lambda: markdown,
+        draw=lambda console: print_check(console, data),
+    )
     if not data["passed"]:
         raise typer.Exit(1)
