@@ -39,20 +39,23 @@ EXPIRIES = ["2024-12-27", "2025-01-31", "2025-03-28", "2025-06-27", "2025-09-26"
 def generate_book(folder: Path, positions: int, instruments: int, seed: int = 1) -> Path:
     """Write a CSV of ``positions`` rows over ``instruments`` distinct contracts."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(instruments):
+    rows: dict[str, None] = {}  # distinct contracts, in order
+    i = 0
+    while len(rows) < instruments:
         underlying, spot = ("BTC", 95000) if i % 2 == 0 else ("ETH", 3400)
         expiry = EXPIRIES[i % len(EXPIRIES)]
         if i % 200 == 0:
-            rows.append(f"{underlying},future,{expiry},,,linear")
+            row = f"{underlying},future,{expiry},,,linear"
         elif i % 200 == 1:
-            rows.append(f"{underlying},perpetual,,,,{'inverse' if i % 40 == 1 else 'linear'}")
+            row = f"{underlying},perpetual,,,,{'inverse' if i % 400 == 1 else 'linear'}"
         else:
             strike = round(spot * (0.5 + i / instruments), 2)
             right = "call" if i % 3 else "put"
             settle = "inverse" if i % 4 == 0 else "linear"
-            rows.append(f"{underlying},option,{expiry},{strike},{right},{settle}")
-    rows = list(dict.fromkeys(rows))  # distinct
+            row = f"{underlying},option,{expiry},{strike},{right},{settle}"
+        rows[row] = None
+        i += 1
+    rows = list(rows)
     pick = rng.integers(0, len(rows), positions)
     quantity = np.round(rng.normal(0, 10, positions), 2)
     lines = ["underlying,kind,expiry,strike,right,settlement,quantity"]

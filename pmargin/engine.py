@@ -32,14 +32,15 @@ def black76_valid(forward, strike, time, vol, discount, is_call) -> np.ndarray:
     intrinsic value. ``tests/engine`` checks the two agree.
     """
     sign = np.where(is_call, 1.0, -1.0)
-    stdev = vol * np.sqrt(time)
-    expired = stdev < 1e-12
+    root_time = np.sqrt(time)
+    stdev = vol * root_time
     with np.errstate(divide="ignore", invalid="ignore"):
         d1 = np.log(forward / strike) / stdev + 0.5 * stdev
         value = sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * (d1 - stdev)))
-    if expired.any():
+    if np.min(root_time) < 1e-6:  # some options expire within the scenarios: intrinsic value
+        expired = np.broadcast_to(stdev < 1e-12, value.shape)
         value = np.where(expired, np.maximum(sign * (forward - strike), 0.0), value)
-    return discount * value
+    return value if np.isscalar(discount) and discount == 1.0 else discount * value
 
 
 def shocked_vols(table: InstrumentTable, shocks: Shocks, rows: np.ndarray) -> np.ndarray:
@@ -65,12 +66,13 @@ def instrument_pnl(table: InstrumentTable, shocks: Shocks) -> np.ndarray:
     if tuple(shocks.underlyings) != tuple(table.underlyings):
         raise ValueError("shocks must be resolved for the table's underlyings")
     factor = 1.0 + shocks.spot[table.underlying_index]  # (I, S)
-    spot = table.spot[:, None] * factor
     price = table.forward[:, None] * factor  # futures, perpetuals and spot (forward = spot)
     base = table.forward.copy()
     options = np.flatnonzero(table.is_option)
     if len(options):
-        time = np.maximum(table.time[options, None] - shocks.days[None, :] / 365.0, 0.0)
+        same_days = shocks.count == 0 or np.all(shocks.days == shocks.days[0])
+        days = shocks.days[:1] if same_days else shocks.days
+        time = np.maximum(table.time[options, None] - days[None, :] / 365.0, 0.0)  # (o, S or 1)
         discount = np.exp(-table.rate * time) if table.rate else 1.0
         price[options] = black76_valid(
             price[options],
@@ -84,7 +86,8 @@ def instrument_pnl(table: InstrumentTable, shocks: Shocks) -> np.ndarray:
     pnl = table.multiplier[:, None] * (price - base[:, None])
     inverse = np.flatnonzero(table.is_inverse)
     if len(inverse):
-        pnl[inverse] = _inverse_pnl(table, inverse, price[inverse], base[inverse], spot[inverse])
+        spot = table.spot[inverse, None] * factor[inverse]
+        pnl[inverse] = _inverse_pnl(table, inverse, price[inverse], base[inverse], spot)
     return pnl
 
 
