@@ -177,6 +177,8 @@ def load_inputs(portfolio_path: Path | None, market_path: Path | None):
             )
         )
     portfolio = load_portfolio(portfolio_path)
+    if portfolio.positions.empty and not portfolio.has_collateral:
+        render.warning(f"{portfolio_path} holds no positions and no collateral")
     if market_path is None and portfolio.market_path is None:
         market_path = config.market
     path, is_demo = find_market(portfolio_path, portfolio.market_path, market_path)

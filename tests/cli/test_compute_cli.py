@@ -96,3 +96,10 @@ def test_version_and_help(cli):
     for command in ("compute", "validate"):
         result = cli(command, "--help")
         assert result.exit_code == 0 and len(result.stdout) > 100
+
+
+def test_an_empty_book_is_margined_at_zero_with_a_warning(cli, write, market_path):
+    result = cli("compute", write("b.csv", "instrument,quantity\n"), "--format", "json")
+    assert result.exit_code == 0
+    assert "holds no positions and no collateral" in result.stderr
+    assert json.loads(result.stdout)["portfolio_margin"] == 0.0
