@@ -8,6 +8,9 @@ Large sets (Monte Carlo) are valued in chunks of :data:`CHUNK_SCENARIOS` scenari
 memory of the engine's temporaries. Historical and Monte Carlo sets also carry VaR and ES
 (:mod:`pmargin.risk_measures`). Problems that do not stop the run (a set shocking an underlying
 the portfolio does not hold) come back as ``SetResult.warnings`` for the caller to show.
+
+Open orders are valued as if filled (the worst case, as margin treats them); coin collateral is
+shocked with its coin.
 """
 
 from __future__ import annotations
