@@ -103,3 +103,30 @@ def test_an_empty_book_is_margined_at_zero_with_a_warning(cli, write, market_pat
     assert result.exit_code == 0
     assert "holds no positions and no collateral" in result.stderr
     assert json.loads(result.stdout)["portfolio_margin"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["compute"],
+        ["stress"],
+        ["check"],
+        ["greeks"],
+        ["validate"],
+        ["scenarios", "list"],
+        ["scenarios", "show"],
+        ["models", "list"],
+        ["models", "show"],
+    ],
+)
+def test_every_command_has_help(cli, command):
+    result = cli(*command, "--help")
+    assert result.exit_code == 0
+    _, _, rest = result.stdout.partition("\n")
+    assert "Usage:" in result.stdout and len(rest.strip()) > 40
+
+
+def test_the_command_list_is_complete(cli):
+    listing = cli("--help").stdout
+    for name in ("compute", "stress", "check", "greeks", "validate", "scenarios", "models"):
+        assert name in listing
