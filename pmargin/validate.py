@@ -13,22 +13,19 @@ from .io.scenario_file import load_scenarios
 from .limits import load_limits
 from .margin import load_model
 
-#: YAML top-level key that identifies each kind of file, checked in this order
-_SIGNATURES = (
-    ("underlyings", "market snapshot", load_market),
+#: the YAML top-level key that identifies each kind of file, checked in this order: a model's
+#: `method:` first (a model may have per-underlying parameters); pmargin.yaml names its
+#: `portfolio:` (a portfolio YAML has `positions:`); a limits file has `limits:` (checked before
+#: `scenarios:`, which both may have)
+SIGNATURES = (
     ("method", "margin model", load_model),
+    ("portfolio", "project config", load_config),
+    ("limits", "limits file", load_limits),
+    ("underlyings", "market snapshot", load_market),
     ("positions", "portfolio", load_portfolio),
     ("scenarios", "scenario set", load_scenarios),
     ("kind", "scenario set", load_scenarios),
 )
-#: further kinds (e.g. limits files) register a (key, label, loader) here
-EXTRA_SIGNATURES: list[tuple[str, str, object]] = []
-# pmargin.yaml names its `portfolio:` (a portfolio YAML has `positions:`); a limits file has
-# `limits:` (checked before `scenarios:`, which both of them may have)
-EXTRA_SIGNATURES += [
-    ("portfolio", "project config", load_config),
-    ("limits", "limits file", load_limits),
-]
 
 
 def validate_file(path: str | Path) -> str:
@@ -45,7 +42,7 @@ def validate_file(path: str | Path) -> str:
         )
     document = load_yaml(path, "YAML")
     if isinstance(document, dict):
-        for key, label, loader in (*EXTRA_SIGNATURES, *_SIGNATURES):
+        for key, label, loader in SIGNATURES:
             if key in document:
                 loader(path)
                 return label
