@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from pmargin.cli import app
+
+# CI runs the property tests with a fixed seed (reproducible runs); locally they explore freely
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 MARKET_YAML = """\
 as_of: 2024-11-25T08:00:00Z
