@@ -19,6 +19,7 @@ from .config import default_model, project_config
 from .errors import InputError, PmarginError, Problem
 from .io.market_file import find_market, load_market
 from .io.portfolio_files import load_portfolio
+from .portfolio import USD_LIKE
 from .render.margin import print_margin
 from .report.margin import margin_dict, margin_markdown
 from .validate import validate_file
@@ -200,6 +201,10 @@ def compute_command(
         bool, typer.Option("--compare", help="Every bundled model side by side.")
     ] = False,
     by_account: Annotated[bool, typer.Option("--by-account", help="Margin per account.")] = False,
+    currency: Annotated[
+        str,
+        typer.Option("--currency", help="Report money in USD or in a coin of the market (BTC)."),
+    ] = "USD",
     format: FormatOption = Format.table,
     output: OutputOption = None,
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
@@ -213,6 +218,17 @@ def compute_command(
     result = compute_margin(
         book, snapshot, model, by_account=by_account, compare=bundled_models() if compare else None
     )
+    coin = currency.strip().upper()
+    if coin not in USD_LIKE:
+        if coin not in snapshot.underlyings:
+            raise InputError(
+                Problem(
+                    f"--currency {currency}",
+                    f"not USD and not an underlying of the market {snapshot.source}",
+                    f"Use USD or one of {', '.join(sorted(snapshot.underlyings))}.",
+                )
+            )
+        result = result.in_currency(coin, snapshot.spot(coin))
     data = margin_dict(result)
     emit_result(
         format,

@@ -21,6 +21,8 @@ from .portfolio import Portfolio
 from .risk import equity, position_values, unit_greeks
 
 STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION = "ok", "margin_call", "liquidation"
+#: position columns that hold money (converted by ``--currency``); delta and gamma stay in coins
+MONEY_COLUMNS = ("value", "isolated_margin", "vega", "theta")
 
 
 @dataclass
@@ -50,6 +52,43 @@ class MarginResult:
     def savings(self) -> float | None:
         """Offset as a fraction of isolated margin, or None when isolated margin is 0."""
         return self.offset / self.isolated_margin if self.isolated_margin > 0 else None
+
+    def in_currency(self, currency: str, usd_per_unit: float) -> MarginResult:
+        """The same result with every money figure in ``currency`` (USD / ``usd_per_unit``).
+
+        Deltas stay in coins of each underlying and gamma in coins per USD; the status is
+        unchanged, since margin and equity convert alike.
+        """
+        if not usd_per_unit > 0:
+            raise ValueError("`usd_per_unit` must be > 0")
+
+        def convert(value):
+            return None if value is None else value / usd_per_unit
+
+        positions = self.positions.copy()
+        for column in MONEY_COLUMNS:
+            positions[column] = positions[column] / usd_per_unit
+        worst = (
+            None
+            if self.worst_scenario is None
+            else {**self.worst_scenario, "pnl": self.worst_scenario["pnl"] / usd_per_unit}
+        )
+        return replace(
+            self,
+            portfolio_margin=self.portfolio_margin / usd_per_unit,
+            maintenance_margin=self.maintenance_margin / usd_per_unit,
+            isolated_margin=self.isolated_margin / usd_per_unit,
+            worst_scenario=worst,
+            equity=convert(self.equity),
+            components={k: v / usd_per_unit for k, v in self.components.items()},
+            by_underlying={k: v / usd_per_unit for k, v in self.by_underlying.items()},
+            positions=positions,
+            accounts=None
+            if self.accounts is None
+            else [a.in_currency(currency, usd_per_unit) for a in self.accounts],
+            models={k: m.in_currency(currency, usd_per_unit) for k, m in self.models.items()},
+            currency=currency,
+        )
 
     @property
     def excess(self) -> float | None:

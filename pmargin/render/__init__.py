@@ -44,6 +44,13 @@ def usd(value: float | None, *, signed: bool = False) -> str:
     return f"{value:+,.0f}" if signed else f"{value:,.0f}"
 
 
+def money(value: float | None, currency: str = "USD", *, signed: bool = False) -> str:
+    """USD to the dollar; a coin (``--currency BTC``) to 4 decimals."""
+    if currency == "USD" or value is None:
+        return usd(value, signed=signed)
+    return f"{value:+,.4f}" if signed else f"{value:,.4f}"
+
+
 def number(value: float, digits: int = 4) -> str:
     if value == 0:
         return "0"

@@ -9,12 +9,17 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import STATUS_STYLE, number, usd
+from . import STATUS_STYLE, money, number
 
 MAX_POSITION_ROWS = 40
 
 
 def margin_summary(data: dict[str, Any]) -> Table:
+    currency = data.get("currency", "USD")
+
+    def usd(value, *, signed=False):
+        return money(value, currency, signed=signed)
+
     table = Table(
         title=f"Portfolio margin — model [bold]{escape(data['model'])}[/]",
         show_header=False,
@@ -26,10 +31,10 @@ def margin_summary(data: dict[str, Any]) -> Table:
     table.add_column(justify="right")
     savings = data.get("savings")
     worst = data.get("worst_scenario")
-    table.add_row("Portfolio margin (initial)", usd(data["portfolio_margin"]) + " USD")
-    table.add_row("Maintenance margin", usd(data["maintenance_margin"]) + " USD")
-    table.add_row("Isolated margin", usd(data["isolated_margin"]) + " USD")
-    offset = usd(data["offset"]) + " USD"
+    table.add_row("Portfolio margin (initial)", usd(data["portfolio_margin"]) + f" {currency}")
+    table.add_row("Maintenance margin", usd(data["maintenance_margin"]) + f" {currency}")
+    table.add_row("Isolated margin", usd(data["isolated_margin"]) + f" {currency}")
+    offset = usd(data["offset"]) + f" {currency}"
     if savings is not None:
         offset += f"  ({savings:.1%} saved by netting)"
     table.add_row("Offset", offset)
@@ -44,8 +49,8 @@ def margin_summary(data: dict[str, Any]) -> Table:
     for name, value in data.get("components", {}).items():
         table.add_row(f"  {escape(name)}", usd(value))
     if data["equity"] is not None:
-        table.add_row("Equity", usd(data["equity"]) + " USD")
-        table.add_row("Excess", usd(data["excess"], signed=True) + " USD")
+        table.add_row("Equity", usd(data["equity"]) + f" {currency}")
+        table.add_row("Excess", usd(data["excess"], signed=True) + f" {currency}")
         status = data["status"]
         table.add_row("Status", Text(status.upper(), style=STATUS_STYLE.get(status, "")))
     else:
@@ -53,7 +58,12 @@ def margin_summary(data: dict[str, Any]) -> Table:
     return table
 
 
-def positions_table(positions: list[dict[str, Any]], limit: int = MAX_POSITION_ROWS) -> Table:
+def positions_table(
+    positions: list[dict[str, Any]], limit: int = MAX_POSITION_ROWS, currency: str = "USD"
+) -> Table:
+    def usd(value, *, signed=False):
+        return money(value, currency, signed=signed)
+
     shown = sorted(positions, key=lambda p: -p["isolated_margin"])[:limit]
     title = "Positions"
     if len(positions) > limit:
@@ -89,8 +99,11 @@ def positions_table(positions: list[dict[str, Any]], limit: int = MAX_POSITION_R
     return table
 
 
-def models_table(models: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title="Margin by model (USD)", title_justify="left")
+def models_table(models: dict[str, dict[str, Any]], currency: str = "USD") -> Table:
+    def usd(value, *, signed=False):
+        return money(value, currency, signed=signed)
+
+    table = Table(title=f"Margin by model ({currency})", title_justify="left")
     for name in ("model", "initial", "maintenance", "isolated", "offset", "saved"):
         table.add_column(name, justify="left" if name == "model" else "right")
     for name, m in models.items():
@@ -106,8 +119,11 @@ def models_table(models: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def accounts_table(accounts: list[dict[str, Any]]) -> Table:
-    table = Table(title="Accounts (USD)", title_justify="left")
+def accounts_table(accounts: list[dict[str, Any]], currency: str = "USD") -> Table:
+    def usd(value, *, signed=False):
+        return money(value, currency, signed=signed)
+
+    table = Table(title=f"Accounts ({currency})", title_justify="left")
     for name in ("account", "initial", "maintenance", "isolated", "equity", "excess", "status"):
         table.add_column(name, justify="left" if name in ("account", "status") else "right")
     for a in accounts:
@@ -128,10 +144,10 @@ def print_margin(console: Console, data: dict[str, Any]) -> None:
     console.print(margin_summary(data))
     if data.get("models"):
         console.print()
-        console.print(models_table(data["models"]))
+        console.print(models_table(data["models"], data["currency"]))
     if data.get("accounts"):
         console.print()
-        console.print(accounts_table(data["accounts"]))
+        console.print(accounts_table(data["accounts"], data["currency"]))
     if data.get("positions"):
         console.print()
-        console.print(positions_table(data["positions"]))
+        console.print(positions_table(data["positions"], currency=data["currency"]))

@@ -76,7 +76,7 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Excess", data["excess"]],
         ["Status", data["status"]],
     ]
-    text = "## pmargin compute\n\n" + markdown_table(["", "USD"], summary)
+    text = "## pmargin compute\n\n" + markdown_table(["", data["currency"]], summary)
     if data.get("models"):
         rows = [
             [

@@ -130,3 +130,29 @@ def test_the_command_list_is_complete(cli):
     listing = cli("--help").stdout
     for name in ("compute", "stress", "check", "greeks", "validate", "scenarios", "models"):
         assert name in listing
+
+
+def test_currency_reports_money_in_coin_terms(cli):
+    path = SAMPLES / "multi_asset.yaml"
+    usd = json.loads(cli("compute", path, "--format", "json", "--by-account").stdout)
+    btc = json.loads(
+        cli("compute", path, "--format", "json", "--by-account", "--currency", "btc").stdout
+    )
+    spot = 95000.0  # BTC in sample_portfolios/market.yaml
+    assert usd["currency"] == "USD" and btc["currency"] == "BTC"
+    for key in ("portfolio_margin", "maintenance_margin", "isolated_margin", "offset", "equity"):
+        assert btc[key] == pytest.approx(usd[key] / spot, rel=1e-12), key
+    assert btc["worst_scenario"]["pnl"] == pytest.approx(usd["worst_scenario"]["pnl"] / spot)
+    assert btc["accounts"][0]["portfolio_margin"] == pytest.approx(
+        usd["accounts"][0]["portfolio_margin"] / spot
+    )
+    for p_usd, p_btc in zip(usd["positions"], btc["positions"], strict=True):
+        assert p_btc["value"] == pytest.approx(p_usd["value"] / spot)
+        assert p_btc["delta"] == p_usd["delta"]  # coins of each underlying, not converted
+    assert btc["status"] == usd["status"]
+
+
+def test_unknown_currency_is_bad_input(cli):
+    result = cli("compute", SAMPLES / "multi_asset.yaml", "--currency", "DOGE")
+    assert result.exit_code == 2
+    assert "--currency DOGE: not USD and not an underlying of the market" in result.stderr
