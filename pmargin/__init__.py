@@ -5,6 +5,9 @@ Library first; the ``pmargin`` command is a thin layer over these functions::
     from pmargin import load_portfolio, load_market, compute_margin
     result = compute_margin(load_portfolio("book.csv"), load_market("market.yaml"), "deribit")
     result.portfolio_margin, result.isolated_margin
+
+This module is the public API: it joins the loaders of :mod:`pmargin.io` to the library, so a
+model may be named here (``"deribit"``, ``"my_model.yaml"``) where the library takes a model.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -14,11 +17,41 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+source"
 
-from .compute import MarginResult, compute_margin
+from . import portfolio_margin
 from .errors import InputError, MarketDataError, PmarginError
 from .io.market_file import load_market
-from .io.portfolio_files import load_portfolio
+from .io.model_file import load_model
+from .io.portfolio_file import load_portfolio
 from .io.scenario_file import load_scenarios
+from .margin import DEFAULT_MODEL, MarginModel
+from .market import Market
+from .portfolio import Portfolio
+from .portfolio_margin import MarginResult
+
+
+def compute_margin(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel = DEFAULT_MODEL,
+    *,
+    by_account: bool = False,
+    compare: list[str | MarginModel] | None = None,
+) -> MarginResult:
+    """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
+    model); ``compare`` lists further models shown beside it. See
+    :func:`pmargin.portfolio_margin.compute_margin`."""
+    return portfolio_margin.compute_margin(
+        portfolio,
+        market,
+        _model(model),
+        by_account=by_account,
+        compare=[_model(m) for m in compare] if compare else None,
+    )
+
+
+def _model(model: str | MarginModel) -> MarginModel:
+    return load_model(model) if isinstance(model, str) else model
+
 
 __all__ = [
     "InputError",
@@ -28,6 +61,7 @@ __all__ = [
     "__version__",
     "compute_margin",
     "load_market",
+    "load_model",
     "load_portfolio",
     "load_scenarios",
 ]

@@ -12,7 +12,7 @@ with its underlying and hedges count; USD cash (and USDC/USDT at par) is not at 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,13 @@ class InstrumentTable:
             self.is_call[o],
         )
         return price
+
+    def rows(self, index: np.ndarray | slice) -> InstrumentTable:
+        """The instruments ``index`` of this table (same underlyings, a fresh memo)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "memo"}
+        return InstrumentTable(
+            **{k: v[index] if isinstance(v, np.ndarray) else v for k, v in values.items()}
+        )
 
 
 @dataclass(frozen=True)

@@ -14,33 +14,14 @@ position's P&L is ``quantity × pnl[instrument]``; the book's is ``net_quantity 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from .book import Book, InstrumentTable
+from .pricing.black76_hot import black76_valid
 from .scenarios import VOL_FLOOR, Shocks
-
-
-def black76_valid(forward, strike, time, vol, discount, is_call) -> np.ndarray:
-    """Black-76 value for the inputs the engine guarantees: F, K > 0, vol ≥ VOL_FLOOR, T ≥ 0.
-
-    The hot-path twin of :func:`pmargin.pricing.black76.black76_price` (the reference, which
-    also guards against σ ≤ 0, F ≤ 0 and huge vols): the same formula with the guards the engine
-    does not need, so a scenario grid costs about one formula evaluation per cell. T = 0 gives
-    intrinsic value. ``tests/engine`` checks the two agree.
-    """
-    sign = np.where(is_call, 1.0, -1.0)
-    root_time = np.sqrt(time)
-    stdev = vol * root_time
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = np.log(forward / strike) / stdev + 0.5 * stdev
-        value = sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * (d1 - stdev)))
-    if np.min(root_time) < 1e-6:  # some options expire within the scenarios: intrinsic value
-        expired = np.broadcast_to(stdev < 1e-12, value.shape)
-        value = np.where(expired, np.maximum(sign * (forward - strike), 0.0), value)
-    return value if np.isscalar(discount) and discount == 1.0 else discount * value
 
 
 def shocked_vols(table: InstrumentTable, shocks: Shocks, rows: np.ndarray) -> np.ndarray:
@@ -89,6 +70,29 @@ def instrument_pnl(table: InstrumentTable, shocks: Shocks) -> np.ndarray:
         spot = table.spot[inverse, None] * factor[inverse]
         pnl[inverse] = _inverse_pnl(table, inverse, price[inverse], base[inverse], spot)
     return pnl
+
+
+def instrument_pnl_chunks(
+    table: InstrumentTable, shocks: Shocks, *, along: str, size: int
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """:func:`instrument_pnl` in pieces that bound the memory of its temporaries.
+
+    ``along="scenarios"`` yields ``(columns, pnl[:, columns])`` for ``size`` scenarios at a time
+    (every instrument); ``along="instruments"`` yields ``(rows, pnl[rows])`` for ``size``
+    instruments at a time (every scenario). The pieces tile the whole (I, S) matrix exactly.
+    """
+    size = max(int(size), 1)
+    if along == "scenarios":
+        count = shocks.count
+        for start in range(0, max(count, 1), size):
+            stop = min(start + size, count)
+            yield slice(start, stop), instrument_pnl(table, shocks.columns(start, stop))
+    elif along == "instruments":
+        for start in range(0, len(table), size):
+            rows = slice(start, min(start + size, len(table)))
+            yield rows, instrument_pnl(table.rows(rows), shocks)
+    else:
+        raise ValueError(f"along must be 'scenarios' or 'instruments', not {along!r}")
 
 
 def _inverse_pnl(table, rows, price, base, spot) -> np.ndarray:

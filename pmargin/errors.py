@@ -63,6 +63,13 @@ class ProblemCollector:
     def add(self, where: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(where, message, fix))
 
+    def append(self, problem: Problem) -> None:
+        """Record a problem built elsewhere (e.g. by :func:`pmargin.values.unknown_key_problem`)."""
+        self.problems.append(problem)
+
+    def extend(self, problems: list[Problem]) -> None:
+        self.problems.extend(problems)
+
     def __bool__(self) -> bool:
         return bool(self.problems)
 

@@ -1,5 +1,11 @@
-"""Net greeks of a book per underlying and per expiry, from the per-contract greeks of
-:func:`pmargin.risk.unit_greeks` (no pricing of its own).
+"""Greeks: per contract of each distinct instrument (:func:`unit_greeks`), and net per
+underlying and per expiry for a book (:func:`portfolio_greeks`).
+
+Per-contract greeks (:func:`unit_greeks`) are sensitivities of the position's USD value as the
+engine measures P&L (SPEC §2), so they agree with finite differences of
+:func:`pmargin.engine.instrument_pnl`: delta in coins (inverse options carry the premium's own
+exposure, Black delta − V/S; an inverse future of face N has delta N/F), gamma in coins per USD,
+vega in USD per 1.00 of vol, theta in USD per calendar day (< 0 for long options).
 
 Units, all sensitivities of USD value at the base market (SPEC §1-2):
 
@@ -25,14 +31,52 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from .book import Book, bind
+from .book import Book, InstrumentTable, bind
 from .market import Market
 from .portfolio import Portfolio
-from .risk import unit_greeks
+from .pricing.black76 import black76_greeks
 
 GREEKS = ("delta", "delta_usd", "gamma", "gamma_usd", "vega", "theta")
 #: greeks in USD, which may be added across underlyings
 USD_GREEKS = ("delta_usd", "gamma_usd", "vega", "theta")
+
+
+@dataclass(frozen=True)
+class UnitGreeks:
+    """Greeks of one contract of each distinct instrument (arrays of length I)."""
+
+    delta: np.ndarray
+    gamma: np.ndarray
+    vega: np.ndarray
+    theta: np.ndarray
+
+
+def unit_greeks(table: InstrumentTable) -> UnitGreeks:
+    n = len(table)
+    forward_per_spot = table.forward / table.spot
+    delta = np.where(table.kind == "spot", 1.0, forward_per_spot) * table.multiplier
+    gamma, vega, theta = np.zeros(n), np.zeros(n), np.zeros(n)
+    inverse_future = table.is_inverse & ~table.is_option
+    delta[inverse_future] = table.multiplier[inverse_future] / table.forward[inverse_future]
+    o = table.is_option
+    if o.any():
+        g = black76_greeks(
+            table.forward[o],
+            table.strike[o],
+            table.time[o],
+            table.vol[o],
+            table.rate,
+            table.is_call[o],
+        )
+        m = table.multiplier[o]
+        delta[o] = m * g.delta * forward_per_spot[o]
+        gamma[o] = m * g.gamma * forward_per_spot[o] ** 2
+        vega[o] = m * g.vega
+        theta[o] = m * g.theta / 365.0
+        inverse = table.is_inverse[o]
+        premium = table.option_prices()[o] / table.spot[o]
+        delta[o] -= np.where(inverse, m * premium, 0.0)
+    return UnitGreeks(delta, gamma, vega, theta)
 
 
 @dataclass(frozen=True)

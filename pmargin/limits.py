@@ -1,7 +1,7 @@
 """Risk limits for CI: check a portfolio against a limits file (``pmargin check``).
 
-The file's format, its loader :func:`load_limits` and the :class:`Limits` it gives live in
-:mod:`pmargin.io.limits_file` (re-exported here).
+The file's format and its loader live in :mod:`pmargin.io.limits_file`, which builds the
+:class:`Limits` defined here.
 
 What each limit bounds (a limit holds when the stated comparison is true):
 
@@ -35,22 +35,65 @@ when headroom ≥ 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from .book import bind
-from .compute import MarginResult, margin_for_book
 from .errors import InputError, Problem
 from .greeks import GREEKS, position_greeks
-from .io.limits_file import GREEK_LIMITS, TOTAL, GreekLimit, Limits, load_limits
-from .margin import DEFAULT_MODEL, MarginModel, load_model
+from .margin import MarginModel
 from .market import Market
 from .portfolio import Portfolio
+from .portfolio_margin import MarginResult, margin_for_book
 from .stress import stress_book
 
-__all__ = ["CheckResult", "GreekLimit", "LimitCheck", "Limits", "check_limits", "load_limits"]
+__all__ = ["CheckResult", "GreekLimit", "LimitCheck", "Limits", "check_limits"]
+
+GREEK_LIMITS = ("max_delta", "max_gamma", "max_vega")
+LIMIT_NAMES = (
+    "max_margin",
+    "max_margin_to_equity",
+    "max_loss",
+    "max_delta",
+    "max_gamma",
+    "max_vega",
+    "min_excess",
+)
+TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class GreekLimit:
+    """Bounds on a greek: ``per_underlying`` in the greek's own units, ``total`` gross in USD."""
+
+    per_underlying: dict[str, float] = field(default_factory=dict)
+    total: float | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A loaded limits file. ``scenario_sets`` are loaded sets for ``max_loss``."""
+
+    source: str
+    model: str | None = None
+    scenario_sets: tuple = ()
+    max_margin: float | None = None
+    max_margin_to_equity: float | None = None
+    max_loss: float | None = None
+    max_delta: GreekLimit | None = None
+    max_gamma: GreekLimit | None = None
+    max_vega: GreekLimit | None = None
+    min_excess: float | None = None
+
+    def with_scenarios(self, scenario_sets) -> Limits:
+        return replace(self, scenario_sets=tuple(scenario_sets))
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in LIMIT_NAMES if getattr(self, n) is not None]
+
 
 #: greek limit -> (greek per underlying, its unit, USD greek for the total)
 _GREEK_UNITS = {
@@ -109,15 +152,12 @@ def check_limits(
     portfolio: Portfolio,
     market: Market,
     limits: Limits,
-    model: str | MarginModel | None = None,
+    margin_model: MarginModel,
 ) -> CheckResult:
-    """Check ``portfolio`` against ``limits``, per account when it names accounts.
-
-    ``model`` (a name, path or model) overrides the limits file's ``model:``; default deribit.
+    """Check ``portfolio`` against ``limits`` under ``margin_model``, per account when it names
+    accounts. (Which model applies — ``--model``, the limits file's ``model:``, the project
+    config's, deribit — is the caller's choice.)
     """
-    margin_model = model if model is not None else (limits.model or DEFAULT_MODEL)
-    if isinstance(margin_model, str):
-        margin_model = load_model(margin_model)
     if limits.max_loss is not None and not limits.scenario_sets:
         raise InputError(
             Problem(

@@ -1,14 +1,6 @@
 """Monte Carlo scenario sets: correlated random spot moves drawn from the market's vols.
 
-File format (SPEC §3)::
-
-    kind: montecarlo
-    paths: 10000                 # number of scenarios, ≥ 1
-    horizon_days: 2              # h, calendar days (ACT/365), > 0
-    distribution: student_t      # or normal (default)
-    df: 4                        # degrees of freedom of student_t, > 2
-    seed: 7                      # default 0: the same seed always gives the same numbers
-    days: 0                      # optional, as in every set: time shock, weight, vol_term
+The YAML format is read by :mod:`pmargin.io.montecarlo_file`.
 
 For the portfolio's underlyings ``u = 1..U``, each path draws a vector ``X`` of unit-variance
 shocks with correlation matrix ``C`` (the market's ``correlations:``), and moves spot by
@@ -32,17 +24,14 @@ Moves are applied instantaneously (``days: 0``, no theta) unless the file sets `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .errors import MarketDataError, Problem, ProblemCollector
-from .io.common import finite_number, unknown_key_problem
 from .market import Market
 from .scenarios import Shocks, VolTerm
 
 DISTRIBUTIONS = ("normal", "student_t")
-SPECIFIC_KEYS = ("paths", "horizon_days", "distribution", "df", "seed")
 MAX_PATHS = 1_000_000
 VOL_TENOR_DAYS = 30.0
 #: eigenvalues above −PSD_TOLERANCE count as zero (rounding in a hand-written matrix)
@@ -65,6 +54,7 @@ class MonteCarloSet:
     description: str = ""
     kind: str = "montecarlo"
     source: str = ""
+    bundled: bool = False
 
     def __post_init__(self) -> None:
         if self.paths < 1:
@@ -190,76 +180,3 @@ def underlying_vols(market: Market, underlyings: tuple[str, ...], set_name: str)
             vols[index] = float(data.vol)
     problems.raise_if_any()
     return vols
-
-
-# --- the YAML builder -------------------------------------------------------------------------
-
-
-def build(document: dict, where: str, path: Path, problems: ProblemCollector):
-    """``kind: montecarlo`` builder for :data:`pmargin.io.scenario_file.KINDS`."""
-    from .io.scenario_file import COMMON_KEYS, _vol_term  # deferred: that module imports this one
-
-    valid = (*COMMON_KEYS, *SPECIFIC_KEYS)
-    for key in document:
-        if key not in valid:
-            problems.problems.append(unknown_key_problem(where, str(key), valid))
-    if "paths" not in document:
-        problems.add(f"{where}: paths", "missing", "Give the number of paths, e.g. `paths: 10000`.")
-        paths = None
-    else:
-        paths = _whole(document["paths"], f"{where}: paths", problems, minimum=1)
-        if paths is not None and paths > MAX_PATHS:
-            problems.add(f"{where}: paths", f"at most {MAX_PATHS:,} paths, found {paths:,}")
-    horizon = finite_number(
-        document.get("horizon_days", 1), f"{where}: horizon_days", problems, strictly_positive=True
-    )
-    distribution = str(document.get("distribution", "normal"))
-    if distribution not in DISTRIBUTIONS:
-        problems.add(
-            f"{where}: distribution",
-            f"unknown distribution {distribution!r}",
-            f"Use one of {', '.join(DISTRIBUTIONS)}.",
-        )
-    df = None
-    if distribution == "student_t":
-        if "df" not in document:
-            problems.add(f"{where}: df", "missing for student_t", "Give e.g. `df: 4`.")
-        else:
-            df = finite_number(document["df"], f"{where}: df", problems)
-            if df is not None and df <= 2:
-                problems.add(
-                    f"{where}: df",
-                    f"must be > 2 (finite variance), found {df:g}",
-                    "Fat tails as in crypto: 3 to 6.",
-                )
-    elif "df" in document:
-        problems.add(f"{where}: df", "only applies to `distribution: student_t`")
-    seed = _whole(document.get("seed", 0), f"{where}: seed", problems, minimum=0)
-    days = finite_number(document.get("days", 0), f"{where}: days", problems, minimum=0)
-    weight = finite_number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
-    vol_term = _vol_term(document.get("vol_term"), f"{where}: vol_term", problems)
-    if problems:
-        return None
-    return MonteCarloSet(
-        name=str(document.get("name") or path.stem),
-        paths=paths,
-        horizon_days=horizon,
-        distribution=distribution,
-        df=df,
-        seed=seed,
-        days=days or 0.0,
-        weight=1.0 if weight is None else weight,
-        vol_term=vol_term,
-        description=str(document.get("description") or ""),
-        source=where,
-    )
-
-
-def _whole(value, where: str, problems: ProblemCollector, *, minimum: int) -> int | None:
-    number = finite_number(value, where, problems)
-    if number is None:
-        return None
-    if number != int(number) or number < minimum:
-        problems.add(where, f"must be a whole number ≥ {minimum}, found {value!r}")
-        return None
-    return int(number)

@@ -22,10 +22,14 @@ from typing import Protocol
 
 import numpy as np
 
+from .errors import ProblemCollector
 from .market import Market
+from .values import check_keys, number
 
 VOL_FLOOR = 0.01
 DEFAULT_KEY = "*"
+#: keys every kind of scenario set file may have (each kind adds its own)
+COMMON_SET_KEYS = ("name", "description", "kind", "days", "weight", "vol_term")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,30 @@ class VolTerm:
         dte = np.maximum(np.asarray(days_to_expiry, dtype=np.float64), 1.0)
         power = np.where(dte < self.ref_days, self.short_power, self.long_power)
         return (self.ref_days / dte) ** power
+
+    KEYS = ("ref_days", "short_power", "long_power", "floor")
+
+    @classmethod
+    def parse(cls, raw: object, where: str, problems: ProblemCollector) -> VolTerm | None:
+        """A VolTerm from a mapping ``{ref_days, short_power, long_power, floor}`` (each key
+        optional, defaulting to the class's); None for a missing ``raw`` or after a problem."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            problems.add(where, "expected a mapping {ref_days, short_power, long_power, floor}")
+            return None
+        check_keys(raw, cls.KEYS, where, problems)
+        defaults = cls()
+        values = {
+            key: number(raw.get(key, getattr(defaults, key)), f"{where}.{key}", problems, minimum=0)
+            for key in cls.KEYS
+        }
+        if None in values.values():
+            return None
+        if values["ref_days"] < 1:
+            problems.add(f"{where}.ref_days", "must be ≥ 1")
+            return None
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,21 @@ class Shocks:
     @property
     def count(self) -> int:
         return len(self.names)
+
+    def columns(self, start: int, stop: int) -> Shocks:
+        """Scenarios ``start:stop`` of these shocks."""
+        if start == 0 and stop == self.count:
+            return self
+        return Shocks(
+            self.names[start:stop],
+            self.underlyings,
+            self.spot[:, start:stop],
+            self.vol[:, start:stop],
+            self.vol_shift[:, start:stop],
+            self.days[start:stop],
+            self.weight[start:stop],
+            self.vol_term,
+        )
 
     def concat(self, other: Shocks) -> Shocks:
         """These scenarios followed by ``other``'s (same underlyings; vol_term of this set)."""
@@ -121,6 +164,8 @@ class ScenarioSet:
     kind: str = "explicit"
     source: str = ""
     grid: GridAxes | None = None
+    #: part of pmargin's own scenario library (its sets name BTC and ETH for every book)
+    bundled: bool = False
 
     @property
     def count(self) -> int:

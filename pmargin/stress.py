@@ -18,14 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .book import Book, bind
-from .engine import Valuation, instrument_pnl
-from .io.scenario_file import bundled_dir
+from .engine import Valuation, instrument_pnl_chunks
 from .market import Market
 from .portfolio import Portfolio
 from .risk_measures import TailRisk
@@ -128,30 +126,15 @@ def run_stress(
 
 def _chunked_pnl(book: Book, shocks: Shocks, name: str, progress: Progress | None) -> np.ndarray:
     """The engine's (I, S) instrument P&L, computed CHUNK_SCENARIOS scenarios at a time."""
-    count = shocks.count
-    pnl = np.empty((len(book.instruments), count))
-    for start in range(0, max(count, 1), CHUNK_SCENARIOS):
-        stop = min(start + CHUNK_SCENARIOS, count)
-        pnl[:, start:stop] = instrument_pnl(book.instruments, _scenarios(shocks, start, stop))
-        if progress is not None:
-            progress(name, stop, count)
-    return pnl
-
-
-def _scenarios(shocks: Shocks, start: int, stop: int) -> Shocks:
-    """Scenarios ``start:stop`` of ``shocks``."""
-    if start == 0 and stop == shocks.count:
-        return shocks
-    return Shocks(
-        shocks.names[start:stop],
-        shocks.underlyings,
-        shocks.spot[:, start:stop],
-        shocks.vol[:, start:stop],
-        shocks.vol_shift[:, start:stop],
-        shocks.days[start:stop],
-        shocks.weight[start:stop],
-        shocks.vol_term,
+    pnl = np.empty((len(book.instruments), shocks.count))
+    chunks = instrument_pnl_chunks(
+        book.instruments, shocks, along="scenarios", size=CHUNK_SCENARIOS
     )
+    for columns, chunk in chunks:
+        pnl[:, columns] = chunk
+        if progress is not None:
+            progress(name, columns.stop, shocks.count)
+    return pnl
 
 
 def underlying_warnings(scenario_set: ScenarioSource, book: Book) -> tuple[str, ...]:
@@ -170,7 +153,7 @@ def underlying_warnings(scenario_set: ScenarioSource, book: Book) -> tuple[str, 
         label += f" ({source})"
     warnings = []
     named = set(getattr(scenario_set, "named_underlyings", set()))
-    if source and Path(source).resolve().parent == bundled_dir().resolve():
+    if getattr(scenario_set, "bundled", False):
         named = set()
     for underlying in sorted(named - held):
         reason = (

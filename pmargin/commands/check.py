@@ -9,26 +9,26 @@ from typing import Annotated
 import typer
 
 from .. import render
-from ..cli import (
+from ..errors import InputError, Problem
+from ..io.limits_file import load_limits
+from ..io.model_file import load_model
+from ..io.scenario_file import load_scenarios
+from ..limits import check_limits
+from ..render.check import print_check
+from ..report.check import check_dict, check_markdown, check_rows
+from ..report.junit import write_junit
+from .common import (
+    DebugOption,
     Format,
     FormatOption,
     MarketOption,
     ModelOption,
     OutputOption,
     PortfolioArgument,
-    active_config,
-    app,
-    command,
     emit_result,
     load_inputs,
+    run_context,
 )
-from ..config import project_config
-from ..errors import InputError, Problem
-from ..io.scenario_file import load_scenarios
-from ..junit import write_junit
-from ..limits import check_limits, load_limits
-from ..render.check import print_check
-from ..report.check import check_dict, check_markdown, check_rows
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 
@@ -48,9 +48,8 @@ def append_step_summary(markdown: str) -> None:
         render.warning(f"{SUMMARY_VARIABLE}={target}: cannot append the summary: {exc.strerror}")
 
 
-@app.command("check")
-@command
 def check_command(
+    ctx: typer.Context,
     portfolio: PortfolioArgument = None,
     limits: Annotated[
         Path | None,
@@ -64,13 +63,13 @@ def check_command(
     ] = None,
     format: FormatOption = Format.table,
     output: OutputOption = None,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Check a portfolio against risk limits: exit 0 if all hold, 1 if any is breached.
 
     The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
-    config = project_config(active_config())
+    config = run_context(ctx).config
     limits_path = limits or config.limits
     if limits_path is None:
         raise InputError(
@@ -83,8 +82,9 @@ def check_command(
     limit_set = load_limits(limits_path)
     if not limit_set.scenario_sets and config.scenarios:
         limit_set = limit_set.with_scenarios(load_scenarios(s) for s in config.scenarios)
-    book, snapshot = load_inputs(portfolio, market)
-    result = check_limits(book, snapshot, limit_set, model or limit_set.model or config.model)
+    book, snapshot = load_inputs(ctx, portfolio, market)
+    margin_model = load_model(config.model_or_default(model, limit_set.model))
+    result = check_limits(book, snapshot, limit_set, margin_model)
     for message in result.warnings:
         render.warning(message)
     data = check_dict(result)

@@ -6,25 +6,23 @@ from typing import Annotated
 
 import typer
 
-from ..cli import (
+from ..greeks import portfolio_greeks
+from ..render.greeks import print_greeks
+from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
+from .common import (
+    DebugOption,
     Format,
     FormatOption,
     MarketOption,
     OutputOption,
     PortfolioArgument,
-    app,
-    command,
     emit_result,
     load_inputs,
 )
-from ..greeks import portfolio_greeks
-from ..render.greeks import print_greeks
-from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
 
 
-@app.command("greeks")
-@command
 def greeks_command(
+    ctx: typer.Context,
     portfolio: PortfolioArgument = None,
     market: MarketOption = None,
     with_orders: Annotated[
@@ -32,10 +30,10 @@ def greeks_command(
     ] = False,
     format: FormatOption = Format.table,
     output: OutputOption = None,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta."""
-    book, snapshot = load_inputs(portfolio, market)
+    book, snapshot = load_inputs(ctx, portfolio, market)
     data = greeks_dict(portfolio_greeks(book, snapshot, include_orders=with_orders))
     emit_result(
         format,

@@ -8,24 +8,22 @@ from typing import Annotated
 import typer
 
 from .. import render
-from ..cli import (
-    Format,
-    FormatOption,
-    MarketOption,
-    OutputOption,
-    PortfolioArgument,
-    active_config,
-    app,
-    command,
-    emit_result,
-    load_inputs,
-)
-from ..config import project_config
 from ..errors import InputError, Problem
 from ..io.scenario_file import bundled_sets, load_scenarios
 from ..render.stress import print_stress, stress_progress
 from ..report.stress import stress_dict, stress_markdown, stress_rows
 from ..stress import run_stress
+from .common import (
+    DebugOption,
+    Format,
+    FormatOption,
+    MarketOption,
+    OutputOption,
+    PortfolioArgument,
+    emit_result,
+    load_inputs,
+    run_context,
+)
 
 
 class By(str, Enum):
@@ -33,9 +31,8 @@ class By(str, Enum):
     position = "position"
 
 
-@app.command("stress")
-@command
 def stress_command(
+    ctx: typer.Context,
     portfolio: PortfolioArgument = None,
     scenario: Annotated[
         list[str] | None,
@@ -63,10 +60,10 @@ def stress_command(
     ] = By.underlying,
     format: FormatOption = Format.table,
     output: OutputOption = None,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    debug: DebugOption = False,
 ) -> None:
     """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
-    names = list(scenario or project_config(active_config()).scenarios)
+    names = list(scenario or run_context(ctx).config.scenarios)
     if not names:
         raise InputError(
             Problem(
@@ -77,7 +74,7 @@ def stress_command(
             )
         )
     scenario_sets = _load_all(names)
-    holdings, snapshot = load_inputs(portfolio, market)
+    holdings, snapshot = load_inputs(ctx, portfolio, market)
     total = sum(getattr(s, "count", 0) for s in scenario_sets)
     with stress_progress(total) as progress:
         result = run_stress(holdings, snapshot, scenario_sets, progress=progress)

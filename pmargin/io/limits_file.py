@@ -23,59 +23,19 @@ bounds, and how it is checked, is in :mod:`pmargin.limits`.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..config import resolve_model_reference, scenario_references
 from ..errors import InputError, Problem, ProblemCollector
-from ..margin import load_model
-from .common import finite_number, load_yaml, unknown_key_problem
+from ..limits import GREEK_LIMITS, LIMIT_NAMES, TOTAL, GreekLimit, Limits
+from ..values import finite_number, unknown_key_problem
+from .model_file import load_model
+from .project_config import resolve_model_reference, scenario_references
 from .scenario_file import load_scenarios
+from .yaml_safe import load_yaml
 
 FILE_KEYS = ("model", "scenarios", "limits")
-GREEK_LIMITS = ("max_delta", "max_gamma", "max_vega")
-LIMIT_NAMES = (
-    "max_margin",
-    "max_margin_to_equity",
-    "max_loss",
-    "max_delta",
-    "max_gamma",
-    "max_vega",
-    "min_excess",
-)
-TOTAL = "total"
-
-
-@dataclass(frozen=True)
-class GreekLimit:
-    """Bounds on a greek: ``per_underlying`` in the greek's own units, ``total`` gross in USD."""
-
-    per_underlying: dict[str, float] = field(default_factory=dict)
-    total: float | None = None
-
-
-@dataclass(frozen=True)
-class Limits:
-    """A loaded limits file. ``scenario_sets`` are loaded sets for ``max_loss``."""
-
-    source: str
-    model: str | None = None
-    scenario_sets: tuple = ()
-    max_margin: float | None = None
-    max_margin_to_equity: float | None = None
-    max_loss: float | None = None
-    max_delta: GreekLimit | None = None
-    max_gamma: GreekLimit | None = None
-    max_vega: GreekLimit | None = None
-    min_excess: float | None = None
-
-    def with_scenarios(self, scenario_sets) -> Limits:
-        return replace(self, scenario_sets=tuple(scenario_sets))
-
-    @property
-    def names(self) -> list[str]:
-        return [n for n in LIMIT_NAMES if getattr(self, n) is not None]
 
 
 def load_limits(path: str | Path) -> Limits:
@@ -91,7 +51,7 @@ def load_limits(path: str | Path) -> Limits:
     problems = ProblemCollector()
     for key in document:
         if key not in FILE_KEYS:
-            problems.problems.append(unknown_key_problem(f"{where}: {key}", str(key), FILE_KEYS))
+            problems.append(unknown_key_problem(f"{where}: {key}", str(key), FILE_KEYS))
     model = None
     if document.get("model") is not None:
         model = resolve_model_reference(path, document["model"], f"{where}: model", problems)

@@ -27,7 +27,8 @@ import numpy as np
 
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..market import Market, Smile, UnderlyingMarket
-from .common import finite_number, load_yaml, unknown_key_problem
+from ..values import finite_number, unknown_key_problem
+from .yaml_safe import load_yaml
 
 MARKET_KEYS = ("as_of", "rate", "underlyings", "correlations", "description", "name")
 UNDERLYING_KEYS = ("spot", "vol", "forwards", "carry", "smile")
@@ -78,7 +79,7 @@ def load_market(path: str | Path) -> Market:
     problems = ProblemCollector(MarketDataError)
     for key in document:
         if key not in MARKET_KEYS:
-            problems.problems.append(unknown_key_problem(where, str(key), MARKET_KEYS))
+            problems.append(unknown_key_problem(where, str(key), MARKET_KEYS))
     as_of = None
     if "as_of" not in document:
         problems.add(where, "missing `as_of`", "Add e.g. `as_of: 2024-11-25T08:00:00Z`.")
@@ -112,7 +113,7 @@ def _underlying(name: str, entry, where: str, problems: ProblemCollector):
         return None
     for key in entry:
         if key not in UNDERLYING_KEYS:
-            problems.problems.append(unknown_key_problem(where, str(key), UNDERLYING_KEYS))
+            problems.append(unknown_key_problem(where, str(key), UNDERLYING_KEYS))
     spot = None
     if "spot" not in entry:
         problems.add(where, "missing `spot`", "Add the spot price in USD.")

@@ -1,7 +1,8 @@
 """Scenario set loader (YAML), and the bundled library of named sets.
 
-A file holds one set; ``kind`` is ``explicit`` (default) or ``grid`` here, and further kinds
-register a builder in :data:`KINDS`. Formats (SPEC §3)::
+A file holds one set; ``kind`` is ``explicit`` (default), ``grid``, ``historical``
+(:mod:`pmargin.io.historical_file`) or ``montecarlo`` (:mod:`pmargin.io.montecarlo_file`); a
+further kind registers its builder in :data:`KINDS`. Formats (SPEC §3)::
 
     name: crash
     description: Broad crypto crash with a volatility spike
@@ -25,26 +26,28 @@ register a builder in :data:`KINDS`. Formats (SPEC §3)::
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import historical, montecarlo
 from ..errors import InputError, Problem, ProblemCollector
-from ..margin.params import number, number_list, spot_axis
-from ..scenarios import DEFAULT_KEY, ScenarioSet, VolTerm, grid_set
-from .common import load_yaml, unknown_key_problem
+from ..scenarios import COMMON_SET_KEYS, DEFAULT_KEY, ScenarioSet, VolTerm, grid_set
+from ..values import check_keys, number, number_list, spot_axis
+from .historical_file import build_historical
+from .montecarlo_file import build_montecarlo
+from .yaml_safe import load_yaml
 
 SHOCK_KEYS = ("spot", "vol", "vol_shift")
 SCENARIO_KEYS = ("name", "description", "days", "weight", "shocks", *SHOCK_KEYS)
-COMMON_KEYS = ("name", "description", "kind", "days", "weight", "vol_term")
-EXPLICIT_KEYS = (*COMMON_KEYS, "scenarios")
-GRID_KEYS = (*COMMON_KEYS, "spot", "vol", "vol_shift")
-VOL_TERM_KEYS = ("ref_days", "short_power", "long_power", "floor")
+EXPLICIT_KEYS = (*COMMON_SET_KEYS, "scenarios")
+GRID_KEYS = (*COMMON_SET_KEYS, "spot", "vol", "vol_shift")
 
 Builder = Callable[[dict, str, Path, ProblemCollector], Any]
+#: one scenario's shocks: shock kind -> underlying (or "*") -> move
+Entry = dict[str, dict[str, float]]
 
 
 def bundled_dir() -> Path:
@@ -74,34 +77,8 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
     )
 
 
-def _check_keys(document: dict, valid: tuple[str, ...], where: str, problems) -> None:
-    for key in document:
-        if key not in valid:
-            problems.problems.append(unknown_key_problem(where, str(key), valid))
-
-
-def _vol_term(raw: Any, where: str, problems: ProblemCollector) -> VolTerm | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        problems.add(where, "expected a mapping {ref_days, short_power, long_power, floor}")
-        return None
-    _check_keys(raw, VOL_TERM_KEYS, where, problems)
-    defaults = VolTerm()
-    values = {
-        key: number(raw.get(key, getattr(defaults, key)), f"{where}.{key}", problems, minimum=0)
-        for key in VOL_TERM_KEYS
-    }
-    if None in values.values():
-        return None
-    if values["ref_days"] < 1:
-        problems.add(f"{where}.ref_days", "must be ≥ 1")
-        return None
-    return VolTerm(**values)
-
-
 def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector) -> ScenarioSet:
-    _check_keys(document, EXPLICIT_KEYS, where, problems)
+    check_keys(document, EXPLICIT_KEYS, where, problems)
     raw = document.get("scenarios")
     if not isinstance(raw, list) or not raw:
         problems.add(f"{where}: scenarios", "expected a non-empty list of scenarios")
@@ -109,48 +86,19 @@ def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector
     default_days = number(document.get("days", 0), f"{where}: days", problems, minimum=0) or 0.0
     default_weight = number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
     names: list[str] = []
-    entries: list[dict[str, dict[str, float]]] = []
+    entries: list[Entry] = []
     days, weights = [], []
     for index, scenario in enumerate(raw):
         key = f"{where}: scenarios[{index}]"
         if not isinstance(scenario, dict):
             problems.add(key, "expected a mapping with `name` and shocks")
             continue
-        _check_keys(scenario, SCENARIO_KEYS, key, problems)
+        check_keys(scenario, SCENARIO_KEYS, key, problems)
         name = str(scenario.get("name") or f"scenario {index + 1}")
         if name in names:
             problems.add(f"{key}.name", f"duplicate scenario name {name!r}", "Names must differ.")
         names.append(name)
-        entry: dict[str, dict[str, float]] = {k: {} for k in SHOCK_KEYS}
-        for shock in SHOCK_KEYS:
-            if shock in scenario:
-                value = number(scenario[shock], f"{key}.{shock}", problems)
-                if value is not None:
-                    entry[shock][DEFAULT_KEY] = value
-        per_underlying = scenario.get("shocks") or {}
-        if not isinstance(per_underlying, dict):
-            problems.add(f"{key}.shocks", "expected a mapping underlying -> {spot, vol, ...}")
-            per_underlying = {}
-        for underlying, shocks in per_underlying.items():
-            ukey = f"{key}.shocks.{underlying}"
-            if not isinstance(shocks, dict):
-                problems.add(ukey, "expected a mapping such as {spot: -0.2, vol: 0.3}")
-                continue
-            _check_keys(shocks, SHOCK_KEYS, ukey, problems)
-            code = str(underlying).upper() if underlying != DEFAULT_KEY else DEFAULT_KEY
-            for shock in SHOCK_KEYS:
-                if shock in shocks:
-                    value = number(shocks[shock], f"{ukey}.{shock}", problems)
-                    if value is not None:
-                        entry[shock][code] = value
-        for u, move in entry["spot"].items():
-            if move <= -1:
-                problems.add(
-                    f"{key}",
-                    f"spot move {move} for {u} would make the price ≤ 0",
-                    "Spot moves are relative: -0.3 means -30%.",
-                )
-        entries.append(entry)
+        entries.append(_scenario_shocks(scenario, key, problems))
         days.append(
             number(scenario.get("days", default_days), f"{key}.days", problems, minimum=0) or 0.0
         )
@@ -158,33 +106,71 @@ def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector
             number(scenario.get("weight", default_weight), f"{key}.weight", problems, minimum=0)
             or 0.0
         )
-    count = len(entries)
-    arrays: dict[str, dict[str, np.ndarray]] = {}
-    for shock in SHOCK_KEYS:
-        # an underlying a scenario does not list takes that scenario's "*" entry (else 0)
-        codes = {u for entry in entries for u in entry[shock]}
-        arrays[shock] = {}
-        for code in codes:
-            arrays[shock][code] = np.array(
-                [e[shock].get(code, e[shock].get(DEFAULT_KEY, 0.0)) for e in entries]
-            )
+    arrays = _shock_arrays(entries)
     return ScenarioSet(
         name=str(document.get("name") or path.stem),
-        scenario_names=tuple(names[:count]),
+        scenario_names=tuple(names[: len(entries)]),
         spot=arrays["spot"],
         vol=arrays["vol"],
         vol_shift=arrays["vol_shift"],
         days=np.array(days),
         weight=np.array(weights),
-        vol_term=_vol_term(document.get("vol_term"), f"{where}: vol_term", problems),
+        vol_term=VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems),
         description=str(document.get("description") or ""),
         kind="explicit",
         source=str(path),
     )
 
 
+def _scenario_shocks(scenario: dict, key: str, problems: ProblemCollector) -> Entry:
+    """One scenario's moves: top-level ones under ``"*"``, then those under ``shocks:``."""
+    entry: Entry = {k: {} for k in SHOCK_KEYS}
+    for shock in SHOCK_KEYS:
+        if shock in scenario:
+            value = number(scenario[shock], f"{key}.{shock}", problems)
+            if value is not None:
+                entry[shock][DEFAULT_KEY] = value
+    per_underlying = scenario.get("shocks") or {}
+    if not isinstance(per_underlying, dict):
+        problems.add(f"{key}.shocks", "expected a mapping underlying -> {spot, vol, ...}")
+        per_underlying = {}
+    for underlying, shocks in per_underlying.items():
+        ukey = f"{key}.shocks.{underlying}"
+        if not isinstance(shocks, dict):
+            problems.add(ukey, "expected a mapping such as {spot: -0.2, vol: 0.3}")
+            continue
+        check_keys(shocks, SHOCK_KEYS, ukey, problems)
+        code = str(underlying).upper() if underlying != DEFAULT_KEY else DEFAULT_KEY
+        for shock in SHOCK_KEYS:
+            if shock in shocks:
+                value = number(shocks[shock], f"{ukey}.{shock}", problems)
+                if value is not None:
+                    entry[shock][code] = value
+    for u, move in entry["spot"].items():
+        if move <= -1:
+            problems.add(
+                f"{key}",
+                f"spot move {move} for {u} would make the price ≤ 0",
+                "Spot moves are relative: -0.3 means -30%.",
+            )
+    return entry
+
+
+def _shock_arrays(entries: list[Entry]) -> dict[str, dict[str, np.ndarray]]:
+    """Per shock kind and underlying, one move per scenario; an underlying a scenario does not
+    list takes that scenario's ``"*"`` entry (else 0)."""
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for shock in SHOCK_KEYS:
+        codes = {u for entry in entries for u in entry[shock]}
+        arrays[shock] = {
+            code: np.array([e[shock].get(code, e[shock].get(DEFAULT_KEY, 0.0)) for e in entries])
+            for code in codes
+        }
+    return arrays
+
+
 def _grid(document: dict, where: str, path: Path, problems: ProblemCollector) -> ScenarioSet:
-    _check_keys(document, GRID_KEYS, where, problems)
+    check_keys(document, GRID_KEYS, where, problems)
     spot = spot_axis(document.get("spot", [0.0]), f"{where}: spot", problems)
     if "vol" in document and "vol_shift" in document:
         problems.add(where, "give either `vol` (relative) or `vol_shift` (absolute), not both")
@@ -198,7 +184,7 @@ def _grid(document: dict, where: str, path: Path, problems: ProblemCollector) ->
         problems.add(f"{where}: spot", "a move ≤ -1 would make the price ≤ 0")
     days = number(document.get("days", 0), f"{where}: days", problems, minimum=0) or 0.0
     weight = number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
-    vol_term = _vol_term(document.get("vol_term"), f"{where}: vol_term", problems)
+    vol_term = VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems)
     return grid_set(
         str(document.get("name") or path.stem),
         spot,
@@ -216,8 +202,8 @@ def _grid(document: dict, where: str, path: Path, problems: ProblemCollector) ->
 KINDS: dict[str, Builder] = {
     "explicit": _explicit,
     "grid": _grid,
-    "historical": historical.build,  # formats in the docstrings of those modules
-    "montecarlo": montecarlo.build,
+    "historical": build_historical,
+    "montecarlo": build_montecarlo,
 }
 
 
@@ -236,4 +222,6 @@ def load_scenarios(name_or_path: str | Path):
     problems = ProblemCollector()
     scenario_set = KINDS[kind](document, where, path, problems)
     problems.raise_if_any()
+    if path.resolve().parent == bundled_dir().resolve():
+        scenario_set = replace(scenario_set, bundled=True)
     return scenario_set

@@ -25,6 +25,7 @@ import numpy as np
 from ..book import Book
 from ..engine import underlying_matrix
 from ..scenarios import DEFAULT_KEY, ScenarioSet, Shocks, VolTerm, format_move, grid_set
+from ..values import number, number_list, section, spot_axis
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 
@@ -101,8 +102,6 @@ class DeribitModel:
 
 def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None:
     """A DeribitModel from a parsed model YAML (see ``pmargin/models/deribit.yaml``)."""
-    from .params import number, number_list, section, spot_axis
-
     grid = section(document, "grid", where, problems)
     extended = section(document, "extended", where, problems)
     term = section(document, "vol_term", where, problems)
@@ -126,20 +125,7 @@ def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
-    vol_term = VolTerm(
-        ref_days=number(
-            term.get("ref_days", 30), f"{where}: vol_term.ref_days", problems, minimum=1
-        )
-        or 30.0,
-        short_power=number(
-            term.get("short_power", 0.30), f"{where}: vol_term.short_power", problems
-        )
-        or 0.0,
-        long_power=number(term.get("long_power", 0.13), f"{where}: vol_term.long_power", problems)
-        or 0.0,
-        floor=number(term.get("floor", 0.0), f"{where}: vol_term.floor", problems, minimum=0)
-        or 0.0,
-    )
+    vol_term = VolTerm.parse(term, f"{where}: vol_term", problems)
     if problems:
         return None
     return DeribitModel(

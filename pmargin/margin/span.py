@@ -45,9 +45,9 @@ import numpy as np
 from ..book import Book
 from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
-from ..io.common import unknown_key_problem
-from ..risk import unit_greeks
+from ..greeks import unit_greeks
 from ..scenarios import ScenarioSet, Shocks
+from ..values import number, number_list, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 DEFAULT_UNDERLYING = "default"
@@ -250,19 +250,13 @@ class SpanModel:
         )
 
 
-def _add(problems: ProblemCollector, problem: Problem) -> None:
-    problems.add(problem.where, problem.message, problem.fix)
-
-
 def _ranges(value: Any, where: str, problems: ProblemCollector) -> SpanRanges | None:
-    from .params import number
-
     if not isinstance(value, dict):
         problems.add(where, f"expected a mapping of {', '.join(RANGE_KEYS)}")
         return None
     for key in value:
         if key not in RANGE_KEYS:
-            _add(problems, unknown_key_problem(f"{where}.{key}", key, RANGE_KEYS))
+            problems.append(unknown_key_problem(f"{where}.{key}", key, RANGE_KEYS))
     price = number(
         value.get("price_scan_range"), f"{where}.price_scan_range", problems, positive=True
     )
@@ -279,8 +273,6 @@ def _ranges(value: Any, where: str, problems: ProblemCollector) -> SpanRanges | 
 
 
 def _spreads(value: Any, where: str, problems: ProblemCollector) -> list[InterCommoditySpread]:
-    from .params import number, number_list
-
     if value is None:
         return []
     if not isinstance(value, list):
@@ -322,11 +314,9 @@ def _spreads(value: Any, where: str, problems: ProblemCollector) -> list[InterCo
 
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> SpanModel | None:
     """A SpanModel from a parsed model YAML (see ``pmargin/models/span.yaml``)."""
-    from .params import number, section
-
     for key in document:
         if key not in KEYS:
-            _add(problems, unknown_key_problem(f"{where}: {key}", key, KEYS))
+            problems.append(unknown_key_problem(f"{where}: {key}", key, KEYS))
     raw = section(document, "per_underlying", where, problems)
     if not raw:
         problems.add(f"{where}: per_underlying", "needs at least one underlying (or `default`)")

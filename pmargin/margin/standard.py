@@ -32,8 +32,8 @@ import pandas as pd
 
 from ..book import Book, mark_in_usd
 from ..engine import underlying_matrix
-from ..errors import Problem, ProblemCollector
-from ..io.common import unknown_key_problem
+from ..errors import ProblemCollector
+from ..values import number, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit
 
 KEYS = (
@@ -130,17 +130,11 @@ class StandardModel:
         )
 
 
-def _add(problems: ProblemCollector, problem: Problem) -> None:
-    problems.add(problem.where, problem.message, problem.fix)
-
-
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> StandardModel | None:
     """A StandardModel from a parsed model YAML (see ``pmargin/models/standard.yaml``)."""
-    from .params import number, section
-
     for key in document:
         if key not in KEYS:
-            _add(problems, unknown_key_problem(f"{where}: {key}", key, KEYS))
+            problems.append(unknown_key_problem(f"{where}: {key}", key, KEYS))
     short_option = section(document, "short_option", where, problems)
     futures = section(document, "futures", where, problems)
     for name, block, valid in (
@@ -149,7 +143,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     ):
         for key in block:
             if key not in valid:
-                _add(problems, unknown_key_problem(f"{where}: {name}.{key}", key, valid))
+                problems.append(unknown_key_problem(f"{where}: {name}.{key}", key, valid))
 
     def rate(block: dict, name: str, key: str, default: float) -> float | None:
         return number(block.get(key, default), f"{where}: {name}.{key}", problems, minimum=0)

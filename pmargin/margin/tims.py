@@ -36,8 +36,8 @@ import numpy as np
 from ..book import Book
 from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
-from ..io.common import unknown_key_problem
 from ..scenarios import ScenarioSet, Shocks, format_move
+from ..values import number, number_list, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 KEYS = (
@@ -171,14 +171,8 @@ class TimsModel:
         )
 
 
-def _add(problems: ProblemCollector, problem: Problem) -> None:
-    problems.add(problem.where, problem.message, problem.fix)
-
-
 def _price_range(value: Any, where: str, problems: ProblemCollector) -> PriceRange | None:
     """``0.15`` (±15%) or ``[-0.08, 0.06]`` (down, up)."""
-    from .params import number, number_list
-
     if isinstance(value, list):
         bounds = number_list(value, where, problems)
         if len(bounds) != 2 or not (-1 < bounds[0] < 0 < bounds[1]):
@@ -196,11 +190,9 @@ def _price_range(value: Any, where: str, problems: ProblemCollector) -> PriceRan
 
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> TimsModel | None:
     """A TimsModel from a parsed model YAML (see ``pmargin/models/tims.yaml``)."""
-    from .params import number, section
-
     for key in document:
         if key not in KEYS:
-            _add(problems, unknown_key_problem(f"{where}: {key}", key, KEYS))
+            problems.append(unknown_key_problem(f"{where}: {key}", key, KEYS))
     classes: dict[str, PriceRange] = {}
     for name, entry in section(document, "classes", where, problems).items():
         at = f"{where}: classes.{name}"
@@ -231,7 +223,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
             continue
         for key in entry:
             if key not in UNDERLYING_KEYS:
-                _add(problems, unknown_key_problem(f"{at}.{key}", key, UNDERLYING_KEYS))
+                problems.append(unknown_key_problem(f"{at}.{key}", key, UNDERLYING_KEYS))
         upper = str(name).upper()
         if "class" in entry:
             if str(entry["class"]) not in classes:

@@ -17,22 +17,20 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..book import Book, InstrumentTable
-from ..engine import instrument_pnl, underlying_matrix
+from ..book import Book
+from ..engine import instrument_pnl_chunks, underlying_matrix
 from ..errors import MarketDataError, Problem, ProblemCollector
-from ..historical import HistoricalSet, _read_closes, historical_set
-from ..io.common import resolve_beside, unknown_key_problem
+from ..historical import HistoricalSet
 from ..market import Market
 from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
 from ..risk_measures import expected_shortfall, value_at_risk
 from ..scenarios import Shocks
+from ..values import number, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit
 
 KEYS = (
@@ -91,10 +89,9 @@ class VarModel:
         matrix = underlying_matrix(book)
         by_underlying = np.zeros((len(table.underlyings), shocks.count))
         long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
-        size = max(1, CHUNK_CELLS // max(shocks.count, 1))
-        for start in range(0, len(table), size):  # chunks of instruments bound memory
-            rows = np.arange(start, min(start + size, len(table)))
-            pnl = instrument_pnl(_table_rows(table, rows), shocks)  # (rows, S) USD per contract
+        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
+        for rows, pnl in instrument_pnl_chunks(table, shocks, along="instruments", size=size):
+            # pnl: (rows, S) USD per contract
             long_unit[rows] = self.expected_shortfall(pnl)
             short_unit[rows] = self.expected_shortfall(-pnl)
             by_underlying += matrix[:, rows] @ (q[rows, None] * pnl)
@@ -114,14 +111,6 @@ class VarModel:
             by_underlying=dict(zip(table.underlyings, es_underlying.tolist())),
             worst_scenario={"name": shocks.names[worst], "pnl": float(total[worst]), "weight": 1.0},
         )
-
-
-def _table_rows(table: InstrumentTable, rows: np.ndarray) -> InstrumentTable:
-    """The instruments ``rows`` of ``table`` (same underlyings)."""
-    values = {f.name: getattr(table, f.name) for f in fields(table)}
-    return InstrumentTable(
-        **{k: v[rows] if isinstance(v, np.ndarray) else v for k, v in values.items()}
-    )
 
 
 def _complete_returns(
@@ -161,63 +150,6 @@ def _complete_returns(
     )
 
 
-def _price_history(
-    block: dict, horizon: int, name: str, where: str, problems: ProblemCollector
-) -> HistoricalSet | None:
-    """A historical set from the ``historical:`` block's CSV of daily closes (gaps allowed)."""
-    if not isinstance(block.get("prices"), str):
-        problems.add(
-            f"{where}: historical.prices",
-            "missing: the CSV of daily closes",
-            "Give `historical: {prices: closes.csv}` (resolved beside this file).",
-        )
-        return None
-    prices = resolve_beside(where, block["prices"])
-    if not prices.is_file():
-        problems.add(
-            f"{where}: historical.prices",
-            f"file not found: {prices}",
-            "Check the path; a relative path is read from the model file's folder.",
-        )
-        return None
-    date_column = str(block.get("date_column", "date"))
-    table = _read_closes(prices, date_column, f"{where}: historical", problems)
-    if table is None:
-        return None
-    dates, columns, lines = table
-    if len(dates) <= horizon:
-        problems.add(
-            f"{where}: horizon_days",
-            f"{prices} has {len(dates)} rows of closes; horizon_days {horizon} needs at least "
-            f"{horizon + 1}",
-            "Add more rows of daily closes.",
-        )
-        return None
-    closes = {c.upper(): _closes(raw, lines, prices, c, problems) for c, raw in columns.items()}
-    if problems:
-        return None
-    return historical_set(
-        name, dates, closes, horizon_days=horizon, source=where, prices=str(prices)
-    )
-
-
-def _closes(
-    raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, problems: ProblemCollector
-) -> np.ndarray:
-    """One column's closes (USD); an empty cell is a missing close (NaN)."""
-    text = pd.Series(raw, dtype=str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
-    blank = (text == "").to_numpy()
-    bad = np.flatnonzero(~blank & ~(np.isfinite(values) & (values > 0)))
-    for row in bad:
-        problems.add(
-            f"{prices}:{lines[row]}: `{column}`",
-            f"expected a positive price, found {text.iloc[row]!r}",
-            "Leave the cell empty for a missing close.",
-        )
-    return np.where(blank, np.nan, values)
-
-
 def _check_keys(block, valid: tuple[str, ...], where: str, problems: ProblemCollector) -> None:
     for key in block:
         if key in REMOVED_KEYS:
@@ -225,13 +157,21 @@ def _check_keys(block, valid: tuple[str, ...], where: str, problems: ProblemColl
                 f"{where}{key}", f"no longer a parameter: {REMOVED_KEYS[key]}", "Delete it."
             )
         elif key not in valid:
-            problems.problems.append(unknown_key_problem(f"{where}{key}", key, valid))
+            problems.append(unknown_key_problem(f"{where}{key}", key, valid))
 
 
-def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> VarModel | None:
-    """A VarModel from a parsed model YAML (see ``pmargin/models/var.yaml``)."""
-    from .params import number, section
+def build(
+    document: dict[str, Any],
+    where: str,
+    problems: ProblemCollector,
+    *,
+    price_history: HistoricalSet | None = None,
+) -> VarModel | None:
+    """A VarModel from a parsed model YAML (see ``pmargin/models/var.yaml``).
 
+    ``price_history`` is the replay of the ``historical:`` block's CSV of daily closes, read by
+    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``).
+    """
     _check_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
     confidence = number(document.get("confidence", 0.99), f"{where}: confidence", problems)
@@ -273,7 +213,13 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> V
                 f"must be a whole number of rows for historical scenarios, found {horizon}",
             )
         elif horizon is not None:
-            scenario_set = _price_history(hist, int(horizon), name, where, problems)
+            scenario_set = price_history
+            if price_history is None and not problems:
+                problems.add(
+                    f"{where}: historical.prices",
+                    "no price history was read for this model",
+                    "Load the model with pmargin.io.model_file.load_model.",
+                )
     if problems:
         return None
     if kind == "montecarlo":

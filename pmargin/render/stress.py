@@ -20,14 +20,12 @@ from rich.text import Text
 from ..report.stress import (
     DEFAULT_SHOWN,
     move_text,
-    parameter_rows,
     risk_line,
     set_rows,
     shocks_text,
     shown,
     tidy,
 )
-from ..scenarios import DEFAULT_KEY
 from . import number, stderr_console, usd
 
 #: sets with more scenarios than this show a progress bar (when stderr is a terminal)
@@ -166,49 +164,3 @@ def stress_progress(total_scenarios: int) -> Iterator[Any]:
             state["done"] = done
 
         yield advance
-
-
-# --- the scenario library ----------------------------------------------------------------------
-
-
-def print_library(console: Console, rows: list[dict[str, Any]]) -> None:
-    table = Table(title="Bundled scenario sets (pmargin scenarios show NAME)", title_justify="left")
-    table.add_column("name", style="bold", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("scenarios", justify="right")
-    table.add_column("description")
-    for row in rows:
-        table.add_row(
-            escape(row["name"]), row["kind"], f"{row['count']:,}", escape(row["description"])
-        )
-    console.print(table)
-
-
-def print_scenario_set(console: Console, data: dict[str, Any]) -> None:
-    console.print(
-        Text(data["name"], style="bold")
-        + Text(f" — {data['kind']}, {data['count']:,} scenarios  ({data['source']})")
-    )
-    if data["description"]:
-        console.print(escape(data["description"]))
-    parameters = parameter_rows(data)
-    if parameters:
-        table = Table(show_header=False, box=None, padding=(0, 2))
-        for key, value in parameters:
-            table.add_row(key, escape(str(value)))
-        console.print(table)
-    if "scenarios" not in data:
-        return
-    keys = data["underlyings"]
-    table = Table(title="Shocks", title_justify="left")
-    table.add_column("scenario")
-    for u in keys:
-        table.add_column("others (*)" if u == DEFAULT_KEY else u)
-    table.add_column("days", justify="right")
-    for s in data["scenarios"]:
-        table.add_row(
-            escape(s["name"]),
-            *[shocks_text(s["shocks"][u]) for u in keys],
-            number(s["days"]),
-        )
-    console.print(table)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..compute import MarginResult
+from ..portfolio_margin import MarginResult
 from . import clean, markdown_table
 
 POSITION_KEYS = (

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from ..scenarios import DEFAULT_KEY
 from ..stress import SetResult, StressResult
 from . import clean, markdown_table
 
@@ -229,88 +228,7 @@ def heatmap_markdown(grid: dict[str, Any]) -> str:
     return markdown_table(headers, rows)
 
 
-# --- the scenario library (`pmargin scenarios list|show`) ---------------------------------------
-
-
-def library_rows(sets: list[Any]) -> list[dict[str, Any]]:
-    """One row per scenario set: name, kind, count, description."""
-    return [
-        {
-            "name": s.name,
-            "kind": getattr(s, "kind", ""),
-            "count": s.count,
-            "description": getattr(s, "description", ""),
-        }
-        for s in sets
-    ]
-
-
-def scenario_set_dict(scenario_set: Any) -> dict[str, Any]:
-    """A set's parameters and, where they are known without a market, its shocks."""
-    data: dict[str, Any] = {
-        "name": scenario_set.name,
-        "kind": scenario_set.kind,
-        "description": scenario_set.description,
-        "source": getattr(scenario_set, "source", ""),
-        "count": scenario_set.count,
-    }
-    if scenario_set.kind == "montecarlo":
-        for key in ("paths", "horizon_days", "distribution", "df", "seed", "days"):
-            data[key] = getattr(scenario_set, key)
-        return clean(data)
-    if scenario_set.kind == "historical":
-        data["prices"] = scenario_set.prices
-        data["horizon_days"] = scenario_set.horizon_days
-        data["start"] = str(np.datetime_as_string(scenario_set.start_dates[0], unit="D"))
-        data["end"] = str(np.datetime_as_string(scenario_set.end_dates[-1], unit="D"))
-        data["proxies"] = dict(scenario_set.proxies)
-    if scenario_set.grid is not None:
-        grid = scenario_set.grid
-        data["grid"] = {"spot": list(grid.spot), "vol": list(grid.vol), "vol_kind": grid.vol_kind}
-    keys = sorted(scenario_set.named_underlyings)
-    if any(DEFAULT_KEY in t for t in (scenario_set.spot, scenario_set.vol, scenario_set.vol_shift)):
-        keys.append(DEFAULT_KEY)
-    shocks = scenario_set.shocks(tuple(keys))
-    data["underlyings"] = keys
-    data["scenarios"] = [
-        {
-            "name": name,
-            "days": float(shocks.days[i]),
-            "weight": float(shocks.weight[i]),
-            "shocks": {
-                u: {k: float(getattr(shocks, k)[j, i]) for k in SHOCK_KINDS}
-                for j, u in enumerate(keys)
-            },
-        }
-        for i, name in enumerate(shocks.names)
-    ]
-    return clean(data)
-
-
 def shocks_text(shocks: dict[str, float]) -> str:
     """``{"spot": -0.2, "vol": 0.35, "vol_shift": 0}`` -> ``"spot -20%, vol +35%"``."""
     parts = [f"{k.replace('_', ' ')} {move_text(v, k)}" for k, v in shocks.items() if v]
     return ", ".join(parts) or "—"
-
-
-def scenario_set_markdown(data: dict[str, Any]) -> str:
-    parts = [f"# {data['name']} ({data['kind']}, {data['count']:,} scenarios)\n"]
-    if data["description"]:
-        parts.append(f"\n{data['description']}\n")
-    if "scenarios" not in data:
-        parts.append("\n" + markdown_table(["parameter", "value"], parameter_rows(data)))
-        return "".join(parts)
-    keys = data["underlyings"]
-    headers = ["scenario", *[("other" if u == DEFAULT_KEY else u) for u in keys], "days"]
-    rows = [
-        [s["name"], *[shocks_text(s["shocks"][u]) for u in keys], s["days"]]
-        for s in data["scenarios"]
-    ]
-    parts.append("\n" + markdown_table(headers, rows))
-    return "".join(parts)
-
-
-def parameter_rows(data: dict[str, Any]) -> list[list[Any]]:
-    """(name, value) rows of a set's parameters (Monte Carlo, historical)."""
-    keys = ("paths", "horizon_days", "distribution", "df", "seed", "days", "prices", "start", "end")
-    return [[k, data[k]] for k in keys if data.get(k) is not None]

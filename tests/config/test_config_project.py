@@ -9,16 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pmargin.config import (
+from pmargin.errors import InputError
+from pmargin.io.project_config import (
     ProjectConfig,
-    default_model,
-    default_scenarios,
     find_config,
     load_config,
     project_config,
 )
-from pmargin.errors import InputError
-from pmargin.validate import validate_file
+from pmargin.io.validate import validate_file
 
 BOOK = "instrument,quantity\nBTC_USDC-PERPETUAL,2\n"
 OTHER_MARKET = """\
@@ -48,8 +46,8 @@ def test_no_config_means_no_defaults(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert find_config() is None
     assert project_config() == ProjectConfig()
-    assert default_model(None) == "deribit"
-    assert default_scenarios() == []
+    assert project_config().model_or_default(None) == "deribit"
+    assert list(project_config().scenarios) == []
 
 
 def test_paths_resolve_against_the_config_folder(project, tmp_path):
@@ -125,9 +123,12 @@ def test_check_model_order_limits_file_over_config(project, monkeypatch, cli):
 def test_default_scenarios_are_bundled_names_or_resolved_paths(project):
     (project / "mine.yaml").write_text("name: mine\nscenarios: [{name: down, spot: -0.5}]\n")
     (project / "pmargin.yaml").write_text("scenarios: [crash, mine.yaml]\n")
-    assert default_scenarios(project / "pmargin.yaml") == ["crash", str(project / "mine.yaml")]
+    assert list(project_config(project / "pmargin.yaml").scenarios) == [
+        "crash",
+        str(project / "mine.yaml"),
+    ]
     (project / "pmargin.yaml").write_text("scenarios: crash.yaml\n")  # bundled, as --scenario
-    assert default_scenarios(project / "pmargin.yaml") == ["crash.yaml"]
+    assert list(project_config(project / "pmargin.yaml").scenarios) == ["crash.yaml"]
 
 
 def test_config_scenarios_feed_max_loss_when_the_limits_file_lists_none(project, monkeypatch, cli):

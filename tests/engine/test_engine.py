@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from pmargin import load_market, load_portfolio
 from pmargin.book import bind
 from pmargin.engine import instrument_pnl, value
+from pmargin.greeks import unit_greeks
 from pmargin.pricing.black76 import black76_price
-from pmargin.risk import unit_greeks
 from pmargin.scenarios import DEFAULT_KEY, ScenarioSet, grid_set
 
 
@@ -180,7 +180,7 @@ def test_vol_term_scales_shocks_and_floor_applies_to_upward_shocks(write, market
 
 
 def test_hot_path_kernel_agrees_with_the_reference_kernel():
-    from pmargin.engine import black76_valid
+    from pmargin.pricing.black76_hot import black76_valid
 
     rng = np.random.default_rng(3)
     n = 20000

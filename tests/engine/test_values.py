@@ -4,8 +4,8 @@ import pytest
 
 from pmargin import load_market, load_portfolio
 from pmargin.book import bind
+from pmargin.portfolio_margin import equity, position_values
 from pmargin.pricing.black76 import black76_price
-from pmargin.risk import equity, position_values
 
 NO_VOL_MARKET = "as_of: 2024-11-25T08:00:00Z\nunderlyings:\n  BTC: {spot: 100000}\n"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pmargin.errors import InputError
-from pmargin.limits import GreekLimit, load_limits
+from pmargin.io.limits_file import load_limits
+from pmargin.limits import GreekLimit
 
 BOOK = "instrument,quantity\nBTC_USDC-PERPETUAL,2\n"
 

@@ -242,15 +242,21 @@ def test_format_csv_has_one_row_per_check(project, cli):
 
 def test_check_json_equals_the_library_result(project, cli, market_path, tmp_path):
     from pmargin import load_market, load_portfolio
+    from pmargin.io.limits_file import load_limits
+    from pmargin.io.model_file import load_model
     from pmargin.io.scenario_file import load_scenarios
-    from pmargin.limits import check_limits, load_limits
+    from pmargin.limits import check_limits
+    from pmargin.margin import DEFAULT_MODEL
     from pmargin.report.check import check_dict
 
     project(BREACHING)
     cli_data = json.loads(cli("check", "--format", "json").stdout)
     limits = load_limits("limits.yaml")
     limits = limits.with_scenarios([load_scenarios("moves.yaml")])  # from pmargin.yaml
-    library = check_dict(check_limits(load_portfolio("book.csv"), load_market(market_path), limits))
+    model = load_model(limits.model or DEFAULT_MODEL)
+    library = check_dict(
+        check_limits(load_portfolio("book.csv"), load_market(market_path), limits, model)
+    )
     assert cli_data == library
 
 

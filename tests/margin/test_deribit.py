@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmargin import compute_margin, load_market, load_portfolio
-from pmargin.margin import load_model
+from pmargin.io.model_file import load_model
 
 SPOT = 100000.0
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.book import bind
-from pmargin.margin import bundled_models, load_model
+from pmargin.io.model_file import bundled_models, load_model
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
 MODELS = bundled_models()

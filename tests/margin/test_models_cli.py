@@ -8,8 +8,8 @@ import yaml
 
 from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.book import bind
-from pmargin.compute import margin_for_book
-from pmargin.margin import bundled_models, load_model
+from pmargin.io.model_file import bundled_models, load_model
+from pmargin.portfolio_margin import margin_for_book
 
 MODELS = {"deribit", "span", "standard", "tims", "var"}
 MODELS_DIR = Path(__file__).resolve().parents[2] / "pmargin" / "models"

@@ -8,7 +8,7 @@ import pytest
 
 from pmargin import InputError, compute_margin, load_market, load_portfolio
 from pmargin.book import bind
-from pmargin.margin import load_model
+from pmargin.io.model_file import load_model
 from pmargin.pricing.black76 import black76_price
 
 SPOT = 100000.0

@@ -12,7 +12,7 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from pmargin import InputError, MarketDataError, compute_margin, load_market, load_portfolio
-from pmargin.margin import load_model
+from pmargin.io.model_file import load_model
 from pmargin.margin import var as var_module
 from pmargin.montecarlo import MonteCarloSet, underlying_vols
 

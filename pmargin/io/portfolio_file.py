@@ -28,8 +28,10 @@ import pandas as pd
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..portfolio import Portfolio, empty_positions
-from .common import finite_number, load_yaml, read_text, resolve_beside, unknown_key_problem
-from .positions import KNOWN_COLUMNS, build_positions, check_columns
+from ..values import finite_number, unknown_key_problem
+from .common import read_text, resolve_beside
+from .position_rows import KNOWN_COLUMNS, build_positions, check_columns
+from .yaml_safe import load_yaml
 
 _SPACES_AROUND_COMMAS = re.compile(r"[ \t]*,[ \t]*")
 _SPACES_AT_LINE_ENDS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
@@ -142,7 +144,7 @@ def _records_frame(
         for name, value in record.items():
             name = str(name).strip().lower()
             if name not in KNOWN_COLUMNS + extra:
-                problems.problems.append(unknown_key_problem(where, name, KNOWN_COLUMNS + extra))
+                problems.append(unknown_key_problem(where, name, KNOWN_COLUMNS + extra))
                 continue
             row[name] = "" if value is None else str(value).strip()
         rows.append(row)
@@ -175,7 +177,7 @@ def load_portfolio_yaml(path: str | Path) -> Portfolio:
     problems = ProblemCollector()
     for key in document:
         if key not in YAML_KEYS:
-            problems.problems.append(unknown_key_problem(f"{path}", str(key), YAML_KEYS))
+            problems.append(unknown_key_problem(f"{path}", str(key), YAML_KEYS))
     account = str(document.get("account") or "")
     positions = document.get("positions") or []
     orders = document.get("orders") or []

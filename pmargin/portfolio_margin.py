@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .book import Book, bind
-from .margin import MarginModel, Requirement, load_model
+from .book import Book, bind, mark_in_usd
+from .greeks import unit_greeks
+from .margin import MarginModel, Requirement
 from .market import Market
 from .portfolio import Portfolio
-from .risk import equity, position_values, unit_greeks
 
 STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION = "ok", "margin_call", "liquidation"
 #: position columns that hold money (converted by ``--currency``); delta and gamma stay in coins
@@ -105,6 +105,46 @@ class MarginResult:
         return STATUS_OK
 
 
+def position_values(book: Book) -> np.ndarray:
+    """USD mark value of each position row (SPEC §4 ``value``).
+
+    Options and spot: quantity × multiplier × price (``mark_price`` when given, else the model
+    price or spot). Futures and perpetuals are settled P&L-only: their value is the unrealised
+    P&L against ``entry_price`` (0 without one). Open orders are not filled yet: value 0.
+    """
+    table, codes = book.instruments, book.instrument
+    positions = book.positions
+    mark = mark_in_usd(table, codes, positions["mark_price"].to_numpy(np.float64))
+    model = np.where(table.is_option, table.option_prices(), table.forward)[codes]
+    price = np.where(np.isfinite(mark), mark, model)
+    quantity, multiplier = book.quantity, table.multiplier[codes]
+    linear_value = quantity * multiplier * price
+    entry = positions["entry_price"].to_numpy(np.float64)
+    has_entry = np.isfinite(entry)
+    safe_entry = np.where(has_entry, entry, 1.0)
+    linear_unrealised = quantity * multiplier * (price - safe_entry)
+    inverse_unrealised = (
+        quantity * multiplier * (1.0 / safe_entry - 1.0 / price) * table.spot[codes]
+    )
+    futures_value = np.where(table.is_inverse[codes], inverse_unrealised, linear_unrealised)
+    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
+    values = np.where(is_future, np.where(has_entry, futures_value, 0.0), linear_value)
+    return np.where(book.is_order, 0.0, values)
+
+
+def equity(book: Book, values: np.ndarray, account: str | None = None) -> float | None:
+    """Cash + coin collateral at spot + position values, USD; None with no collateral stated."""
+    if not book.portfolio.has_collateral:
+        return None
+    mask = np.ones(len(values), bool)
+    if account is not None:
+        if account not in book.portfolio.collateral:
+            return None
+        mask = book.positions["account"].to_numpy(str) == account
+    cash = book.cash_usd.get(account, 0.0) if account is not None else sum(book.cash_usd.values())
+    return float(cash + values[mask].sum())
+
+
 def _without_orders(book: Book) -> Book:
     return replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
 
@@ -185,22 +225,20 @@ def margin_for_book(book: Book, model: MarginModel, *, by_account: bool = False)
 def compute_margin(
     portfolio: Portfolio,
     market: Market,
-    model: str | MarginModel = "deribit",
+    model: MarginModel,
     *,
     by_account: bool = False,
-    compare: list[str] | None = None,
+    compare: list[MarginModel] | None = None,
 ) -> MarginResult:
-    """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a path, or a model).
+    """Portfolio margin of ``portfolio`` under ``model``.
 
-    ``compare`` names further models whose results go in ``result.models`` (with the main one).
+    ``compare`` lists further models whose results go in ``result.models`` (with the main one).
     """
     book = bind(portfolio, market)
-    main_model = load_model(model) if isinstance(model, str) else model
-    result = margin_for_book(book, main_model, by_account=by_account)
+    result = margin_for_book(book, model, by_account=by_account)
     if compare:
-        result.models = {main_model.name: replace(result, accounts=None)}
-        for name in compare:
-            other = load_model(name)
+        result.models = {model.name: replace(result, accounts=None)}
+        for other in compare:
             if other.name not in result.models:
                 result.models[other.name] = margin_for_book(book, other)
     return result

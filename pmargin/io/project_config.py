@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem, ProblemCollector
-from .io.common import load_yaml, resolve_beside, unknown_key_problem
-from .io.scenario_file import bundled_dir, bundled_sets
-from .margin import DEFAULT_MODEL, bundled_models
+from ..errors import InputError, Problem, ProblemCollector
+from ..margin import DEFAULT_MODEL
+from ..values import unknown_key_problem
+from .common import resolve_beside
+from .model_file import bundled_models
+from .scenario_file import bundled_dir, bundled_sets
+from .yaml_safe import load_yaml
 
 CONFIG_NAME = "pmargin.yaml"
 CONFIG_KEYS = ("portfolio", "market", "model", "scenarios", "limits")
@@ -48,6 +51,14 @@ class ProjectConfig:
     model: str | None = None
     scenarios: tuple[str, ...] = ()
     limits: Path | None = None
+
+    def model_or_default(self, *choices: str | None) -> str:
+        """The first of ``choices`` that is set (``--model``, a limits file's ``model:``), else
+        this config's ``model``, else ``deribit``."""
+        for name in (*choices, self.model):
+            if name:
+                return name
+        return DEFAULT_MODEL
 
 
 def find_config(explicit: str | Path | None = None) -> Path | None:
@@ -88,7 +99,7 @@ def load_config(path: str | Path) -> ProjectConfig:
     problems = ProblemCollector()
     for key in document:
         if key not in CONFIG_KEYS:
-            problems.problems.append(unknown_key_problem(f"{where}: {key}", str(key), CONFIG_KEYS))
+            problems.append(unknown_key_problem(f"{where}: {key}", str(key), CONFIG_KEYS))
     files = {
         key: _existing_file(path, document[key], f"{where}: {key}", key, problems)
         for key in ("portfolio", "market", "limits")
@@ -189,18 +200,3 @@ def scenario_references(
                 fix + f" Files are relative to the folder of {base}.",
             )
     return resolved
-
-
-def default_model(explicit: str | None, config_path: str | Path | None = None) -> str:
-    """``--model`` if given, else the config's ``model``, else ``deribit``."""
-    if explicit:
-        return explicit
-    return project_config(config_path).model or DEFAULT_MODEL
-
-
-def default_scenarios(config_path: str | Path | None = None) -> list[str]:
-    """The config's ``scenarios`` (for ``--scenario`` when none is given); [] when unset.
-
-    Entries are bundled set names or resolved paths, ready for :func:`load_scenarios`.
-    """
-    return list(project_config(config_path).scenarios)

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem
-from .report.check import check_label, format_value
+from ..errors import InputError, Problem
+from .check import check_label, format_value
 
 
 def _failure_message(check: dict[str, Any]) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import load_config
-from .errors import InputError, Problem
-from .io.common import load_yaml
-from .io.market_file import load_market
-from .io.portfolio_files import load_portfolio
-from .io.scenario_file import load_scenarios
-from .limits import load_limits
-from .margin import load_model
+from ..errors import InputError, Problem
+from .limits_file import load_limits
+from .market_file import load_market
+from .model_file import load_model
+from .portfolio_file import load_portfolio
+from .project_config import load_config
+from .scenario_file import load_scenarios
+from .yaml_safe import load_yaml
 
 #: the YAML top-level key that identifies each kind of file, checked in this order: a model's
 #: `method:` first (a model may have per-underlying parameters); pmargin.yaml names its
