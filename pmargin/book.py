@@ -264,28 +264,7 @@ def _fill_vols(table, distinct, positions, codes, market, problems) -> Instrumen
     needs = table.is_option & np.isnan(table.vol) & (table.time > 0)
     if not needs.any():
         return table
-    mark = mark_in_usd(table, codes, positions["mark_price"].to_numpy(np.float64))
-    marked = pd.DataFrame({"code": codes, "mark": mark})[np.isfinite(mark) & needs[codes]]
-    first = marked.groupby("code").head(1)  # one mark per instrument: the first position's
-    chosen = np.full(len(table), np.nan)
-    chosen_at = np.full(len(table), -1)
-    chosen[first["code"].to_numpy()] = first["mark"].to_numpy()
-    chosen_at[first["code"].to_numpy()] = first.index.to_numpy()
-    disagree = np.zeros(len(positions), bool)
-    disagree[marked.index.to_numpy()] = ~np.isclose(
-        marked["mark"].to_numpy(), chosen[marked["code"].to_numpy()], rtol=1e-9, atol=0.0
-    )
-    _report(
-        problems,
-        positions,
-        disagree,
-        "mark_price",
-        lambda r: (
-            "disagrees with the mark of the same instrument at "
-            f"{positions['source'].iloc[chosen_at[codes[r]]]}"
-        ),
-        "Give one mark per instrument.",
-    )
+    chosen, chosen_at = _one_mark_per_instrument(table, positions, codes, needs, problems)
     missing = (needs & np.isnan(chosen))[codes]
     _report(
         problems,
@@ -324,3 +303,31 @@ def _fill_vols(table, distinct, positions, codes, market, problems) -> Instrumen
             "Check the mark (inverse options are quoted in coin) or add a vol to the market.",
         )
     return replace(table, vol=vols)
+
+
+def _one_mark_per_instrument(table, positions, codes, needs, problems):
+    """The USD mark of each instrument in ``needs`` (the first position's) and that position's
+    row (−1 where none); a position whose mark disagrees with it is a problem."""
+    mark = mark_in_usd(table, codes, positions["mark_price"].to_numpy(np.float64))
+    marked = pd.DataFrame({"code": codes, "mark": mark})[np.isfinite(mark) & needs[codes]]
+    first = marked.groupby("code").head(1)  # one mark per instrument: the first position's
+    chosen = np.full(len(table), np.nan)
+    chosen_at = np.full(len(table), -1)
+    chosen[first["code"].to_numpy()] = first["mark"].to_numpy()
+    chosen_at[first["code"].to_numpy()] = first.index.to_numpy()
+    disagree = np.zeros(len(positions), bool)
+    disagree[marked.index.to_numpy()] = ~np.isclose(
+        marked["mark"].to_numpy(), chosen[marked["code"].to_numpy()], rtol=1e-9, atol=0.0
+    )
+    _report(
+        problems,
+        positions,
+        disagree,
+        "mark_price",
+        lambda r: (
+            "disagrees with the mark of the same instrument at "
+            f"{positions['source'].iloc[chosen_at[codes[r]]]}"
+        ),
+        "Give one mark per instrument.",
+    )
+    return chosen, chosen_at

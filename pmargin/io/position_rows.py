@@ -80,7 +80,7 @@ class _RowProblems:
     def flush(self) -> None:
         """Record the problems found, in file order."""
         self.found.sort(key=lambda item: item[0])
-        self.problems.problems.extend(problem for _, problem in self.found)
+        self.problems.extend([problem for _, problem in self.found])
         self.found = []
 
 
@@ -211,17 +211,48 @@ def build_positions(
         if column not in frame.columns:
             frame[column] = ""
     rows = _RowProblems(problems, sources)
-    from_symbol = _expand_symbols(frame["instrument"], rows)
-
-    def text(column: str) -> pd.Series:
-        own = frame[column]
-        return own.where(own != "", from_symbol[column]) if column in from_symbol else own
-
+    fields = _Fields(frame, _expand_symbols(frame["instrument"], rows))
     out = pd.DataFrame(index=frame.index)
-    out["underlying"] = text("underlying").str.upper()
-    out["kind"] = text("kind").str.lower()
-    out["settlement"] = text("settlement").str.lower().replace("", "linear")
-    right = text("right").str.lower().map({"c": "call", "call": "call", "p": "put", "put": "put"})
+    _classify(fields, out, rows)
+    _option_terms(fields, out, rows)
+    _sizes(fields, out, rows)
+    out["mark_price"] = _numeric(frame["mark_price"], "mark_price", rows)
+    out["entry_price"] = _numeric(frame["entry_price"], "entry_price", rows)
+    account = frame["account"]
+    out["account"] = account.where(account != "", default_account)
+    ids = frame["id"]
+    out["id"] = ids.where(ids != "", sources if default_ids is None else default_ids)
+    out["is_order"] = is_order
+    out["source"] = sources
+    symbol = frame["instrument"].str.upper()
+    out["instrument"] = symbol
+    rows.flush()
+    if not problems:
+        missing_symbol = (symbol == "").to_numpy()
+        if missing_symbol.any():
+            out.loc[missing_symbol, "instrument"] = _symbols(out[missing_symbol])
+    return out[list(POSITION_COLUMNS)]
+
+
+class _Fields:
+    """A row's own cells, falling back to what its instrument symbol says (explicit wins)."""
+
+    def __init__(self, frame: pd.DataFrame, from_symbol: pd.DataFrame):
+        self.frame = frame
+        self.from_symbol = from_symbol
+
+    def text(self, column: str) -> pd.Series:
+        own = self.frame[column]
+        if column not in self.from_symbol:
+            return own
+        return own.where(own != "", self.from_symbol[column])
+
+
+def _classify(fields: _Fields, out: pd.DataFrame, rows: _RowProblems) -> None:
+    """``underlying``, ``kind`` and ``settlement``: present and known."""
+    out["underlying"] = fields.text("underlying").str.upper()
+    out["kind"] = fields.text("kind").str.lower()
+    out["settlement"] = fields.text("settlement").str.lower().replace("", "linear")
     rows.add(
         (out["underlying"] == "").to_numpy(),
         "underlying",
@@ -241,14 +272,21 @@ def build_positions(
         lambda r: f"unknown settlement {out['settlement'].iloc[r]!r}",
         "Use linear or inverse.",
     )
+
+
+def _option_terms(fields: _Fields, out: pd.DataFrame, rows: _RowProblems) -> None:
+    """``right``, ``strike`` and ``expiry``: required where the kind needs them, else empty."""
+    frame, from_symbol = fields.frame, fields.from_symbol
     is_option = (out["kind"] == "option").to_numpy()
     dated = out["kind"].isin(("future", "option")).to_numpy()
 
-    right_given = (text("right") != "").to_numpy()
+    right_text = fields.text("right")
+    right = right_text.str.lower().map({"c": "call", "call": "call", "p": "put", "put": "put"})
+    right_given = (right_text != "").to_numpy()
     rows.add(
         right_given & right.isna().to_numpy(),
         "right",
-        lambda r: f"unknown right {text('right').iloc[r]!r}",
+        lambda r: f"unknown right {right_text.iloc[r]!r}",
         "Use call or put (C/P).",
     )
     rows.add(is_option & ~right_given, "right", "missing for an option", "Use call or put.")
@@ -288,6 +326,10 @@ def build_positions(
     )
     out["expiry"] = expiry.where(dated).astype("datetime64[s]")
 
+
+def _sizes(fields: _Fields, out: pd.DataFrame, rows: _RowProblems) -> None:
+    """``quantity`` (signed, required) and ``multiplier`` (the symbol's or the kind's default)."""
+    frame = fields.frame
     quantity_text = frame["quantity"]
     quantity = _numeric_signed(quantity_text, "quantity", rows)
     rows.add(
@@ -300,7 +342,7 @@ def build_positions(
 
     multiplier = _numeric(frame["multiplier"], "multiplier", rows, positive=True)
     defaults = _default_multipliers(out)
-    symbol_multiplier = from_symbol["multiplier"].to_numpy(np.float64)
+    symbol_multiplier = fields.from_symbol["multiplier"].to_numpy(np.float64)
     fallback = np.where(np.isfinite(symbol_multiplier), symbol_multiplier, defaults)
     out["multiplier"] = np.where(np.isfinite(multiplier), multiplier, fallback)
     rows.add(
@@ -309,23 +351,6 @@ def build_positions(
         "spot cannot be inverse",
         "Use linear or leave it empty.",
     )
-
-    out["mark_price"] = _numeric(frame["mark_price"], "mark_price", rows)
-    out["entry_price"] = _numeric(frame["entry_price"], "entry_price", rows)
-    account = frame["account"]
-    out["account"] = account.where(account != "", default_account)
-    ids = frame["id"]
-    out["id"] = ids.where(ids != "", sources if default_ids is None else default_ids)
-    out["is_order"] = is_order
-    out["source"] = sources
-    symbol = frame["instrument"].str.upper()
-    out["instrument"] = symbol
-    rows.flush()
-    if not problems:
-        missing_symbol = (symbol == "").to_numpy()
-        if missing_symbol.any():
-            out.loc[missing_symbol, "instrument"] = _symbols(out[missing_symbol])
-    return out[list(POSITION_COLUMNS)]
 
 
 def _numeric_signed(text: pd.Series, column: str, rows: _RowProblems) -> np.ndarray:

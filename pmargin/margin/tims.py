@@ -37,7 +37,7 @@ from ..book import Book
 from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..scenarios import ScenarioSet, Shocks, format_move
-from ..values import number, number_list, section, unknown_key_problem
+from ..values import check_keys, number, number_list, section
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 
 KEYS = (
@@ -188,11 +188,8 @@ def _price_range(value: Any, where: str, problems: ProblemCollector) -> PriceRan
     return PriceRange(-size, size)
 
 
-def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> TimsModel | None:
-    """A TimsModel from a parsed model YAML (see ``pmargin/models/tims.yaml``)."""
-    for key in document:
-        if key not in KEYS:
-            problems.append(unknown_key_problem(f"{where}: {key}", key, KEYS))
+def _classes(document: dict, where: str, problems: ProblemCollector) -> dict[str, PriceRange]:
+    """``classes:``: product class -> its price range; at least one."""
     classes: dict[str, PriceRange] = {}
     for name, entry in section(document, "classes", where, problems).items():
         at = f"{where}: classes.{name}"
@@ -208,22 +205,20 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
             "needs at least one class",
             "Add e.g. `classes: {crypto: {price_range: 0.15}}`.",
         )
-    default_class = document.get("default_class")
-    if default_class is not None and str(default_class) not in classes:
-        problems.add(
-            f"{where}: default_class",
-            f"unknown class {default_class!r}",
-            f"Use one of {', '.join(classes) or 'the classes under `classes:`'}.",
-        )
+    return classes
+
+
+def _per_underlying(
+    document: dict, classes: dict[str, PriceRange], where: str, problems: ProblemCollector
+) -> tuple[dict[str, str], dict[str, PriceRange]]:
+    """``per_underlying:``: each underlying's class and/or own price range."""
     underlying_class, underlying_range = {}, {}
     for name, entry in section(document, "per_underlying", where, problems).items():
         at = f"{where}: per_underlying.{name}"
         if not isinstance(entry, dict):
             problems.add(at, "expected a mapping {class: ..., price_range: ...}")
             continue
-        for key in entry:
-            if key not in UNDERLYING_KEYS:
-                problems.append(unknown_key_problem(f"{at}.{key}", key, UNDERLYING_KEYS))
+        check_keys(entry, UNDERLYING_KEYS, at, problems, sep=".")
         upper = str(name).upper()
         if "class" in entry:
             if str(entry["class"]) not in classes:
@@ -234,6 +229,21 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
             parsed = _price_range(entry["price_range"], f"{at}.price_range", problems)
             if parsed is not None:
                 underlying_range[upper] = parsed
+    return underlying_class, underlying_range
+
+
+def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> TimsModel | None:
+    """A TimsModel from a parsed model YAML (see ``pmargin/models/tims.yaml``)."""
+    check_keys(document, KEYS, where, problems, sep=": ")
+    classes = _classes(document, where, problems)
+    default_class = document.get("default_class")
+    if default_class is not None and str(default_class) not in classes:
+        problems.add(
+            f"{where}: default_class",
+            f"unknown class {default_class!r}",
+            f"Use one of {', '.join(classes) or 'the classes under `classes:`'}.",
+        )
+    underlying_class, underlying_range = _per_underlying(document, classes, where, problems)
     points = number(document.get("price_points", 10), f"{where}: price_points", problems, minimum=2)
     if points is not None and points != int(points):
         problems.add(f"{where}: price_points", f"must be a whole number, found {points}")

@@ -160,6 +160,32 @@ def _check_keys(block, valid: tuple[str, ...], where: str, problems: ProblemColl
             problems.append(unknown_key_problem(f"{where}{key}", key, valid))
 
 
+def _montecarlo_parameters(
+    document: dict[str, Any], where: str, problems: ProblemCollector
+) -> dict[str, Any]:
+    """The ``montecarlo:`` block as MonteCarloSet keywords (paths, seed, distribution, df)."""
+    mc = section(document, "montecarlo", where, problems)
+    _check_keys(mc, MONTECARLO_KEYS, f"{where}: montecarlo.", problems)
+    paths = number(mc.get("paths", 20000), f"{where}: montecarlo.paths", problems, minimum=100)
+    seed = number(mc.get("seed", 0), f"{where}: montecarlo.seed", problems, minimum=0)
+    for key, value in (("paths", paths), ("seed", seed)):
+        if value is not None and value != int(value):
+            problems.add(f"{where}: montecarlo.{key}", f"must be a whole number, found {value}")
+    distribution = str(mc.get("distribution", "normal"))
+    if distribution not in DISTRIBUTIONS:
+        problems.add(
+            f"{where}: montecarlo.distribution",
+            f"unknown {distribution!r}",
+            f"Use {' or '.join(DISTRIBUTIONS)}.",
+        )
+    df = number(mc.get("df", 5), f"{where}: montecarlo.df", problems)
+    if df is not None and df <= 2:
+        problems.add(f"{where}: montecarlo.df", f"must be above 2 (finite variance), found {df}")
+    if paths is None or seed is None or df is None:
+        return {}
+    return {"paths": int(paths), "seed": int(seed), "distribution": distribution, "df": float(df)}
+
+
 def build(
     document: dict[str, Any],
     where: str,
@@ -183,23 +209,7 @@ def build(
     kind = str(document.get("scenarios", "montecarlo"))
     if kind not in ("montecarlo", "historical"):
         problems.add(f"{where}: scenarios", f"unknown {kind!r}", "Use montecarlo or historical.")
-    mc = section(document, "montecarlo", where, problems)
-    _check_keys(mc, MONTECARLO_KEYS, f"{where}: montecarlo.", problems)
-    paths = number(mc.get("paths", 20000), f"{where}: montecarlo.paths", problems, minimum=100)
-    seed = number(mc.get("seed", 0), f"{where}: montecarlo.seed", problems, minimum=0)
-    for key, value in (("paths", paths), ("seed", seed)):
-        if value is not None and value != int(value):
-            problems.add(f"{where}: montecarlo.{key}", f"must be a whole number, found {value}")
-    distribution = str(mc.get("distribution", "normal"))
-    if distribution not in DISTRIBUTIONS:
-        problems.add(
-            f"{where}: montecarlo.distribution",
-            f"unknown {distribution!r}",
-            f"Use {' or '.join(DISTRIBUTIONS)}.",
-        )
-    df = number(mc.get("df", 5), f"{where}: montecarlo.df", problems)
-    if df is not None and df <= 2:
-        problems.add(f"{where}: montecarlo.df", f"must be above 2 (finite variance), found {df}")
+    montecarlo = _montecarlo_parameters(document, where, problems)
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
@@ -224,13 +234,7 @@ def build(
         return None
     if kind == "montecarlo":
         scenario_set = MonteCarloSet(
-            name=name,
-            paths=int(paths),
-            horizon_days=float(horizon),
-            distribution=distribution,
-            df=float(df),
-            seed=int(seed),
-            source=where,
+            name=name, horizon_days=float(horizon), source=where, **montecarlo
         )
     return VarModel(
         name=name,

@@ -296,10 +296,30 @@ def implied_vol(
         np.asarray(discount, dtype=np.float64),
         np.asarray(is_call, dtype=bool),
     )
-    shape = p.shape
-    sign = np.where(call, 1.0, -1.0)
-
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        problem = _OtmProblem.of(p, f, k, t, df, call)
+        result = problem.solve(low, high, tol, max_iter)
+    return _unwrap(result)
+
+
+class _OtmProblem(NamedTuple):
+    """An implied-vol problem restated on the out-of-the-money option (see :func:`implied_vol`).
+
+    Elements outside the no-arbitrage bounds (``ok`` False) carry harmless placeholder inputs
+    (1.0) so the vectorised iteration never meets a NaN; their result stays NaN.
+    """
+
+    ok: np.ndarray
+    target: np.ndarray  # time value: price − df · intrinsic
+    time: np.ndarray
+    forward: np.ndarray
+    strike: np.ndarray
+    discount: np.ndarray
+    otm_call: np.ndarray
+
+    @classmethod
+    def of(cls, p, f, k, t, df, call) -> _OtmProblem:
+        sign = np.where(call, 1.0, -1.0)
         intrinsic = df * np.maximum(sign * (f - k), 0.0)
         upper = df * np.where(sign > 0, f, k)
         ok = (
@@ -316,27 +336,34 @@ def implied_vol(
             & (p <= upper)
         )
         # Work with the out-of-the-money option: call if K >= F, put otherwise.
-        otm_call = k >= f
-        target = np.where(ok, p - intrinsic, 1.0)
-        tt = np.where(ok, t, 1.0)
-        ff = np.where(ok, f, 1.0)
-        kk = np.where(ok, k, 1.0)
-        dff = np.where(ok, df, 1.0)
+        return cls(
+            ok=ok,
+            target=np.where(ok, p - intrinsic, 1.0),
+            time=np.where(ok, t, 1.0),
+            forward=np.where(ok, f, 1.0),
+            strike=np.where(ok, k, 1.0),
+            discount=np.where(ok, df, 1.0),
+            otm_call=k >= f,
+        )
 
-        def value_vega(sigma):
-            c, _ = _core(ff, kk, tt, sigma, otm_call)
-            sd_ok = c.live
-            pdf = _INV_SQRT_2PI * np.exp(-0.5 * c.d1 * c.d1)
-            vega = np.where(sd_ok, dff * ff * pdf * np.sqrt(tt), 0.0)
-            return dff * c.undiscounted, vega
+    def value_vega(self, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Value and vega of the out-of-the-money option at vol ``sigma``."""
+        c, _ = _core(self.forward, self.strike, self.time, sigma, self.otm_call)
+        pdf = _INV_SQRT_2PI * np.exp(-0.5 * c.d1 * c.d1)
+        vega = np.where(c.live, self.discount * self.forward * pdf * np.sqrt(self.time), 0.0)
+        return self.discount * c.undiscounted, vega
 
+    def solve(self, low: float, high: float, tol: float, max_iter: int) -> np.ndarray:
+        """Safeguarded Newton on log(price) inside a shrinking bracket; NaN where unsolved."""
+        shape, target = self.target.shape, self.target
         lo = np.full(shape, float(low))
         hi = np.full(shape, float(high))
-        v_lo, _ = value_vega(lo)
-        v_hi, _ = value_vega(hi)
+        v_lo, _ = self.value_vega(lo)
+        v_hi, _ = self.value_vega(hi)
         # Target strictly positive and inside [V(low), V(high)].
-        active = ok & (target > 0.0) & (target >= v_lo) & (target <= v_hi)
+        active = self.ok & (target > 0.0) & (target >= v_lo) & (target <= v_hi)
 
+        tt, ff, kk, dff = self.time, self.forward, self.strike, self.discount
         log_moneyness = np.abs(np.log(kk / ff))
         mk = np.sqrt(2.0 * log_moneyness / tt)
         bs = np.sqrt(2.0 * np.pi / tt) * target / (dff * np.sqrt(ff * kk))
@@ -348,7 +375,7 @@ def implied_vol(
         for _ in range(max_iter):
             if not active.any():
                 break
-            v, vega = value_vega(sigma)
+            v, vega = self.value_vega(sigma)
             below = v < target
             lo = np.where(active & below, sigma, lo)
             hi = np.where(active & ~below, sigma, hi)
@@ -374,5 +401,4 @@ def implied_vol(
             active = active & ~done
             prev_step = np.where(use_newton, step, hi - lo)
             sigma = np.where(active, new_sigma, sigma)
-
-    return _unwrap(result)
+        return result

@@ -60,6 +60,41 @@ def margin_dict(result: MarginResult, *, positions: bool = True) -> dict[str, An
     return clean(data)
 
 
+#: the markdown sections of a compute result: key -> (title, [(header, key), ...])
+MARKDOWN_SECTIONS = {
+    "models": (
+        "Models",
+        [
+            ("initial", "portfolio_margin"),
+            ("maintenance", "maintenance_margin"),
+            ("isolated", "isolated_margin"),
+            ("offset", "offset"),
+        ],
+    ),
+    "accounts": (
+        "Accounts",
+        [
+            ("account", "account"),
+            ("initial", "portfolio_margin"),
+            ("maintenance", "maintenance_margin"),
+            ("isolated", "isolated_margin"),
+            ("equity", "equity"),
+            ("status", "status"),
+        ],
+    ),
+    "positions": (
+        "Positions",
+        [
+            ("id", "id"),
+            ("instrument", "instrument"),
+            ("quantity", "quantity"),
+            *[(key, key) for key in ("value", "delta", "gamma", "vega", "theta")],
+            ("isolated margin", "isolated_margin"),
+        ],
+    ),
+}
+
+
 def margin_markdown(data: dict[str, Any]) -> str:
     """A compute result (as from :func:`margin_dict`) as GitHub-flavoured markdown."""
     worst = data.get("worst_scenario") or {}
@@ -77,62 +112,13 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Status", data["status"]],
     ]
     text = "## pmargin compute\n\n" + markdown_table(["", data["currency"]], summary)
-    if data.get("models"):
-        rows = [
-            [
-                name,
-                m["portfolio_margin"],
-                m["maintenance_margin"],
-                m["isolated_margin"],
-                m["offset"],
-            ]
-            for name, m in data["models"].items()
-        ]
-        text += "\n### Models\n\n" + markdown_table(
-            ["model", "initial", "maintenance", "isolated", "offset"], rows
-        )
-    if data.get("accounts"):
-        rows = [
-            [
-                a["account"],
-                a["portfolio_margin"],
-                a["maintenance_margin"],
-                a["isolated_margin"],
-                a["equity"],
-                a["status"],
-            ]
-            for a in data["accounts"]
-        ]
-        text += "\n### Accounts\n\n" + markdown_table(
-            ["account", "initial", "maintenance", "isolated", "equity", "status"], rows
-        )
-    if data.get("positions"):
-        rows = [
-            [
-                p["id"],
-                p["instrument"],
-                p["quantity"],
-                p["value"],
-                p["delta"],
-                p["gamma"],
-                p["vega"],
-                p["theta"],
-                p["isolated_margin"],
-            ]
-            for p in data["positions"]
-        ]
-        text += "\n### Positions\n\n" + markdown_table(
-            [
-                "id",
-                "instrument",
-                "quantity",
-                "value",
-                "delta",
-                "gamma",
-                "vega",
-                "theta",
-                "isolated margin",
-            ],
-            rows,
-        )
+    for key, (title, columns) in MARKDOWN_SECTIONS.items():
+        if not data.get(key):
+            continue
+        records = data[key]
+        if key == "models":  # keyed by model name: the name is the first column
+            columns = [("model", "model"), *columns]
+            records = [{"model": name, **m} for name, m in records.items()]
+        rows = [[record[k] for _, k in columns] for record in records]
+        text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text
