@@ -10,7 +10,11 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
+from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.cli import app
+
+#: the bundled sample portfolios and their market (import with `from conftest import SAMPLES`)
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_portfolios"
 
 # CI runs the property tests with a fixed seed (reproducible runs); locally they explore freely
 settings.register_profile("ci", derandomize=True, deadline=None)
@@ -43,6 +47,13 @@ def write(tmp_path: Path):
 @pytest.fixture
 def market_path(write) -> Path:
     return write("market.yaml", MARKET_YAML)
+
+
+def margin_csv(write, market_path: Path, rows: str, model="deribit", **kwargs):
+    """The MarginResult of a portfolio CSV (its text ``rows``) written with the ``write``
+    fixture, on the market at ``market_path``; ``model`` is a name, a YAML path or a model."""
+    portfolio = load_portfolio(write("book.csv", rows))
+    return compute_margin(portfolio, load_market(market_path), str(model), **kwargs)
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from pmargin import compute_margin, load_market, load_portfolio
+from pmargin.cli import app
 from pmargin.report.margin import margin_dict
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
 SPEC_KEYS = {
     "model",
     "currency",
@@ -105,20 +105,23 @@ def test_an_empty_book_is_margined_at_zero_with_a_warning(cli, write, market_pat
     assert json.loads(result.stdout)["portfolio_margin"] == 0.0
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["compute"],
-        ["stress"],
-        ["check"],
-        ["greeks"],
-        ["validate"],
-        ["scenarios", "list"],
-        ["scenarios", "show"],
-        ["models", "list"],
-        ["models", "show"],
-    ],
-)
+def app_commands() -> list[list[str]]:
+    """Every command of the app, sub-commands of groups included, read from typer itself."""
+    commands = [[info.name] for info in app.registered_commands]
+    for group in app.registered_groups:
+        commands += [[group.name, info.name] for info in group.typer_instance.registered_commands]
+    return commands
+
+
+def test_the_app_lists_every_command_module():
+    # a command module without a registration would be missing from app_commands()
+    names = {c[0] for c in app_commands()}
+    modules = {p.stem for p in (SAMPLES.parent / "pmargin" / "commands").glob("*.py")}
+    assert modules - {"__init__", "common"} <= names
+    assert {"compute", "stress", "check", "greeks", "validate", "scenarios", "models"} <= names
+
+
+@pytest.mark.parametrize("command", app_commands(), ids=" ".join)
 def test_every_command_has_help(cli, command):
     result = cli(*command, "--help")
     assert result.exit_code == 0
@@ -128,8 +131,8 @@ def test_every_command_has_help(cli, command):
 
 def test_the_command_list_is_complete(cli):
     listing = cli("--help").stdout
-    for name in ("compute", "stress", "check", "greeks", "validate", "scenarios", "models"):
-        assert name in listing
+    for command in app_commands():
+        assert command[0] in listing
 
 
 def test_currency_reports_money_in_coin_terms(cli):

@@ -1,9 +1,9 @@
 """The deribit model on hand-checkable books, and its invariants."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import SAMPLES
+from conftest import margin_csv as margin
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,12 +11,6 @@ from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.io.model_file import load_model
 
 SPOT = 100000.0
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
-
-
-def margin(write, market_path, rows: str, **kwargs):
-    portfolio = load_portfolio(write("book.csv", rows))
-    return compute_margin(portfolio, load_market(market_path), "deribit", **kwargs)
 
 
 @pytest.mark.parametrize("quantity", [1, -1, 2.5])

@@ -8,10 +8,10 @@ sub-additive; standard nets only contracts of one instrument.
 """
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +19,6 @@ from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.book import bind
 from pmargin.io.model_file import bundled_models, load_model
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
 MODELS = bundled_models()
 #: instruments of the random books, with the contracts per unit of quantity (inverse futures and
 #: perpetuals are USD 10 a contract, so they get a comparable size)

@@ -5,6 +5,7 @@ Market (tests/conftest.py): BTC 100,000 vol 50%, ETH 4,000 vol 60%, rate 0.
 
 import numpy as np
 import pytest
+from conftest import margin_csv
 
 from pmargin import InputError, compute_margin, load_market, load_portfolio
 from pmargin.book import bind
@@ -17,8 +18,7 @@ BTC_VOL_SCAN = 0.10
 
 
 def span(write, market_path, rows: str, model: str = "span"):
-    portfolio = load_portfolio(write("book.csv", rows))
-    return compute_margin(portfolio, load_market(market_path), model)
+    return margin_csv(write, market_path, rows, model)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import margin_csv as margin
 from scipy import integrate, optimize, stats
 
 from pmargin import InputError, MarketDataError, compute_margin, load_market, load_portfolio
@@ -34,11 +35,6 @@ def mc_model(write, *, distribution="normal", df=5, paths=PATHS, seed=11):
         maintenance_ratio: 0.5
         """,
     )
-
-
-def margin(write, market_path, rows: str, model):
-    portfolio = load_portfolio(write("book.csv", rows))
-    return compute_margin(portfolio, load_market(market_path), str(model))
 
 
 def standard_error(es_in_sd: float, var_in_sd: float, tail_var: float) -> float:
