@@ -34,18 +34,20 @@ def compute_margin(
     market: Market,
     model: str | MarginModel = DEFAULT_MODEL,
     *,
-    by_account: bool = False,
     compare: list[str | MarginModel] | None = None,
+    engine=None,
 ) -> MarginResult:
-    """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
-    model); ``compare`` lists further models shown beside it. See
-    :func:`pmargin.portfolio_margin.compute_margin`."""
+    """Margin of every account of ``portfolio`` under ``model`` (a bundled name, a YAML path or
+    a model), and the totals over accounts; ``compare`` lists further models shown beside it;
+    ``engine`` runs the per-account work (this process by default, or a
+    :class:`pmargin.dask_engine.DaskEngine`). See :func:`pmargin.portfolio_margin.compute_margin`.
+    """
     return portfolio_margin.compute_margin(
         portfolio,
         market,
         _model(model),
-        by_account=by_account,
         compare=[_model(m) for m in compare] if compare else None,
+        engine=engine,
     )
 
 

@@ -48,6 +48,8 @@ class InstrumentTable:
     forward: np.ndarray
     vol: np.ndarray
     rate: float
+    #: USD mark per coin of each instrument from the first position that gives one (NaN if none)
+    mark: np.ndarray | None = None
     #: results computed once per table and reused (e.g. a model's scenario P&L, shared by the
     #: book and each account of it); keyed by whoever computes them
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -145,17 +147,10 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
         positions = pd.concat([positions, collateral], ignore_index=True)
     positions["expiry"] = positions["expiry"].astype("datetime64[s]")
 
-    _check_underlyings(positions, market, problems)
+    codes = instrument_codes(positions)
+    distinct = positions.iloc[first_rows(codes)].reset_index(drop=True)
+    _check_underlyings(positions, distinct, codes, market, problems)
     problems.raise_if_any()
-
-    key = positions[list(INSTRUMENT_KEY)].copy()
-    key["expiry"] = key["expiry"].fillna(pd.Timestamp(0))
-    key["strike"] = key["strike"].fillna(0.0)
-    codes, uniques = pd.MultiIndex.from_frame(key).factorize()
-    codes = np.asarray(codes)
-    first = np.zeros(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    distinct = positions.iloc[first].reset_index(drop=True)
 
     table = _instrument_table(distinct, market)
     expired = table.is_dated & (table.time <= 0)
@@ -172,6 +167,7 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
     )
     table = _fill_vols(table, distinct, positions, codes, market, problems)
     problems.raise_if_any()
+    table = replace(table, mark=_first_marks(table, positions, codes))
 
     cash = {
         account: sum(a for c, a in amounts.items() if c in USD_LIKE)
@@ -190,6 +186,50 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
     )
 
 
+def instrument_codes(positions: pd.DataFrame) -> np.ndarray:
+    """Index of each position row's distinct instrument (rows equal on INSTRUMENT_KEY share one).
+
+    Rows are grouped by their ``instrument`` symbol first (one string column, fast); only when
+    explicit columns make rows of one symbol differ is the whole key factorized column by column.
+    """
+    codes = pd.factorize(positions["instrument"])[0]
+    first = first_rows(codes)
+    if all(_same_within(positions[c].to_numpy(), first, codes) for c in INSTRUMENT_KEY):
+        return codes.astype(np.int64)
+    combined = np.zeros(len(positions), np.int64)
+    for column in INSTRUMENT_KEY:  # mixed radix over the key's columns, compacted each step
+        column_codes, uniques = pd.factorize(positions[column], use_na_sentinel=False)
+        combined = pd.factorize(combined * len(uniques) + column_codes)[0]
+    return combined.astype(np.int64)
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code 0..max(codes): codes[first_rows(codes)[k]] == k."""
+    first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # the last write, i.e. the first row, wins
+    return first
+
+
+def _same_within(values: np.ndarray, first: np.ndarray, codes: np.ndarray) -> bool:
+    """Every row holds the value of the first row of its group (NaN/NaT equal to themselves)."""
+    reference = values[first][codes]
+    same = values == reference
+    if values.dtype.kind in "fM":
+        same |= pd.isna(values) & pd.isna(reference)
+    return bool(np.all(same))
+
+
+def _first_marks(table: InstrumentTable, positions: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+    """USD mark per coin of each instrument from the first position that gives one, else NaN."""
+    marks = np.full(len(table), np.nan)
+    mark = positions["mark_price"].to_numpy(np.float64)
+    given = np.flatnonzero(np.isfinite(mark))
+    if len(given):
+        usd = mark_in_usd(table, codes[given], mark[given])
+        marks[codes[given][::-1]] = usd[::-1]  # the first position's mark wins
+    return marks
+
+
 def _report(problems, positions, mask, column, message, fix) -> None:
     rows = np.flatnonzero(mask)
     for row in rows[:MAX_PROBLEMS]:
@@ -198,8 +238,11 @@ def _report(problems, positions, mask, column, message, fix) -> None:
         problems.add(f"`{column}`", f"... and {len(rows) - MAX_PROBLEMS} more positions")
 
 
-def _check_underlyings(positions: pd.DataFrame, market: Market, problems) -> None:
-    missing = ~positions["underlying"].isin(list(market.underlyings)).to_numpy()
+def _check_underlyings(positions, distinct, codes, market: Market, problems) -> None:
+    unknown = ~distinct["underlying"].isin(list(market.underlyings)).to_numpy()
+    if not unknown.any():
+        return
+    missing = unknown[codes]
     known = ", ".join(sorted(market.underlyings)) or "none"
     underlying = positions["underlying"].to_numpy(str)
     _report(

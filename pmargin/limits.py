@@ -27,10 +27,12 @@ margined as if filled (the worse of filled and not filled), so greek limits use 
 "with open orders" and "without" has the larger absolute value. Scenario P&L counts orders as
 filled.
 
-When the portfolio names accounts every limit is checked per account; otherwise once for the
-whole portfolio (account None). ``headroom`` is limit − |value| for max limits (the greeks bound the
-absolute net value; ``value`` keeps its sign) and value − limit for ``min_excess``; a check passes
-when headroom ≥ 0.
+With ``by_account`` every limit is checked for each account (all accounts at once, as arrays);
+otherwise once for the whole portfolio: margin, equity and excess are the sums over accounts
+(accounts never net), the loss is the portfolio's total P&L and the greeks are net over it; the
+check's ``account`` is then the portfolio's one account, or None when it has several. ``headroom``
+is limit − |value| for max limits (the greeks bound the absolute net value; ``value`` keeps its
+sign) and value − limit for ``min_excess``; a check passes when headroom ≥ 0.
 """
 
 from __future__ import annotations
@@ -40,16 +42,18 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .book import bind
+from .account_engine import Engine
+from .accounts import Accounts
+from .book import Book, bind
 from .errors import InputError, Problem
-from .greeks import GREEKS, position_greeks
+from .greeks import unit_greeks
 from .margin import MarginModel
 from .market import Market
 from .portfolio import Portfolio
 from .portfolio_margin import MarginResult, margin_for_book
 from .stress import stress_book
 
-__all__ = ["CheckResult", "GreekLimit", "LimitCheck", "Limits", "check_limits"]
+__all__ = ["CHECK_COLUMNS", "CheckResult", "GreekLimit", "Limits", "check_limits"]
 
 GREEK_LIMITS = ("max_delta", "max_gamma", "max_vega")
 LIMIT_NAMES = (
@@ -104,36 +108,28 @@ _GREEK_UNITS = {
 _TOTAL_UNITS = {"max_delta": "USD", "max_gamma": "USD/1%", "max_vega": "USD/vol"}
 
 
-@dataclass(frozen=True)
-class LimitCheck:
-    """One limit for one account. ``value`` None means it could not be measured (a breach)."""
-
-    name: str
-    account: str | None
-    value: float | None
-    limit: float
-    unit: str
-    underlying: str | None = None
-    detail: str = ""
-
-    @property
-    def headroom(self) -> float | None:
-        if self.value is None:
-            return None
-        if self.name == "min_excess":
-            return self.value - self.limit
-        return self.limit - abs(self.value)
-
-    @property
-    def passed(self) -> bool:
-        return self.headroom is not None and self.headroom >= 0
+#: the columns of :attr:`CheckResult.checks`, one row per limit (and account)
+CHECK_COLUMNS = (
+    "name",
+    "account",
+    "underlying",
+    "value",
+    "limit",
+    "headroom",
+    "passed",
+    "unit",
+    "detail",
+)
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Every check of a limits file: per account, each in SPEC §3 order of the limits."""
+    """Every check of a limits file, per account in the order of the accounts, each in SPEC §3
+    order of the limits: ``checks`` has :data:`CHECK_COLUMNS`. ``value`` and ``headroom`` are NaN
+    where a limit could not be measured (a breach); ``underlying`` is None except on greek
+    limits; ``detail`` is "" when there is nothing to add."""
 
-    checks: list[LimitCheck]
+    checks: pd.DataFrame
     model: str
     scenario_sets: list[str]
     limits_source: str
@@ -141,11 +137,48 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return bool(self.checks["passed"].all())
 
     @property
-    def breaches(self) -> list[LimitCheck]:
-        return [c for c in self.checks if not c.passed]
+    def breaches(self) -> pd.DataFrame:
+        return self.checks[~self.checks["passed"].to_numpy(bool)]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What the limits are checked on: each account (``by_account``) or the whole portfolio."""
+
+    accounts: Accounts
+    labels: np.ndarray  # the ``account`` of each scope's checks (None: several accounts)
+    margin: np.ndarray
+    equity: np.ndarray  # NaN: no collateral stated
+    excess: np.ndarray
+
+    @classmethod
+    def of(cls, book: Book, margin: MarginResult, by_account: bool) -> _Scope:
+        if by_account:
+            accounts = Accounts.of(book)
+            table = margin.accounts
+            return cls(
+                accounts,
+                np.where(accounts.names == "", None, accounts.names),
+                table["portfolio_margin"].to_numpy(),
+                table["equity"].to_numpy(np.float64),
+                table["excess"].to_numpy(np.float64),
+            )
+        names = margin.accounts["account"].tolist()
+        label = names[0] if len(names) == 1 and names[0] else None
+        whole = Accounts(np.array([label], dtype=object), np.zeros(len(book.quantity), np.int64))
+        return cls(
+            whole,
+            np.array([label], dtype=object),
+            np.array([margin.portfolio_margin]),
+            np.array([np.nan if margin.equity is None else margin.equity]),
+            np.array([np.nan if margin.excess is None else margin.excess]),
+        )
+
+    def __len__(self) -> int:
+        return len(self.labels)
 
 
 def check_limits(
@@ -153,10 +186,13 @@ def check_limits(
     market: Market,
     limits: Limits,
     margin_model: MarginModel,
+    *,
+    by_account: bool = False,
+    engine: Engine | None = None,
 ) -> CheckResult:
-    """Check ``portfolio`` against ``limits`` under ``margin_model``, per account when it names
-    accounts. (Which model applies — ``--model``, the limits file's ``model:``, the project
-    config's, deribit — is the caller's choice.)
+    """Check ``portfolio`` against ``limits`` under ``margin_model``, for each account with
+    ``by_account``, else for the whole portfolio. (Which model applies — ``--model``, the limits
+    file's ``model:``, the project config's, deribit — is the caller's choice.)
     """
     if limits.max_loss is not None and not limits.scenario_sets:
         raise InputError(
@@ -167,22 +203,48 @@ def check_limits(
             )
         )
     book = bind(portfolio, market)
-    accounts = [a for a in portfolio.accounts if a != ""]
-    per_account = bool(accounts)
-    names: list[str | None] = list(portfolio.accounts) if per_account else [None]
-    margin = margin_for_book(book, margin_model, by_account=per_account)
-    margins = {a.account: a for a in margin.accounts} if per_account else {None: margin}
+    scope = _Scope.of(book, margin_for_book(book, margin_model, engine=engine), by_account)
     warnings = _missing_underlyings(limits, book.instruments.underlyings)
-    losses = _worst_losses(book, limits, names, warnings)
-    has_greek_limits = any(getattr(limits, g) is not None for g in GREEK_LIMITS)
-    net_greeks = _net_greeks(book, per_account) if has_greek_limits else None
-    checks: list[LimitCheck] = []
-    for account in names:
-        checks += _account_checks(
-            limits, account, margins[account], losses.get(account), net_greeks
+    parts: list[pd.DataFrame] = []
+
+    def add(name: str, value, unit: str, *, limit=None, underlying=None, detail="") -> None:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scope": np.arange(len(scope)),
+                    "order": len(parts),
+                    "name": name,
+                    "account": scope.labels,
+                    "underlying": underlying,
+                    "value": value,
+                    "limit": getattr(limits, name) if limit is None else limit,
+                    "unit": unit,
+                    "detail": detail,
+                }
+            )
         )
+
+    if limits.max_margin is not None:
+        add("max_margin", scope.margin, "USD")
+    if limits.max_margin_to_equity is not None:
+        equity = _equity(scope, limits, "max_margin_to_equity")
+        positive = equity > 0
+        add(
+            "max_margin_to_equity",
+            np.where(positive, scope.margin / np.where(positive, equity, 1.0), np.nan),
+            "ratio",
+            detail=_equity_notes(equity),
+        )
+    if limits.max_loss is not None:
+        loss, labels = _worst_losses(book, limits, scope, warnings)
+        add("max_loss", loss, "USD", detail="worst: " + labels)
+    if any(getattr(limits, g) is not None for g in GREEK_LIMITS):
+        _greek_checks(limits, _net_greeks(book, scope), add)
+    if limits.min_excess is not None:
+        equity = _equity(scope, limits, "min_excess")
+        add("min_excess", equity - scope.margin, "USD")
     return CheckResult(
-        checks=checks,
+        checks=_check_table(parts),
         model=margin_model.name,
         scenario_sets=[s.name for s in limits.scenario_sets],
         limits_source=limits.source,
@@ -190,31 +252,40 @@ def check_limits(
     )
 
 
-def _worst_losses(book, limits: Limits, names: list[str | None], warnings: list[str]) -> dict:
-    """account -> (worst loss ≥ 0 in USD, 'set: scenario') over every listed scenario set.
+def _equity_notes(equity: np.ndarray) -> np.ndarray:
+    """``equity -1,234 USD ≤ 0`` where equity is not positive, else ""."""
+    notes = np.full(len(equity), "", dtype=object)
+    bad = np.flatnonzero(equity <= 0)
+    notes[bad] = [f"equity {value:,.0f} USD ≤ 0" for value in equity[bad]]
+    return notes
 
-    The sets' own warnings (an underlying held but not shocked, ...) are added to ``warnings``.
-    """
-    if limits.max_loss is None:
-        return {}
+
+def _check_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The checks by scope (account), each in limit order, with headroom and passed."""
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CHECK_COLUMNS})
+    table = pd.concat(parts, ignore_index=True).sort_values(["scope", "order"], kind="stable")
+    value, limit = table["value"].to_numpy(np.float64), table["limit"].to_numpy(np.float64)
+    minimum = (table["name"] == "min_excess").to_numpy()
+    table["headroom"] = np.where(minimum, value - limit, limit - np.abs(value))
+    table["passed"] = table["headroom"].to_numpy() >= 0  # NaN (not measured) fails
+    return table[list(CHECK_COLUMNS)].reset_index(drop=True)
+
+
+def _worst_losses(book: Book, limits: Limits, scope: _Scope, warnings: list[str]):
+    """Each scope's worst loss (≥ 0, USD) over every scenario of the listed sets, and its
+    ``set: scenario`` label. The sets' own warnings are added to ``warnings``."""
     stress = stress_book(book, list(limits.scenario_sets))
     warnings += [w for s in stress.sets for w in s.warnings if w not in warnings]
-    labels = [f"{s.name}: {n}" for s in stress.sets for n in s.names]
-    if names == [None]:
-        pnl = np.concatenate([s.pnl for s in stress.sets])[None, :]
-    else:
-        per_set = [s.valuation.by_account() for s in stress.sets]
-        found = per_set[0][0]
-        matrix = np.hstack([m for _, m in per_set])
-        pnl = np.zeros((len(names), matrix.shape[1]))
-        for row, account in enumerate(names):
-            if account in found:
-                pnl[row] = matrix[found.index(account)]
-    worst = np.argmin(pnl, axis=1)
-    return {
-        account: (max(-float(pnl[row, worst[row]]), 0.0), labels[worst[row]])
-        for row, account in enumerate(names)
-    }
+    labels = np.array([f"{s.name}: {n}" for s in stress.sets for n in s.names], dtype=object)
+    pnl = np.hstack([s.valuation.instrument_pnl for s in stress.sets])  # (I, S) per contract
+    holdings = scope.accounts.holdings(book)
+    worst_pnl, worst = np.zeros(len(scope)), np.zeros(len(scope), np.int64)
+    for rows in holdings.chunks(pnl.shape[1]):
+        account_pnl = holdings.rows(rows).net(pnl)  # (accounts, S)
+        worst[rows] = np.argmin(account_pnl, axis=1)
+        worst_pnl[rows] = account_pnl[np.arange(len(account_pnl)), worst[rows]]
+    return np.maximum(-worst_pnl, 0.0), labels[worst]
 
 
 def _missing_underlyings(limits: Limits, present: tuple[str, ...]) -> list[str]:
@@ -231,106 +302,69 @@ def _missing_underlyings(limits: Limits, present: tuple[str, ...]) -> list[str]:
     return warnings
 
 
-def _account_checks(
-    limits: Limits, account: str | None, margin: MarginResult, loss, net_greeks
-) -> list[LimitCheck]:
-    checks: list[LimitCheck] = []
-
-    def add(name: str, value: float | None, unit: str, **extra) -> None:
-        checks.append(LimitCheck(name, account, value, getattr(limits, name), unit, **extra))
-
-    if limits.max_margin is not None:
-        add("max_margin", margin.portfolio_margin, "USD")
-    if limits.max_margin_to_equity is not None:
-        equity = _equity(margin, limits, account, "max_margin_to_equity")
-        if equity > 0:
-            add("max_margin_to_equity", margin.portfolio_margin / equity, "ratio")
-        else:
-            add("max_margin_to_equity", None, "ratio", detail=f"equity {equity:,.0f} USD ≤ 0")
-    if limits.max_loss is not None:
-        worst_loss, scenario = loss
-        add("max_loss", worst_loss, "USD", detail=f"worst: {scenario}")
-    if net_greeks is not None:
-        checks += _greek_checks(limits, account, net_greeks)
-    if limits.min_excess is not None:
-        equity = _equity(margin, limits, account, "min_excess")
-        add("min_excess", equity - margin.portfolio_margin, "USD")
-    return checks
-
-
-def _equity(margin: MarginResult, limits: Limits, account: str | None, name: str) -> float:
-    if margin.equity is None:
-        scope = f"account {account!r}" if account is not None else "the portfolio"
+def _equity(scope: _Scope, limits: Limits, name: str) -> np.ndarray:
+    """Each scope's equity; an InputError when one states no collateral."""
+    missing = np.flatnonzero(np.isnan(scope.equity))
+    if len(missing):
+        label = scope.labels[missing[0]]
+        which = f"account {label!r}" if label is not None else "the portfolio"
+        more = f" (and {len(missing) - 1:,} more accounts)" if len(missing) > 1 else ""
         raise InputError(
             Problem(
                 f"{limits.source}: limits.{name}",
-                f"needs equity, and {scope} states no collateral",
+                f"needs equity, and {which}{more} states no collateral",
                 "Add `collateral:` (e.g. {USD: 250000}) to the portfolio YAML, or drop the limit.",
             )
         )
-    return margin.equity
+    return scope.equity
 
 
-def _net_greeks(book, per_account: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Net greeks per (account, underlying) with and without open orders, in one pass each.
-
-    The account level is "" when the whole portfolio is checked at once.
-    """
-    tables = []
+def _net_greeks(book: Book, scope: _Scope) -> dict[bool, dict[str, np.ndarray]]:
+    """Net greeks per scope and underlying (A, U), with open orders (True) and without."""
+    unit = unit_greeks(book.instruments)
+    spot = np.array([book.market.spot(u) for u in book.instruments.underlyings])
+    greeks = {}
     for include_orders in (True, False):
-        rows = position_greeks(book, include_orders=include_orders)
-        if not per_account:
-            rows["account"] = ""
-        tables.append(rows.groupby(["account", "underlying"])[list(GREEKS)].sum())
-    return tables[0], tables[1]
+        holdings = scope.accounts.holdings(book, include_orders=include_orders)
+        delta = holdings.by_underlying(unit.delta)
+        gamma = holdings.by_underlying(unit.gamma)
+        greeks[include_orders] = {
+            "delta": delta,
+            "delta_usd": delta * spot,
+            "gamma": gamma,
+            "gamma_usd": gamma * spot**2 / 100.0,
+            "vega": holdings.by_underlying(unit.vega),
+            "underlyings": list(book.instruments.underlyings),
+        }
+    return greeks
 
 
-def _net(table: pd.DataFrame, account: str, underlying: str, greek: str) -> float:
-    key = (account, underlying)
-    return float(table.at[key, greek]) if key in table.index else 0.0
-
-
-def _gross(table: pd.DataFrame, account: str, greek: str) -> float:
-    """Σ over the account's underlyings of |net greek|."""
-    if account not in table.index.get_level_values("account"):
-        return 0.0
-    return float(table.loc[account, greek].abs().sum())
-
-
-def _greek_checks(limits: Limits, account: str | None, net_greeks) -> list[LimitCheck]:
-    key = account if account is not None else ""
-    checks = []
+def _greek_checks(limits: Limits, net_greeks, add) -> None:
+    """Add each greek limit: per underlying (the worse of with and without open orders) and the
+    gross total over underlyings."""
+    underlyings = net_greeks[True]["underlyings"]
     for name in GREEK_LIMITS:
         bound: GreekLimit | None = getattr(limits, name)
         if bound is None:
             continue
         greek, unit, usd_greek = _GREEK_UNITS[name]
         for underlying, limit in bound.per_underlying.items():
-            with_orders, without = (_net(t, key, underlying, greek) for t in net_greeks)
-            checks.append(
-                LimitCheck(
-                    name,
-                    account,
-                    _larger(with_orders, without),
-                    limit,
-                    unit.format(u=underlying),
-                    underlying=underlying,
-                )
-            )
+            if underlying in underlyings:
+                column = underlyings.index(underlying)
+                with_orders, without = (net_greeks[o][greek][:, column] for o in (True, False))
+                value = np.where(np.abs(with_orders) >= np.abs(without), with_orders, without)
+            else:
+                value = np.zeros(len(net_greeks[True][greek]))
+            add(name, value, unit.format(u=underlying), limit=limit, underlying=underlying)
         if bound.total is not None:
-            checks.append(
-                LimitCheck(
-                    name,
-                    account,
-                    max(_gross(t, key, usd_greek) for t in net_greeks),
-                    bound.total,
-                    _TOTAL_UNITS[name],
-                    underlying=TOTAL,
-                    detail="Σ |net| over underlyings",
-                )
+            gross = np.maximum(
+                *(np.abs(net_greeks[o][usd_greek]).sum(axis=1) for o in (True, False))
             )
-    return checks
-
-
-def _larger(a: float, b: float) -> float:
-    return a if abs(a) >= abs(b) else b
+            add(
+                name,
+                gross,
+                _TOTAL_UNITS[name],
+                limit=bound.total,
+                underlying=TOTAL,
+                detail="Σ |net| over underlyings",
+            )

@@ -1,9 +1,15 @@
-"""``compute_margin``: a portfolio's margin under one model, next to its isolated margin.
+"""``compute_margin``: every account's margin under one model, next to its isolated margin.
 
-The result holds everything ``pmargin compute`` shows: portfolio (initial) and maintenance
-margin, isolated margin (the same model on each position alone, summed), the offset from netting,
-the worst scenario, equity, excess and status, per-position values, greeks and isolated margins,
-and optionally the same per account.
+Accounts are the unit (SPEC §7): each account is margined on its own and a book never offsets
+one account against another. The result holds everything ``pmargin compute`` shows: per account
+(a DataFrame, one row each) the portfolio (initial) and maintenance margin, isolated margin (the
+same model on each position alone, summed), the worst scenario, equity, excess and status; per
+position its value, greeks and isolated margin; and the totals over accounts. A file that names no
+accounts is one account, ``""``.
+
+The top-level figures are sums over accounts (margin, maintenance, isolated, equity, excess,
+components, margin per underlying); ``status`` is the worst account's; ``worst_scenario`` is the
+worst scenario of the account with the largest initial margin, with its ``account``.
 """
 
 from __future__ import annotations
@@ -14,20 +20,44 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .account_engine import Engine, account_requirements
+from .accounts import Accounts
 from .book import Book, bind, mark_in_usd
 from .greeks import unit_greeks
-from .margin import MarginModel, Requirement
+from .margin import MarginModel
+from .margin.base import AccountRequirements
 from .market import Market
 from .portfolio import Portfolio
 
 STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION = "ok", "margin_call", "liquidation"
+#: statuses from best to worst
+STATUSES = (STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION)
 #: position columns that hold money (converted by ``--currency``); delta and gamma stay in coins
 MONEY_COLUMNS = ("value", "isolated_margin", "vega", "theta")
+#: account columns that hold money, besides ``components.*`` and ``by_underlying.*``
+ACCOUNT_MONEY_COLUMNS = (
+    "portfolio_margin",
+    "maintenance_margin",
+    "isolated_margin",
+    "offset",
+    "worst_scenario.pnl",
+    "equity",
+    "excess",
+)
+COMPONENT, BY_UNDERLYING = "components.", "by_underlying."
 
 
 @dataclass
 class MarginResult:
-    """Margin of a portfolio (or one account) under one model; money in USD."""
+    """Margin of a book's accounts under one model, and the totals over them; money in USD.
+
+    ``accounts`` has one row per account (sorted by name): ``account``, ``portfolio_margin``,
+    ``maintenance_margin``, ``isolated_margin``, ``offset``, ``savings``, ``worst_scenario.name``,
+    ``worst_scenario.pnl``, ``worst_scenario.weight``, ``equity``, ``excess``, ``status``,
+    ``positions`` (rows), then ``components.<name>`` and ``by_underlying.<underlying>`` (NaN
+    where a part does not apply to the account: an underlying it does not hold). Missing values
+    (equity without collateral, a model without scenarios) are NaN or None.
+    """
 
     model: str
     portfolio_margin: float
@@ -35,11 +65,12 @@ class MarginResult:
     isolated_margin: float
     worst_scenario: dict[str, Any] | None
     equity: float | None
+    excess: float | None
+    status: str | None
     components: dict[str, float]
     by_underlying: dict[str, float]
     positions: pd.DataFrame
-    accounts: list[MarginResult] | None = None
-    account: str | None = None
+    accounts: pd.DataFrame
     models: dict[str, MarginResult] = field(default_factory=dict)
     currency: str = "USD"
 
@@ -68,6 +99,10 @@ class MarginResult:
         positions = self.positions.copy()
         for column in MONEY_COLUMNS:
             positions[column] = positions[column] / usd_per_unit
+        accounts = self.accounts.copy()
+        for column in accounts.columns:
+            if column in ACCOUNT_MONEY_COLUMNS or column.startswith((COMPONENT, BY_UNDERLYING)):
+                accounts[column] = accounts[column] / usd_per_unit
         worst = (
             None
             if self.worst_scenario is None
@@ -80,29 +115,54 @@ class MarginResult:
             isolated_margin=self.isolated_margin / usd_per_unit,
             worst_scenario=worst,
             equity=convert(self.equity),
+            excess=convert(self.excess),
             components={k: v / usd_per_unit for k, v in self.components.items()},
             by_underlying={k: v / usd_per_unit for k, v in self.by_underlying.items()},
             positions=positions,
-            accounts=None
-            if self.accounts is None
-            else [a.in_currency(currency, usd_per_unit) for a in self.accounts],
+            accounts=accounts,
             models={k: m.in_currency(currency, usd_per_unit) for k, m in self.models.items()},
             currency=currency,
         )
 
-    @property
-    def excess(self) -> float | None:
-        return None if self.equity is None else self.equity - self.portfolio_margin
+    def account(self, name: str) -> MarginResult:
+        """The result of one account alone (its row of ``accounts`` and its positions)."""
+        matches = np.flatnonzero(self.accounts["account"].to_numpy(object) == name)
+        if not len(matches):
+            raise KeyError(f"no account {name!r}")
+        row = self.accounts.iloc[int(matches[0])]
+        worst = None
+        if pd.notna(row["worst_scenario.name"]):
+            worst = {
+                "name": row["worst_scenario.name"],
+                "pnl": float(row["worst_scenario.pnl"]),
+                "weight": float(row["worst_scenario.weight"]),
+            }
+        equity = None if pd.isna(row["equity"]) else float(row["equity"])
+        positions = self.positions[self.positions["account"].to_numpy(object) == name]
+        return MarginResult(
+            model=self.model,
+            portfolio_margin=float(row["portfolio_margin"]),
+            maintenance_margin=float(row["maintenance_margin"]),
+            isolated_margin=float(row["isolated_margin"]),
+            worst_scenario=worst,
+            equity=equity,
+            excess=None if equity is None else float(row["excess"]),
+            status=row["status"],
+            components=_prefixed(row, COMPONENT),
+            by_underlying=_prefixed(row, BY_UNDERLYING),
+            positions=positions.reset_index(drop=True),
+            accounts=self.accounts.iloc[matches[:1]].reset_index(drop=True),
+            currency=self.currency,
+        )
 
-    @property
-    def status(self) -> str | None:
-        if self.equity is None:
-            return None
-        if self.equity < self.maintenance_margin:
-            return STATUS_LIQUIDATION
-        if self.equity < self.portfolio_margin:
-            return STATUS_MARGIN_CALL
-        return STATUS_OK
+
+def _prefixed(row: pd.Series, prefix: str) -> dict[str, float]:
+    """``{name: value}`` of the columns ``<prefix><name>`` of an account row that apply."""
+    return {
+        key[len(prefix) :]: float(value)
+        for key, value in row.items()
+        if key.startswith(prefix) and pd.notna(value)
+    }
 
 
 def position_values(book: Book) -> np.ndarray:
@@ -132,32 +192,36 @@ def position_values(book: Book) -> np.ndarray:
     return np.where(book.is_order, 0.0, values)
 
 
-def equity(book: Book, values: np.ndarray, account: str | None = None) -> float | None:
-    """Cash + coin collateral at spot + position values, USD; None with no collateral stated."""
+def account_status(equity: np.ndarray, initial: np.ndarray, maintenance: np.ndarray) -> np.ndarray:
+    """``liquidation`` (equity < maintenance), ``margin_call`` (equity < initial), ``ok``; None
+    where equity is unknown (NaN)."""
+    status = np.select(
+        [equity < maintenance, equity < initial],
+        [STATUS_LIQUIDATION, STATUS_MARGIN_CALL],
+        STATUS_OK,
+    ).astype(object)
+    status[np.isnan(equity)] = None
+    return status
+
+
+def account_equity(book: Book, accounts: Accounts, values: np.ndarray) -> np.ndarray:
+    """Cash + coin collateral at spot + position values per account, USD; NaN for an account
+    that states no collateral (its equity is unknown)."""
     if not book.portfolio.has_collateral:
-        return None
-    mask = np.ones(len(values), bool)
+        return np.full(len(accounts), np.nan)
+    cash = pd.Series(book.cash_usd, dtype=np.float64).reindex(accounts.names).to_numpy()
+    return cash + accounts.sum_positions(values)
+
+
+def equity(book: Book, values: np.ndarray, account: str | None = None) -> float | None:
+    """Equity of one ``account``, or the sum over the accounts that state collateral, USD;
+    None when none does (``values`` are the position values, :func:`position_values`)."""
+    accounts = Accounts.of(book)
+    per_account = account_equity(book, accounts, values)
     if account is not None:
-        if account not in book.portfolio.collateral:
-            return None
-        mask = book.positions["account"].to_numpy(str) == account
-    cash = book.cash_usd.get(account, 0.0) if account is not None else sum(book.cash_usd.values())
-    return float(cash + values[mask].sum())
-
-
-def _without_orders(book: Book) -> Book:
-    return replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
-
-
-def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
-    """Open orders are margined as if filled, the worse of filled and not filled (SPEC §3)."""
-    filled = model.requirement(book)
-    if not book.is_order.any():
-        return filled
-    unfilled = model.requirement(_without_orders(book))
-    if unfilled.initial > filled.initial:  # isolated margin still counts the orders as filled
-        return replace(unfilled, position_initial=filled.position_initial)
-    return filled
+        per_account = per_account[accounts.names == account]
+    known = per_account[np.isfinite(per_account)]
+    return float(known.sum()) if len(known) else None
 
 
 def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
@@ -183,43 +247,96 @@ def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
     )
 
 
-def margin_for_book(book: Book, model: MarginModel, *, by_account: bool = False) -> MarginResult:
-    """Margin of a bound book under ``model``."""
-    requirement = requirement_with_orders(model, book)
-    table = _position_table(book, requirement.position_initial)
-    result = MarginResult(
+def _accounts_table(
+    book: Book,
+    accounts: Accounts,
+    requirements: AccountRequirements,
+    positions: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per account: the SPEC §4 figures, then components and margin per underlying."""
+    isolated = accounts.sum_positions(positions["isolated_margin"].to_numpy())
+    equity = account_equity(book, accounts, positions["value"].to_numpy())
+    initial, maintenance = requirements.initial, requirements.maintenance
+    offset = isolated - initial
+    with np.errstate(divide="ignore", invalid="ignore"):
+        savings = np.where(isolated > 0, offset / isolated, np.nan)
+    worst = requirements.worst
+    table = {
+        "account": accounts.names,
+        "portfolio_margin": initial,
+        "maintenance_margin": maintenance,
+        "isolated_margin": isolated,
+        "offset": offset,
+        "savings": savings,
+        "worst_scenario.name": None
+        if worst is None
+        else np.asarray(worst.names, dtype=object)[worst.index],
+        "worst_scenario.pnl": np.nan if worst is None else worst.pnl,
+        "worst_scenario.weight": np.nan if worst is None else worst.weight[worst.index],
+        "equity": equity,
+        "excess": equity - initial,
+        "status": account_status(equity, initial, maintenance),
+        "positions": np.bincount(accounts.position_account, minlength=len(accounts)),
+    }
+    present = accounts.underlyings_present(book)
+    for name, values in requirements.components.items():
+        table[COMPONENT + name] = values
+    for name, values in requirements.underlying_components.items():
+        for i, underlying in enumerate(requirements.underlyings):
+            table[f"{COMPONENT}{name}_{underlying}"] = np.where(present[:, i], values[:, i], np.nan)
+    for i, underlying in enumerate(requirements.underlyings):
+        table[BY_UNDERLYING + underlying] = np.where(
+            present[:, i], requirements.by_underlying[:, i], np.nan
+        )
+    return pd.DataFrame(table)
+
+
+def _worst_status(statuses: np.ndarray) -> str | None:
+    known = [s for s in STATUSES if (statuses == s).any()]
+    return known[-1] if known else None
+
+
+def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame) -> MarginResult:
+    """The result whose top-level figures are sums over ``accounts``."""
+    has_equity = accounts["equity"].notna().to_numpy()
+    worst = None
+    if len(accounts) and accounts["worst_scenario.name"].notna().any():
+        largest = accounts.iloc[int(np.argmax(accounts["portfolio_margin"].to_numpy()))]
+        worst = {
+            "name": largest["worst_scenario.name"],
+            "pnl": float(largest["worst_scenario.pnl"]),
+            "weight": float(largest["worst_scenario.weight"]),
+            "account": largest["account"] or None,
+        }
+
+    def sums(prefix: str) -> dict[str, float]:
+        columns = [c for c in accounts.columns if c.startswith(prefix)]
+        return {c[len(prefix) :]: float(np.nansum(accounts[c].to_numpy())) for c in columns}
+
+    return MarginResult(
         model=model.name,
-        portfolio_margin=requirement.initial,
-        maintenance_margin=requirement.maintenance,
-        isolated_margin=float(requirement.position_initial.sum()),
-        worst_scenario=requirement.worst_scenario,
-        equity=equity(book, table["value"].to_numpy()),
-        components=requirement.components,
-        by_underlying=requirement.by_underlying,
-        positions=table,
+        portfolio_margin=float(accounts["portfolio_margin"].sum()),
+        maintenance_margin=float(accounts["maintenance_margin"].sum()),
+        isolated_margin=float(accounts["isolated_margin"].sum()),
+        worst_scenario=worst,
+        equity=float(accounts["equity"].sum()) if has_equity.any() else None,
+        excess=float(accounts["excess"].sum()) if has_equity.any() else None,
+        status=_worst_status(accounts["status"].to_numpy(object)),
+        components=sums(COMPONENT),
+        by_underlying=sums(BY_UNDERLYING),
+        positions=positions,
+        accounts=accounts,
     )
-    if by_account:
-        result.accounts = []
-        accounts = book.positions["account"].to_numpy(str)
-        for account in sorted(set(accounts) | set(book.portfolio.collateral)):
-            mask = accounts == account
-            sub = replace(book, quantity=np.where(mask, book.quantity, 0.0))
-            sub_requirement = requirement_with_orders(model, sub)
-            result.accounts.append(
-                MarginResult(
-                    model=model.name,
-                    portfolio_margin=sub_requirement.initial,
-                    maintenance_margin=sub_requirement.maintenance,
-                    isolated_margin=float(sub_requirement.position_initial[mask].sum()),
-                    worst_scenario=sub_requirement.worst_scenario,
-                    equity=equity(book, table["value"].to_numpy(), account),
-                    components=sub_requirement.components,
-                    by_underlying=sub_requirement.by_underlying,
-                    positions=table[mask].reset_index(drop=True),
-                    account=account,
-                )
-            )
-    return result
+
+
+def margin_for_book(
+    book: Book, model: MarginModel, *, engine: Engine | None = None
+) -> MarginResult:
+    """Margin of every account of a bound book under ``model``, and the totals over them."""
+    accounts = Accounts.of(book)
+    requirements, isolated = account_requirements(model, book, accounts, engine)
+    positions = _position_table(book, isolated)
+    return _totals(model, _accounts_table(book, accounts, requirements, positions), positions)
 
 
 def compute_margin(
@@ -227,18 +344,19 @@ def compute_margin(
     market: Market,
     model: MarginModel,
     *,
-    by_account: bool = False,
     compare: list[MarginModel] | None = None,
+    engine: Engine | None = None,
 ) -> MarginResult:
-    """Portfolio margin of ``portfolio`` under ``model``.
+    """Margin of every account of ``portfolio`` under ``model``, and the totals over them.
 
     ``compare`` lists further models whose results go in ``result.models`` (with the main one).
+    ``engine`` runs the per-account work (default: this process).
     """
     book = bind(portfolio, market)
-    result = margin_for_book(book, model, by_account=by_account)
+    result = margin_for_book(book, model, engine=engine)
     if compare:
-        result.models = {model.name: replace(result, accounts=None)}
+        result.models = {model.name: replace(result, models={})}
         for other in compare:
             if other.name not in result.models:
-                result.models[other.name] = margin_for_book(book, other)
+                result.models[other.name] = margin_for_book(book, other, engine=engine)
     return result

@@ -18,15 +18,20 @@ from ..render.check import print_check
 from ..report.check import check_dict, check_markdown, check_rows
 from ..report.junit import write_junit
 from .common import (
+    ByAccountOption,
     DebugOption,
+    EngineName,
+    EngineOption,
     Format,
     FormatOption,
     MarketOption,
     ModelOption,
     OutputOption,
     PortfolioArgument,
+    SchedulerOption,
     emit_result,
     load_inputs,
+    make_engine,
     run_context,
 )
 
@@ -61,13 +66,18 @@ def check_command(
         Path | None,
         typer.Option("--junit", help="Also write JUnit XML here (one test case per limit)."),
     ] = None,
+    by_account: ByAccountOption = False,
+    engine: EngineOption = EngineName.local,
+    scheduler: SchedulerOption = None,
     format: FormatOption = Format.table,
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Check a portfolio against risk limits: exit 0 if all hold, 1 if any is breached.
 
-    The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
+    Without --by-account the limits apply to the whole portfolio (margin and equity summed over
+    accounts, which never net); with it, to each account. The markdown summary is appended to
+    $GITHUB_STEP_SUMMARY when that is set.
     """
     config = run_context(ctx).config
     limits_path = limits or config.limits
@@ -84,7 +94,10 @@ def check_command(
         limit_set = limit_set.with_scenarios(load_scenarios(s) for s in config.scenarios)
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(config.model_or_default(model, limit_set.model))
-    result = check_limits(book, snapshot, limit_set, margin_model)
+    with make_engine(engine, scheduler) as runner:
+        result = check_limits(
+            book, snapshot, limit_set, margin_model, by_account=by_account, engine=runner
+        )
     for message in result.warnings:
         render.warning(message)
     data = check_dict(result)

@@ -23,6 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__, render, report
+from ..account_engine import LocalEngine
 from ..errors import InputError, PmarginError, Problem
 from ..io.market_file import find_market, load_market
 from ..io.portfolio_file import load_portfolio
@@ -164,8 +165,52 @@ OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
 ]
 PortfolioArgument = Annotated[
-    Path | None, typer.Argument(help="Portfolio file (.csv or .yaml).", show_default=False)
+    Path | None,
+    typer.Argument(
+        help="Portfolio file (.csv or .yaml), or a folder of them (one account per file).",
+        show_default=False,
+    ),
 ]
+ByAccountOption = Annotated[
+    bool, typer.Option("--by-account", help="Report each account (accounts never net).")
+]
+
+
+class EngineName(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Where the per-account work runs: this process, or a Dask cluster "
+        "(pip install 'pmargin[dask]').",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address (tcp://host:8786) for --engine dask; "
+        "without it a local cluster of 2 workers.",
+    ),
+]
+
+
+def make_engine(name: EngineName, scheduler: str | None):
+    """The engine that runs the per-account work (a context manager that closes it)."""
+    if name is EngineName.dask:
+        from ..dask_engine import DaskEngine  # only here: the local engine needs no Dask
+
+        return DaskEngine(scheduler)
+    if scheduler:
+        raise InputError(
+            Problem("--scheduler", "is for the Dask engine", "Add `--engine dask`, or drop it.")
+        )
+    return LocalEngine()
 
 
 def emit(text: str, output: Path | None) -> None:

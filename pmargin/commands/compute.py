@@ -13,15 +13,20 @@ from ..portfolio_margin import compute_margin
 from ..render.margin import print_margin
 from ..report.margin import margin_dict, margin_markdown
 from .common import (
+    ByAccountOption,
     DebugOption,
+    EngineName,
+    EngineOption,
     Format,
     FormatOption,
     MarketOption,
     ModelOption,
     OutputOption,
     PortfolioArgument,
+    SchedulerOption,
     emit_result,
     load_inputs,
+    make_engine,
     run_context,
 )
 
@@ -34,7 +39,23 @@ def compute_command(
     compare: Annotated[
         bool, typer.Option("--compare", help="Every bundled model side by side.")
     ] = False,
-    by_account: Annotated[bool, typer.Option("--by-account", help="Margin per account.")] = False,
+    by_account: ByAccountOption = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top", min=1, help="With --by-account: the N accounts with the largest margin."
+        ),
+    ] = None,
+    positions: Annotated[
+        bool | None,
+        typer.Option(
+            "--positions/--no-positions",
+            help="List the positions (default: yes, but not with --by-account).",
+            show_default=False,
+        ),
+    ] = None,
+    engine: EngineOption = EngineName.local,
+    scheduler: SchedulerOption = None,
     currency: Annotated[
         str,
         typer.Option("--currency", help="Report money in USD or in a coin of the market (BTC)."),
@@ -43,11 +64,15 @@ def compute_command(
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Portfolio margin versus isolated margin, with per-position values and greeks."""
+    """Margin of each account versus isolated margin, with per-position values and greeks.
+
+    Accounts never net: the totals are sums over accounts.
+    """
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))
     others = [load_model(name) for name in bundled_models()] if compare else None
-    result = compute_margin(book, snapshot, margin_model, by_account=by_account, compare=others)
+    with make_engine(engine, scheduler) as runner:
+        result = compute_margin(book, snapshot, margin_model, compare=others, engine=runner)
     coin = currency.strip().upper()
     if coin not in USD_LIKE:
         if coin not in snapshot.underlyings:
@@ -59,12 +84,13 @@ def compute_command(
                 )
             )
         result = result.in_currency(coin, snapshot.spot(coin))
-    data = margin_dict(result)
+    list_positions = not by_account if positions is None else positions
+    data = margin_dict(result, positions=list_positions, accounts=by_account, top=top)
     emit_result(
         format,
         output,
         data,
-        rows=lambda: data["accounts"] if by_account else data["positions"],
+        rows=lambda: data["accounts"] if by_account else data.get("positions", []),
         markdown=lambda: margin_markdown(data),
         draw=lambda console: print_margin(console, data),
     )

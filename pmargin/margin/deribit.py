@@ -22,15 +22,24 @@ from typing import Any
 
 import numpy as np
 
-from ..book import Book
-from ..engine import underlying_matrix
+from ..accounts import Holdings
+from ..book import Book, InstrumentTable
+from ..market import Market
 from ..scenarios import DEFAULT_KEY, ScenarioSet, Shocks, VolTerm, format_move, grid_set
 from ..values import number, number_list, section, spot_axis
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .base import (
+    AccountModel,
+    AccountRequirements,
+    ScenarioPnl,
+    WorstScenarios,
+    isolated_from_unit,
+    model_pnl,
+    worst_loss,
+)
 
 
 @dataclass(frozen=True)
-class DeribitModel:
+class DeribitModel(AccountModel):
     name: str
     description: str
     source: str
@@ -69,35 +78,32 @@ class DeribitModel:
         grid, extended = self.scenario_sets()
         return grid.shocks(underlyings).concat(extended.shocks(underlyings))
 
-    def requirement(self, book: Book) -> Requirement:
-        table = book.instruments
+    def scenario_pnl(self, table: InstrumentTable, market: Market) -> ScenarioPnl:
+        return model_pnl(self, table, lambda: self.shocks(table.underlyings))
+
+    def requirements(self, holdings: Holdings, scenarios: ScenarioPnl) -> AccountRequirements:
         grid_count = len(self.spot_moves) * len(self.vol_moves)  # the grid comes first
-        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
-        weighted = pnl * shocks.weight  # counted P&L per contract
-        by_underlying = underlying_matrix(book) @ (book.net_quantity[:, None] * weighted)
+        by_underlying = holdings.by_underlying(scenarios.weighted)  # (A, U, S) counted P&L
         per_underlying = worst_loss(by_underlying)
-        grid_risk = worst_loss(by_underlying[:, :grid_count]).sum()
-        extended_risk = worst_loss(by_underlying[:, grid_count:]).sum()
-        initial = float(per_underlying.sum())
-        total = by_underlying.sum(axis=0)
-        worst = int(np.argmin(total))
-        isolated = isolated_from_unit(book, worst_loss(weighted), worst_loss(-weighted))
-        return Requirement(
+        grid_risk = worst_loss(by_underlying[..., :grid_count]).sum(axis=1)
+        extended_risk = worst_loss(by_underlying[..., grid_count:]).sum(axis=1)
+        initial = per_underlying.sum(axis=1)
+        return AccountRequirements(
             initial=initial,
             maintenance=self.maintenance_ratio * initial,
-            position_initial=isolated,
+            underlyings=holdings.instruments.underlyings,
+            by_underlying=per_underlying,
             components={
                 "scan_risk": initial,
-                "grid_risk": float(grid_risk),
-                "extended_risk": float(extended_risk),
+                "grid_risk": grid_risk,
+                "extended_risk": extended_risk,
             },
-            by_underlying=dict(zip(table.underlyings, per_underlying.tolist())),
-            worst_scenario={
-                "name": shocks.names[worst],
-                "pnl": float(book.net_quantity @ pnl[:, worst]),
-                "weight": float(shocks.weight[worst]),
-            },
+            worst=WorstScenarios.of(holdings, scenarios, by_underlying.sum(axis=1)),
         )
+
+    def isolated_margin(self, book: Book, scenarios: ScenarioPnl) -> np.ndarray:
+        weighted = scenarios.weighted  # counted P&L per contract
+        return isolated_from_unit(book, worst_loss(weighted), worst_loss(-weighted))
 
 
 def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None:

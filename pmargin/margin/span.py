@@ -42,13 +42,22 @@ from typing import Any
 
 import numpy as np
 
-from ..book import Book
-from ..engine import underlying_matrix
+from ..accounts import Holdings
+from ..book import Book, InstrumentTable
 from ..errors import InputError, Problem, ProblemCollector
 from ..greeks import unit_greeks
+from ..market import Market
 from ..scenarios import ScenarioSet, Shocks
 from ..values import number, number_list, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .base import (
+    AccountModel,
+    AccountRequirements,
+    ScenarioPnl,
+    WorstScenarios,
+    isolated_from_unit,
+    model_pnl,
+    worst_loss,
+)
 
 DEFAULT_UNDERLYING = "default"
 KEYS = (
@@ -93,7 +102,7 @@ class InterCommoditySpread:
 
 
 @dataclass(frozen=True)
-class SpanModel:
+class SpanModel(AccountModel):
     name: str
     description: str
     source: str
@@ -159,7 +168,8 @@ class SpanModel:
         price_risk: np.ndarray,
         scan_range_usd: np.ndarray,
     ) -> np.ndarray:
-        """Credit per underlying (U,), USD, from composite deltas (coins) and price risk (USD).
+        """Credit per account and underlying (A, U), USD, from composite deltas (A, U, coins) and
+        price risk (A, U, USD).
 
         Spreads are taken in the order of ``spreads`` (SPAN's priority); each uses up the deltas
         it is formed from.
@@ -171,82 +181,77 @@ class SpanModel:
             scan_range_usd,
         )
         remaining = magnitude.copy()
-        credit = np.zeros(len(underlyings))
+        credit = np.zeros_like(price_risk)
         for spread in self.spreads:  # a handful of parameter rows, not positions
             first, second = (index.get(u) for u in spread.pair)
-            if first is None or second is None or delta[first] * delta[second] >= 0:
+            if first is None or second is None:
                 continue
             ratio_a, ratio_b = spread.delta_ratio
-            count = min(remaining[first] / ratio_a, remaining[second] / ratio_b)
-            remaining[first] -= count * ratio_a
-            remaining[second] -= count * ratio_b
-            credit[first] += spread.credit_rate * count * ratio_a * wpr[first]
-            credit[second] += spread.credit_rate * count * ratio_b * wpr[second]
+            opposite = delta[:, first] * delta[:, second] < 0
+            count = np.where(
+                opposite,
+                np.minimum(remaining[:, first] / ratio_a, remaining[:, second] / ratio_b),
+                0.0,
+            )
+            remaining[:, first] -= count * ratio_a
+            remaining[:, second] -= count * ratio_b
+            credit[:, first] += spread.credit_rate * count * ratio_a * wpr[:, first]
+            credit[:, second] += spread.credit_rate * count * ratio_b * wpr[:, second]
         return credit
 
-    def risk_arrays(self, book: Book) -> tuple[Shocks, np.ndarray]:
+    def scenario_pnl(self, table: InstrumentTable, market: Market) -> ScenarioPnl:
         """The 16 scenarios and the P&L of one contract of each instrument in them, (I, 16) USD.
 
         SPAN's risk array of an instrument is the negative of a row (losses positive); multiply
         by ``shocks.weight`` for the counted P&L.
         """
-        table = book.instruments
         return model_pnl(self, table, lambda: self.shocks(table.underlyings))
 
-    def requirement(self, book: Book) -> Requirement:
-        table = book.instruments
+    def short_option_unit(self, table: InstrumentTable) -> np.ndarray:
+        """The short option minimum of one short contract of each instrument, USD (0 if none)."""
+        rate = np.array([r.short_option_minimum for r in self.ranges_for(table.underlyings)])
+        u = table.underlying_index
+        return np.where(table.is_option, rate[u] * table.spot * table.multiplier, 0.0)
+
+    def requirements(self, holdings: Holdings, scenarios: ScenarioPnl) -> AccountRequirements:
+        table = holdings.instruments
         underlyings = table.underlyings
-        ranges = self.ranges_for(underlyings)
-        price_scan = np.array([r.price_scan_range for r in ranges])
-        som_rate = np.array([r.short_option_minimum for r in ranges])
-        shocks, pnl = self.risk_arrays(book)
-        weighted = pnl * shocks.weight
-        q = book.net_quantity
-        matrix = underlying_matrix(book)  # (U, I)
-        by_underlying = matrix @ (q[:, None] * weighted)  # (U, 16) counted P&L
+        price_scan = np.array([r.price_scan_range for r in self.ranges_for(underlyings)])
+        by_underlying = holdings.by_underlying(scenarios.weighted)  # (A, U, 16) counted P&L
         scan_risk = worst_loss(by_underlying)
 
-        unchanged_price_loss = np.maximum(-by_underlying[:, :2].mean(axis=1), 0.0)
+        unchanged_price_loss = np.maximum(-by_underlying[..., :2].mean(axis=-1), 0.0)
         price_risk = np.maximum(scan_risk - unchanged_price_loss, 0.0)
-        delta = matrix @ (q * unit_greeks(table).delta)  # composite delta, coins
-        spot = np.array([book.market.spot(u) for u in underlyings])
+        delta = holdings.by_underlying(unit_greeks(table).delta)  # composite delta, coins
+        spot = np.array([holdings.market.spot(u) for u in underlyings])
         credit = self.inter_commodity_credit(underlyings, delta, price_risk, price_scan * spot)
 
-        u = table.underlying_index
-        som_unit = np.where(table.is_option, som_rate[u] * table.spot * table.multiplier, 0.0)
-        short_option_minimum = matrix @ (np.maximum(-q, 0.0) * som_unit)
+        short_option_minimum = holdings.by_underlying(self.short_option_unit(table), "short")
         per_underlying = np.maximum(scan_risk - credit, short_option_minimum)
-        initial = float(per_underlying.sum())
+        initial = per_underlying.sum(axis=1)
 
         option_values = np.where(table.is_option, table.option_prices() * table.multiplier, 0.0)
-        isolated = isolated_from_unit(
-            book, worst_loss(weighted), np.maximum(worst_loss(-weighted), som_unit)
-        )
-        total = by_underlying.sum(axis=0)
-        worst = int(np.argmin(total)) if len(total) else 0
         components = {
-            "scan_risk": float(scan_risk.sum()),
-            "inter_commodity_credit": float(credit.sum()),
-            "short_option_minimum": float(short_option_minimum.sum()),
-            "net_option_value": float(q @ option_values),
+            "scan_risk": scan_risk.sum(axis=1),
+            "inter_commodity_credit": credit.sum(axis=1),
+            "short_option_minimum": short_option_minimum.sum(axis=1),
+            "net_option_value": holdings.net(option_values),
         }
-        components.update(
-            {
-                f"composite_delta_usd_{name}": float(d * s)
-                for name, d, s in zip(underlyings, delta, spot)
-            }
-        )
-        return Requirement(
+        return AccountRequirements(
             initial=initial,
             maintenance=self.maintenance_ratio * initial,
-            position_initial=isolated,
+            underlyings=underlyings,
+            by_underlying=per_underlying,
             components=components,
-            by_underlying=dict(zip(underlyings, per_underlying.tolist())),
-            worst_scenario={
-                "name": shocks.names[worst],
-                "pnl": float(q @ pnl[:, worst]),
-                "weight": float(shocks.weight[worst]),
-            },
+            underlying_components={"composite_delta_usd": delta * spot},
+            worst=WorstScenarios.of(holdings, scenarios, by_underlying.sum(axis=1)),
+        )
+
+    def isolated_margin(self, book: Book, scenarios: ScenarioPnl) -> np.ndarray:
+        weighted = scenarios.weighted
+        short_minimum = self.short_option_unit(book.instruments)
+        return isolated_from_unit(
+            book, worst_loss(weighted), np.maximum(worst_loss(-weighted), short_minimum)
         )
 
 

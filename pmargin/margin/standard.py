@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..book import Book, mark_in_usd
-from ..engine import underlying_matrix
+from ..accounts import Holdings
+from ..book import Book, InstrumentTable
 from ..errors import ProblemCollector
+from ..market import Market
 from ..values import number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from .base import AccountModel, AccountRequirements, isolated_from_unit
 
 KEYS = (
     "name",
@@ -59,7 +59,7 @@ class UnitMargins:
 
 
 @dataclass(frozen=True)
-class StandardModel:
+class StandardModel(AccountModel):
     name: str
     description: str
     source: str
@@ -71,24 +71,21 @@ class StandardModel:
     futures_maintenance_rate: float
     method: str = "standard"
 
-    def option_marks(self, book: Book) -> np.ndarray:
+    def option_marks(self, table: InstrumentTable) -> np.ndarray:
         """Mark of each instrument, USD per coin: the first position's mark, else model price."""
-        table, codes = book.instruments, book.instrument
-        mark = mark_in_usd(table, codes, book.positions["mark_price"].to_numpy(np.float64))
-        given = np.isfinite(mark)
-        first = pd.Series(mark[given]).groupby(codes[given]).first()
         marks = table.option_prices()
-        marks[first.index.to_numpy(np.int64)] = first.to_numpy()
+        if table.mark is not None:
+            given = np.isfinite(table.mark)
+            marks[given] = table.mark[given]
         return marks
 
-    def unit_margins(self, book: Book) -> UnitMargins:
-        table = book.instruments
+    def unit_margins(self, table: InstrumentTable) -> UnitMargins:
         spot, strike = table.spot, table.strike
         option = table.is_option
         otm = np.where(
             table.is_call, np.maximum(strike - spot, 0.0), np.maximum(spot - strike, 0.0)
         )
-        mark = self.option_marks(book)
+        mark = self.option_marks(table)
         coins = table.multiplier
         short_option_im = coins * (
             np.maximum(self.short_initial_rate - otm / spot, self.short_initial_floor) * spot + mark
@@ -107,27 +104,35 @@ class StandardModel:
             short_maintenance=np.where(option, short_option_mm, linear_mm),
         )
 
-    def requirement(self, book: Book) -> Requirement:
-        table = book.instruments
-        unit = self.unit_margins(book)
-        q = book.net_quantity
-        long, short = np.maximum(q, 0.0), np.maximum(-q, 0.0)
-        initial = long * unit.long_initial + short * unit.short_initial
-        maintenance = long * unit.long_maintenance + short * unit.short_maintenance
+    def scenario_pnl(self, table: InstrumentTable, market: Market) -> None:
+        return None  # formulas per position, no scenarios
+
+    def requirements(self, holdings: Holdings, scenarios: None) -> AccountRequirements:
+        table = holdings.instruments
+        unit = self.unit_margins(table)
+        long, short = holdings.long, holdings.short
         option = table.is_option
-        per_underlying = underlying_matrix(book) @ initial
-        return Requirement(
-            initial=float(initial.sum()),
-            maintenance=float(maintenance.sum()),
-            position_initial=isolated_from_unit(book, unit.long_initial, unit.short_initial),
+        initial = long @ unit.long_initial + short @ unit.short_initial
+        maintenance = long @ unit.long_maintenance + short @ unit.short_maintenance
+        per_underlying = holdings.by_underlying(unit.long_initial, "long")
+        per_underlying += holdings.by_underlying(unit.short_initial, "short")
+        return AccountRequirements(
+            initial=initial,
+            maintenance=maintenance,
+            underlyings=table.underlyings,
+            by_underlying=per_underlying,
             components={
-                "short_option_initial": float((short * unit.short_initial)[option].sum()),
-                "long_option_premium": float((long * unit.long_initial)[option].sum()),
-                "futures_initial": float(initial[~option].sum()),
+                "short_option_initial": short @ np.where(option, unit.short_initial, 0.0),
+                "long_option_premium": long @ np.where(option, unit.long_initial, 0.0),
+                "futures_initial": long @ np.where(option, 0.0, unit.long_initial)
+                + short @ np.where(option, 0.0, unit.short_initial),
             },
-            by_underlying=dict(zip(table.underlyings, per_underlying.tolist())),
-            worst_scenario=None,
+            worst=None,
         )
+
+    def isolated_margin(self, book: Book, scenarios: None) -> np.ndarray:
+        unit = self.unit_margins(book.instruments)
+        return isolated_from_unit(book, unit.long_initial, unit.short_initial)
 
 
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> StandardModel | None:

@@ -33,12 +33,21 @@ from typing import Any
 
 import numpy as np
 
-from ..book import Book
-from ..engine import underlying_matrix
+from ..accounts import Holdings
+from ..book import Book, InstrumentTable
 from ..errors import InputError, Problem, ProblemCollector
+from ..market import Market
 from ..scenarios import ScenarioSet, Shocks, format_move
 from ..values import check_keys, number, number_list, section
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .base import (
+    AccountModel,
+    AccountRequirements,
+    ScenarioPnl,
+    WorstScenarios,
+    isolated_from_unit,
+    model_pnl,
+    worst_loss,
+)
 
 KEYS = (
     "name",
@@ -65,7 +74,7 @@ class PriceRange:
 
 
 @dataclass(frozen=True)
-class TimsModel:
+class TimsModel(AccountModel):
     name: str
     description: str
     source: str
@@ -124,9 +133,8 @@ class TimsModel:
     def shocks(self, underlyings: tuple[str, ...]) -> Shocks:
         return self.scenario_set(underlyings).shocks(underlyings)
 
-    def unit_minimum(self, book: Book) -> tuple[np.ndarray, np.ndarray]:
+    def unit_minimum(self, table: InstrumentTable) -> tuple[np.ndarray, np.ndarray]:
         """The rule's minimum for +1 and −1 contract of each instrument, USD."""
-        table = book.instruments
         coins = np.where(
             table.is_inverse & ~table.is_option,
             table.multiplier / table.forward,
@@ -138,36 +146,34 @@ class TimsModel:
         long = np.where(table.is_option, np.minimum(short, option_value), short)
         return long, short
 
-    def requirement(self, book: Book) -> Requirement:
-        table = book.instruments
-        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))  # (I, S)
-        q = book.net_quantity
-        matrix = underlying_matrix(book)
-        by_underlying = matrix @ (q[:, None] * pnl)
+    def scenario_pnl(self, table: InstrumentTable, market: Market) -> ScenarioPnl:
+        return model_pnl(self, table, lambda: self.shocks(table.underlyings))
+
+    def requirements(self, holdings: Holdings, scenarios: ScenarioPnl) -> AccountRequirements:
+        by_underlying = holdings.by_underlying(scenarios.pnl)  # (A, U, S)
         largest_loss = worst_loss(by_underlying)
-        long_min, short_min = self.unit_minimum(book)
-        minimum = matrix @ np.where(q > 0, q * long_min, -q * short_min)
+        long_min, short_min = self.unit_minimum(holdings.instruments)
+        minimum = holdings.by_underlying(long_min, "long")
+        minimum += holdings.by_underlying(short_min, "short")
         per_underlying = np.maximum(largest_loss, minimum)
-        initial = float(per_underlying.sum())
-        isolated = isolated_from_unit(
-            book, np.maximum(worst_loss(pnl), long_min), np.maximum(worst_loss(-pnl), short_min)
-        )
-        total = by_underlying.sum(axis=0)
-        worst = int(np.argmin(total)) if len(total) else 0
-        return Requirement(
+        initial = per_underlying.sum(axis=1)
+        return AccountRequirements(
             initial=initial,
             maintenance=self.maintenance_ratio * initial,
-            position_initial=isolated,
+            underlyings=holdings.instruments.underlyings,
+            by_underlying=per_underlying,
             components={
-                "largest_loss": float(largest_loss.sum()),
-                "minimum_per_contract": float(minimum.sum()),
+                "largest_loss": largest_loss.sum(axis=1),
+                "minimum_per_contract": minimum.sum(axis=1),
             },
-            by_underlying=dict(zip(table.underlyings, per_underlying.tolist())),
-            worst_scenario={
-                "name": shocks.names[worst],
-                "pnl": float(total[worst]) if len(total) else 0.0,
-                "weight": 1.0,
-            },
+            worst=WorstScenarios.of(holdings, scenarios, by_underlying.sum(axis=1)),
+        )
+
+    def isolated_margin(self, book: Book, scenarios: ScenarioPnl) -> np.ndarray:
+        pnl = scenarios.pnl
+        long_min, short_min = self.unit_minimum(book.instruments)
+        return isolated_from_unit(
+            book, np.maximum(worst_loss(pnl), long_min), np.maximum(worst_loss(-pnl), short_min)
         )
 
 

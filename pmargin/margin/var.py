@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ..book import Book
-from ..engine import instrument_pnl_chunks, underlying_matrix
+from ..accounts import Holdings
+from ..book import Book, InstrumentTable
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..historical import HistoricalSet
 from ..market import Market
@@ -31,7 +31,14 @@ from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
 from ..risk_measures import expected_shortfall, value_at_risk
 from ..scenarios import Shocks
 from ..values import number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from .base import (
+    AccountModel,
+    AccountRequirements,
+    ScenarioPnl,
+    WorstScenarios,
+    isolated_from_unit,
+    model_pnl,
+)
 
 KEYS = (
     "name",
@@ -52,12 +59,12 @@ REMOVED_KEYS = {
     "returns": "Monte Carlo moves are log returns (S' = S·eˣ)",
     "days_per_year": "Monte Carlo vols scale by √(horizon_days / 365)",
 }
-#: instruments × scenarios valued at a time (bounds memory for large books)
+#: instruments × scenarios sorted at a time for the isolated margin (bounds memory)
 CHUNK_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
-class VarModel:
+class VarModel(AccountModel):
     name: str
     description: str
     source: str
@@ -82,35 +89,40 @@ class VarModel:
         """ES along the last axis of ``pnl`` (USD), floored at 0."""
         return np.maximum(expected_shortfall(pnl, self.confidence), 0.0)
 
-    def requirement(self, book: Book) -> Requirement:
-        table = book.instruments
-        shocks = self.shocks(table.underlyings, book.market)
-        q = book.net_quantity
-        matrix = underlying_matrix(book)
-        by_underlying = np.zeros((len(table.underlyings), shocks.count))
-        long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
-        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
-        for rows, pnl in instrument_pnl_chunks(table, shocks, along="instruments", size=size):
-            # pnl: (rows, S) USD per contract
-            long_unit[rows] = self.expected_shortfall(pnl)
-            short_unit[rows] = self.expected_shortfall(-pnl)
-            by_underlying += matrix[:, rows] @ (q[rows, None] * pnl)
-        total = by_underlying.sum(axis=0)
-        es_total = float(self.expected_shortfall(total))
+    def scenario_pnl(self, table: InstrumentTable, market: Market) -> ScenarioPnl:
+        """The spot moves and the P&L per contract (I, S) in them, priced once per run."""
+        return model_pnl(self, table, lambda: self.shocks(table.underlyings, market))
+
+    def requirements(self, holdings: Holdings, scenarios: ScenarioPnl) -> AccountRequirements:
+        by_underlying = holdings.by_underlying(scenarios.pnl)  # (A, U, S) USD
+        total = by_underlying.sum(axis=1)
+        es_total = self.expected_shortfall(total)
         es_underlying = self.expected_shortfall(by_underlying)
-        worst = int(np.argmin(total))
-        return Requirement(
+        return AccountRequirements(
             initial=es_total,
             maintenance=self.maintenance_ratio * es_total,
-            position_initial=isolated_from_unit(book, long_unit, short_unit),
+            underlyings=holdings.instruments.underlyings,
+            by_underlying=es_underlying,
             components={
                 "expected_shortfall": es_total,
-                "value_at_risk": float(np.maximum(value_at_risk(total, self.confidence), 0.0)),
-                "diversification": es_total - float(es_underlying.sum()),
+                "value_at_risk": np.maximum(value_at_risk(total, self.confidence), 0.0),
+                "diversification": es_total - es_underlying.sum(axis=1),
             },
-            by_underlying=dict(zip(table.underlyings, es_underlying.tolist())),
-            worst_scenario={"name": shocks.names[worst], "pnl": float(total[worst]), "weight": 1.0},
+            worst=WorstScenarios.of(
+                holdings, scenarios, total, weight=np.ones(scenarios.shocks.count)
+            ),
         )
+
+    def isolated_margin(self, book: Book, scenarios: ScenarioPnl) -> np.ndarray:
+        """Each position's own ES, from the ES of ±1 contract (ES is homogeneous)."""
+        pnl = scenarios.pnl
+        long_unit, short_unit = np.zeros(len(pnl)), np.zeros(len(pnl))
+        size = max(CHUNK_CELLS // max(pnl.shape[1], 1), 1)  # bounds the sort's copies
+        for start in range(0, len(pnl), size):
+            rows = slice(start, start + size)
+            long_unit[rows] = self.expected_shortfall(pnl[rows])
+            short_unit[rows] = self.expected_shortfall(-pnl[rows])
+        return isolated_from_unit(book, long_unit, short_unit)
 
 
 def _complete_returns(

@@ -10,21 +10,34 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report.check import check_label, format_value
+from ..report.records import Records
+
+#: the table lists every check up to this many, else the breaches (up to this many)
+MAX_CHECK_ROWS = 200
 
 
 def check_table(data: dict[str, Any]) -> Table:
-    total = len(data["checks"])
+    records = data["checks"]
+    total = len(records)
     if data["passed"]:
         title = f"[bold green]PASS[/]: all {total} limits hold"
     else:
         title = f"[bold red]FAIL[/]: {data['breaches']} of {total} limits breached"
     caption = f"model {data['model']} · limits {data['limits']}"
+    if total > MAX_CHECK_ROWS:
+        breaches = records.frame[~records.frame["passed"].to_numpy(bool)]
+        records = Records(breaches.iloc[:MAX_CHECK_ROWS], records.layout)
+        caption += (
+            f" · {total:,} checks: showing {len(records):,} breaches "
+            "(--format csv or json lists all)"
+        )
+    checks = records.rows()
     if data["scenario_sets"]:
         caption += " · scenario sets " + ", ".join(data["scenario_sets"])
     table = Table(
         title=title, caption=escape(caption), title_justify="left", caption_justify="left"
     )
-    has_accounts = any(c["account"] is not None for c in data["checks"])
+    has_accounts = any(c["account"] is not None for c in checks)
     table.add_column("result")
     if has_accounts:
         table.add_column("account")
@@ -33,7 +46,7 @@ def check_table(data: dict[str, Any]) -> Table:
         table.add_column(name, justify="right")
     table.add_column("unit")
     table.add_column("note")
-    for check in data["checks"]:
+    for check in checks:
         passed = check["passed"]
         row = [Text("PASS", style="bold green") if passed else Text("FAIL", style="bold red")]
         if has_accounts:

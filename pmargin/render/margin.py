@@ -9,9 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..report.records import Records
 from . import STATUS_STYLE, money, number
 
 MAX_POSITION_ROWS = 40
+MAX_ACCOUNT_ROWS = 40
 
 
 def margin_summary(data: dict[str, Any]) -> Table:
@@ -41,6 +43,8 @@ def margin_summary(data: dict[str, Any]) -> Table:
     if worst:
         weight = worst.get("weight", 1.0)
         note = f", counted at {weight:.0%}" if weight not in (None, 1.0) else ""
+        account = worst.get("account")
+        note += f" (account {escape(account)})" if account is not None else ""
         table.add_row(
             "Worst scenario", f"{escape(worst['name'])}: P&L {usd(worst['pnl'], signed=True)}{note}"
         )
@@ -59,12 +63,12 @@ def margin_summary(data: dict[str, Any]) -> Table:
 
 
 def positions_table(
-    positions: list[dict[str, Any]], limit: int = MAX_POSITION_ROWS, currency: str = "USD"
+    positions: Records, limit: int = MAX_POSITION_ROWS, currency: str = "USD"
 ) -> Table:
     def usd(value, *, signed=False):
         return money(value, currency, signed=signed)
 
-    shown = sorted(positions, key=lambda p: -p["isolated_margin"])[:limit]
+    shown = positions.largest("isolated_margin", limit).rows()
     title = "Positions"
     if len(positions) > limit:
         title += (
@@ -119,14 +123,25 @@ def models_table(models: dict[str, dict[str, Any]], currency: str = "USD") -> Ta
     return table
 
 
-def accounts_table(accounts: list[dict[str, Any]], currency: str = "USD") -> Table:
+def accounts_table(
+    accounts: Records, count: int, limit: int = MAX_ACCOUNT_ROWS, currency: str = "USD"
+) -> Table:
+    """The accounts (sorted by initial margin by the report), the first ``limit`` of them."""
+
     def usd(value, *, signed=False):
         return money(value, currency, signed=signed)
 
-    table = Table(title=f"Accounts ({currency})", title_justify="left")
+    title = f"Accounts ({currency})"
+    shown = min(limit, len(accounts))
+    if count > shown:
+        title += (
+            f", the {shown:,} with the largest initial margin of {count:,} "
+            "(--top N for more; --format csv lists all)"
+        )
+    table = Table(title=title, title_justify="left")
     for name in ("account", "initial", "maintenance", "isolated", "equity", "excess", "status"):
         table.add_column(name, justify="left" if name in ("account", "status") else "right")
-    for a in accounts:
+    for a in accounts.rows(limit):
         status = a["status"]
         table.add_row(
             escape(a["account"] or "(none)"),
@@ -145,9 +160,11 @@ def print_margin(console: Console, data: dict[str, Any]) -> None:
     if data.get("models"):
         console.print()
         console.print(models_table(data["models"], data["currency"]))
-    if data.get("accounts"):
+    if "accounts" in data and len(data["accounts"]):
         console.print()
-        console.print(accounts_table(data["accounts"], data["currency"]))
-    if data.get("positions"):
+        accounts, count = data["accounts"], data["account_count"]
+        limit = len(accounts) if len(accounts) < count else MAX_ACCOUNT_ROWS  # --top N: all N
+        console.print(accounts_table(accounts, count, limit, data["currency"]))
+    if "positions" in data and len(data["positions"]):
         console.print()
         console.print(positions_table(data["positions"], currency=data["currency"]))

@@ -13,6 +13,9 @@ import math
 from typing import Any
 
 import numpy as np
+import orjson
+
+from .records import Records
 
 
 def clean(value: Any) -> Any:
@@ -34,11 +37,38 @@ def clean(value: Any) -> Any:
 
 
 def to_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    """``data`` as indented JSON (orjson); :class:`Records` values (large lists kept column-wise,
+    one level below the top) are written one object a line, without a dict per row."""
+    large: dict[str, Records] = {}
+
+    def placeholder(value: Any) -> Any:
+        if isinstance(value, Records):
+            token = f"\x00records{len(large)}\x00"
+            large[token] = value
+            return token
+        if isinstance(value, dict):
+            return {k: placeholder(v) for k, v in value.items()}
+        return value
+
+    options = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
+    text = orjson.dumps(placeholder(data), option=options).decode()
+    for token, records in large.items():
+        quoted = orjson.dumps(token).decode()
+        indent = _key_indent(text, text.index(quoted))
+        text = text.replace(quoted, records.json(indent), 1)
+    return text + "\n"
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows of flat dicts as CSV (nested values are JSON-encoded)."""
+def _key_indent(text: str, position: int) -> str:
+    """The spaces that start the line of ``position`` in ``text``."""
+    line = text[text.rindex("\n", 0, position) + 1 : position]
+    return line[: len(line) - len(line.lstrip(" "))]
+
+
+def to_csv(rows: list[dict[str, Any]] | Records) -> str:
+    """Rows of flat dicts as CSV (nested values are JSON-encoded); Records by pandas' writer."""
+    if isinstance(rows, Records):
+        return rows.csv()
     if not rows:
         return ""
     buffer = io.StringIO()

@@ -12,49 +12,35 @@ from __future__ import annotations
 from typing import Any
 
 from ..limits import CheckResult
-from . import clean, markdown_table
+from . import markdown_table
+from .records import Field, Records
 
-CSV_KEYS = (
-    "name",
-    "account",
-    "underlying",
-    "value",
-    "limit",
-    "headroom",
-    "passed",
-    "unit",
-    "detail",
+#: a check's JSON object (SPEC §4 keys first); ``underlying`` and ``detail`` only where they apply
+CHECK_LAYOUT = (
+    Field("name", "name"),
+    Field("account", "account", nullable=True),
+    Field("value", "value", nullable=True),
+    Field("limit", "limit"),
+    Field("passed", "passed"),
+    Field("headroom", "headroom", nullable=True),
+    Field("underlying", "underlying", optional=True),
+    Field("unit", "unit"),
+    Field("detail", "detail", optional=True),
 )
 
 
 def check_dict(result: CheckResult) -> dict[str, Any]:
-    """The ``check`` JSON object of SPEC §4."""
-    checks = []
-    for check in result.checks:
-        row: dict[str, Any] = {
-            "name": check.name,
-            "account": check.account,
-            "value": check.value,
-            "limit": check.limit,
-            "passed": check.passed,
-            "headroom": check.headroom,
-        }
-        if check.underlying is not None:
-            row["underlying"] = check.underlying
-        row["unit"] = check.unit
-        if check.detail:
-            row["detail"] = check.detail
-        checks.append(row)
-    return clean(
-        {
-            "passed": result.passed,
-            "checks": checks,
-            "breaches": len(result.breaches),
-            "model": result.model,
-            "scenario_sets": list(result.scenario_sets),
-            "limits": result.limits_source,
-        }
-    )
+    """The ``check`` JSON object of SPEC §4; ``checks`` are Records (one object per check)."""
+    checks = result.checks.copy()
+    checks["detail"] = checks["detail"].where(checks["detail"] != "", None)
+    return {
+        "passed": result.passed,
+        "checks": Records(checks, CHECK_LAYOUT),
+        "breaches": len(result.breaches),
+        "model": result.model,
+        "scenario_sets": list(result.scenario_sets),
+        "limits": result.limits_source,
+    }
 
 
 def check_label(check: dict[str, Any]) -> str:
@@ -74,14 +60,15 @@ def format_value(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def check_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+def check_rows(data: dict[str, Any]) -> Records:
     """One flat row per check, with the same columns for every row (``--format csv``)."""
-    return [{key: check.get(key) for key in CSV_KEYS} for check in data["checks"]]
+    return data["checks"]
 
 
 def check_markdown(data: dict[str, Any]) -> str:
     """A check result as GitHub-flavoured markdown (the ``GITHUB_STEP_SUMMARY`` text)."""
-    total = len(data["checks"])
+    checks = data["checks"].rows()
+    total = len(checks)
     if data["passed"]:
         headline = f"✅ PASS: all {total} limits hold"
     else:
@@ -89,11 +76,11 @@ def check_markdown(data: dict[str, Any]) -> str:
     context = f"model `{data['model']}`, limits `{data['limits']}`"
     if data["scenario_sets"]:
         context += ", scenario sets " + ", ".join(f"`{s}`" for s in data["scenario_sets"])
-    has_accounts = any(c["account"] is not None for c in data["checks"])
+    has_accounts = any(c["account"] is not None for c in checks)
     headers = ["result", *(["account"] if has_accounts else []), "check", "value", "limit"]
     headers += ["headroom", "unit", "note"]
     rows = []
-    for check in data["checks"]:
+    for check in checks:
         row = ["✅ PASS" if check["passed"] else "❌ FAIL"]
         if has_accounts:
             row.append(check["account"])

@@ -31,8 +31,9 @@ def _failure_message(check: dict[str, Any]) -> str:
 
 def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
     """The JUnit document for a check result (as built by :func:`check_dict`)."""
-    tests = str(len(data["checks"]))
-    failures = str(sum(not c["passed"] for c in data["checks"]))
+    checks = data["checks"].rows()
+    tests = str(len(checks))
+    failures = str(sum(not c["passed"] for c in checks))
     root = ET.Element(
         "testsuites", name="pmargin check", tests=tests, failures=failures, errors="0"
     )
@@ -51,7 +52,7 @@ def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
     ET.SubElement(
         properties, "property", name="scenario_sets", value=", ".join(data["scenario_sets"])
     )
-    for check in data["checks"]:
+    for check in checks:
         account = check["account"]
         case = ET.SubElement(
             suite,

@@ -1,13 +1,22 @@
-"""The ``compute`` report: SPEC §4 JSON keys, CSV rows and markdown."""
+"""The ``compute`` report: SPEC §4 JSON keys, CSV rows and markdown.
+
+``positions`` and ``accounts`` are :class:`~pmargin.report.records.Records`: the result's
+DataFrames with the layout of their JSON objects, written column by column (no dict per row).
+Accounts come sorted by initial margin, largest first (ties by name); ``--top N`` keeps N of them
+and ``account_count`` says how many there are. ``account`` is null for positions of a file that
+names no account.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..portfolio_margin import MarginResult
+from ..portfolio_margin import BY_UNDERLYING, COMPONENT, MarginResult
 from . import clean, markdown_table
+from .records import Field, Nested, Present, Records
 
 POSITION_KEYS = (
     "id",
@@ -22,15 +31,73 @@ POSITION_KEYS = (
     "vega",
     "theta",
 )
+POSITION_LAYOUT = tuple(Field(k, k, nullable=k == "account") for k in POSITION_KEYS)
+WORST_LAYOUT = Nested(
+    "worst_scenario",
+    (
+        Field("name", "worst_scenario.name"),
+        Field("pnl", "worst_scenario.pnl"),
+        Field("weight", "worst_scenario.weight"),
+    ),
+)
+#: an account's JSON object: the top-level keys of SPEC §4 that apply to one account
+ACCOUNT_LAYOUT = (
+    Field("account", "account", nullable=True),
+    Field("portfolio_margin", "portfolio_margin"),
+    Field("maintenance_margin", "maintenance_margin"),
+    Field("isolated_margin", "isolated_margin"),
+    Field("offset", "offset"),
+    Field("savings", "savings", nullable=True),
+    WORST_LAYOUT,
+    Field("equity", "equity", nullable=True),
+    Field("excess", "excess", nullable=True),
+    Field("status", "status", nullable=True),
+    Present("components", COMPONENT),
+    Present("by_underlying", BY_UNDERLYING),
+)
 
 
-def positions_records(positions: pd.DataFrame) -> list[dict[str, Any]]:
-    frame = positions[list(POSITION_KEYS)]
-    return [dict(zip(POSITION_KEYS, row)) for row in frame.itertuples(index=False, name=None)]
+def _named(labels: pd.Series) -> np.ndarray:
+    """Account labels with "" (a file that names no account) as None."""
+    values = labels.to_numpy(object)
+    return np.where(values == "", None, values)
 
 
-def margin_dict(result: MarginResult, *, positions: bool = True) -> dict[str, Any]:
-    """The ``compute`` JSON object of SPEC §4 (plus ``savings`` and ``by_underlying``)."""
+def positions_records(positions: pd.DataFrame) -> Records:
+    frame = positions[list(POSITION_KEYS)].copy()
+    frame["account"] = _named(frame["account"])
+    return Records(frame, POSITION_LAYOUT)
+
+
+def accounts_records(accounts: pd.DataFrame, top: int | None = None) -> Records:
+    """Accounts by initial margin, largest first (ties by name), the first ``top`` of them."""
+    order = np.lexsort(
+        (accounts["account"].to_numpy(str), -accounts["portfolio_margin"].to_numpy())
+    )
+    frame = accounts.iloc[order[:top]].reset_index(drop=True)
+    frame["account"] = _named(frame["account"])
+    layout = ACCOUNT_LAYOUT
+    if frame["worst_scenario.name"].isna().all():  # a model without scenarios
+        frame["worst_scenario"] = None
+        layout = tuple(
+            Field("worst_scenario", "worst_scenario", nullable=True) if f is WORST_LAYOUT else f
+            for f in ACCOUNT_LAYOUT
+        )
+    return Records(frame, layout)
+
+
+def margin_dict(
+    result: MarginResult,
+    *,
+    positions: bool = True,
+    accounts: bool = False,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """The ``compute`` JSON object of SPEC §4 (plus ``savings`` and ``by_underlying``).
+
+    ``positions`` lists the positions; ``accounts`` lists the accounts (the ``top`` N by initial
+    margin) with ``account_count``.
+    """
     worst = result.worst_scenario
     data: dict[str, Any] = {
         "model": result.model,
@@ -47,17 +114,17 @@ def margin_dict(result: MarginResult, *, positions: bool = True) -> dict[str, An
         "components": dict(result.components),
         "by_underlying": dict(result.by_underlying),
     }
-    if result.account is not None:
-        data = {"account": result.account, **data}
-    if positions:
-        data["positions"] = positions_records(result.positions)
-    if result.accounts is not None:
-        data["accounts"] = [margin_dict(a, positions=False) for a in result.accounts]
     if result.models:
         data["models"] = {
             name: margin_dict(other, positions=False) for name, other in result.models.items()
         }
-    return clean(data)
+    data = clean(data)
+    if accounts:
+        data["account_count"] = len(result.accounts)
+        data["accounts"] = accounts_records(result.accounts, top)
+    if positions:
+        data["positions"] = positions_records(result.positions)
+    return data
 
 
 #: the markdown sections of a compute result: key -> (title, [(header, key), ...])
@@ -113,12 +180,14 @@ def margin_markdown(data: dict[str, Any]) -> str:
     ]
     text = "## pmargin compute\n\n" + markdown_table(["", data["currency"]], summary)
     for key, (title, columns) in MARKDOWN_SECTIONS.items():
-        if not data.get(key):
+        if key not in data or not len(data[key]):
             continue
         records = data[key]
         if key == "models":  # keyed by model name: the name is the first column
             columns = [("model", "model"), *columns]
             records = [{"model": name, **m} for name, m in records.items()]
+        else:
+            records = records.rows()
         rows = [[record[k] for _, k in columns] for record in records]
         text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text

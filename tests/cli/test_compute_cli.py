@@ -9,6 +9,7 @@ from conftest import SAMPLES
 
 from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.cli import app
+from pmargin.report import to_json
 from pmargin.report.margin import margin_dict
 
 SPEC_KEYS = {
@@ -44,7 +45,7 @@ def test_json_equals_library_result(cli):
     assert result.exit_code == 0, result.stderr
     printed = json.loads(result.stdout)
     library = compute_margin(load_portfolio(path), load_market(SAMPLES / "market.yaml"))
-    assert printed == json.loads(json.dumps(margin_dict(library)))
+    assert printed == json.loads(to_json(margin_dict(library)))
     assert set(printed) >= SPEC_KEYS
     assert {"name", "pnl"} <= set(printed["worst_scenario"])
     assert all(set(p) >= POSITION_KEYS for p in printed["positions"])
@@ -64,9 +65,10 @@ def test_by_account(cli, write, market_path):
         "instrument,quantity,account\nBTC_USDC-PERPETUAL,1,a\nBTC_USDC-PERPETUAL,-1,b\n",
     )
     data = json.loads(cli("compute", path, "--by-account", "--format", "json").stdout)
-    assert [a["account"] for a in data["accounts"]] == ["a", "b"]
+    assert sorted(a["account"] for a in data["accounts"]) == ["a", "b"]
     assert [a["portfolio_margin"] for a in data["accounts"]] == pytest.approx([16000.0, 16000.0])
-    assert data["portfolio_margin"] == 0.0  # across accounts the two legs net
+    assert data["portfolio_margin"] == pytest.approx(32000.0)  # accounts never net
+    assert data["account_count"] == 2 and "positions" not in data
 
 
 def test_table_csv_markdown_and_output_file(cli, tmp_path):
@@ -137,9 +139,11 @@ def test_the_command_list_is_complete(cli):
 
 def test_currency_reports_money_in_coin_terms(cli):
     path = SAMPLES / "multi_asset.yaml"
-    usd = json.loads(cli("compute", path, "--format", "json", "--by-account").stdout)
+    usd = json.loads(cli("compute", path, "--format", "json", "--by-account", "--positions").stdout)
     btc = json.loads(
-        cli("compute", path, "--format", "json", "--by-account", "--currency", "btc").stdout
+        cli(
+            "compute", path, "--format", "json", "--by-account", "--positions", "--currency", "btc"
+        ).stdout
     )
     spot = 95000.0  # BTC in sample_portfolios/market.yaml
     assert usd["currency"] == "USD" and btc["currency"] == "BTC"

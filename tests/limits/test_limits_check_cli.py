@@ -247,6 +247,7 @@ def test_check_json_equals_the_library_result(project, cli, market_path, tmp_pat
     from pmargin.io.scenario_file import load_scenarios
     from pmargin.limits import check_limits
     from pmargin.margin import DEFAULT_MODEL
+    from pmargin.report import to_json
     from pmargin.report.check import check_dict
 
     project(BREACHING)
@@ -257,7 +258,7 @@ def test_check_json_equals_the_library_result(project, cli, market_path, tmp_pat
     library = check_dict(
         check_limits(load_portfolio("book.csv"), load_market(market_path), limits, model)
     )
-    assert cli_data == library
+    assert cli_data == json.loads(to_json(library))
 
 
 def test_per_account_checks(tmp_path, monkeypatch, write, market_path, cli):
@@ -272,7 +273,15 @@ def test_per_account_checks(tmp_path, monkeypatch, write, market_path, cli):
         "scenarios: [moves.yaml]\n"
         "limits: {max_loss: 18000, max_delta: {BTC: 1, ETH: 20, total: 100000}}\n",
     )
-    result = cli("check", "accounts.csv", "--limits", "limits.yaml", "--format", "json")
+    whole = cli("check", "accounts.csv", "--limits", "limits.yaml", "--format", "json")
+    firm = {(c["name"], c.get("underlying")): c for c in json.loads(whole.stdout)["checks"]}
+    assert len(firm) == 4 and {c["account"] for c in firm.values()} == {None}
+    # the portfolio's P&L: alpha loses 20,000 and beta gains 4,000 when all fall 10%
+    assert firm[("max_loss", None)]["value"] == pytest.approx(16_000)
+    assert firm[("max_delta", "total")]["value"] == pytest.approx(240_000)
+    result = cli(
+        "check", "accounts.csv", "--limits", "limits.yaml", "--by-account", "--format", "json"
+    )
     assert result.exit_code == 1
     checks = json.loads(result.stdout)["checks"]
     values = {(c["account"], c["name"], c.get("underlying")): c for c in checks}
@@ -288,7 +297,7 @@ def test_per_account_checks(tmp_path, monkeypatch, write, market_path, cli):
     assert values[("beta", "max_delta", "ETH")]["value"] == pytest.approx(-10.0)
     assert values[("beta", "max_delta", "total")]["value"] == pytest.approx(40_000)
     assert values[("beta", "max_delta", "total")]["passed"] is True
-    table = cli("check", "accounts.csv", "--limits", "limits.yaml")
+    table = cli("check", "accounts.csv", "--limits", "limits.yaml", "--by-account")
     assert "alpha" in table.stdout and "beta" in table.stdout
 
 

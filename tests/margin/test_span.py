@@ -47,7 +47,7 @@ def test_sixteen_scenario_pnls_of_a_long_call_equal_direct_repricing(write, mark
     market = load_market(market_path)
     book = bind(portfolio, market)
     model = load_model("span")
-    shocks, pnl = model.risk_arrays(book)
+    shocks, pnl = model.scenario_pnl(book.instruments, book.market)
     assert shocks.count == 16
 
     t = book.instruments.time[0]

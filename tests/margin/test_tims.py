@@ -84,7 +84,7 @@ def test_minimum_counts_coins_per_contract_for_inverse_futures(write, market_pat
         ),
         load_market(market_path),
     )
-    long_min, short_min = load_model("tims").unit_minimum(book)
+    long_min, short_min = load_model("tims").unit_minimum(book.instruments)
     by_symbol = dict(zip(book.instruments.symbols, short_min))
     assert by_symbol["BTC-PERPETUAL"] == pytest.approx(0.375 * 10 / SPOT)  # face 10 USD
     assert by_symbol["BTC_USDC-PERPETUAL"] == pytest.approx(0.375)

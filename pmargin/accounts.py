@@ -1,0 +1,178 @@
+"""Accounts: who holds what, as one sparse (accounts × instruments) matrix of net contracts.
+
+An exchange margins every account on its own; a book never offsets one account against another.
+So everything a margin model needs from positions is the net quantity of each distinct instrument
+in each account: :class:`Holdings`, a ``scipy.sparse`` CSR matrix of shape (A, I). An account's
+P&L under the scenarios is one row of ``quantity @ pnl``, with ``pnl`` the engine's (I, S) P&L per
+contract; its P&L per underlying is the same product with the columns of each underlying kept
+apart (:meth:`Holdings.by_underlying`). Nothing loops over accounts or positions in Python.
+
+The accounts of a book (:class:`Accounts`) are the ``account`` values of its positions and coin
+collateral plus every account that states collateral, sorted; ``""`` is the account of positions
+that name none (a file without an ``account`` column is one account).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .book import Book, InstrumentTable
+from .market import Market
+
+#: accounts × underlyings × scenarios cells held at once by a margin model (64 MB of float64)
+CHUNK_CELLS = 2**23
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The accounts of a book: ``names`` (A,) sorted, and the account of each position row."""
+
+    names: np.ndarray
+    position_account: np.ndarray
+
+    @classmethod
+    def of(cls, book: Book) -> Accounts:
+        """Accounts of ``book``'s position rows, plus accounts that only state collateral."""
+        labels = book.positions["account"].to_numpy(object)
+        names, codes = np.unique(labels.astype(str), return_inverse=True)
+        cash_only = sorted(set(book.portfolio.collateral) - set(names.tolist()))
+        if cash_only:
+            names = np.asarray(sorted([*names.tolist(), *cash_only]), dtype=str)
+            codes = np.searchsorted(names, labels.astype(str))
+        return cls(names=names.astype(object), position_account=codes.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def holdings(self, book: Book, *, include_orders: bool = True) -> Holdings:
+        """Net contracts per account and instrument (open orders as filled, or left out)."""
+        quantity = book.quantity if include_orders else np.where(book.is_order, 0.0, book.quantity)
+        return Holdings.build(
+            self.position_account,
+            book.instrument,
+            quantity,
+            shape=(len(self), len(book.instruments)),
+            instruments=book.instruments,
+            market=book.market,
+        )
+
+    def underlyings_present(self, book: Book) -> np.ndarray:
+        """(A, U) bool: the account has a position row (or coin collateral) in the underlying.
+
+        An account run alone reports figures for exactly these underlyings.
+        """
+        table = book.instruments
+        present = np.zeros((len(self), len(table.underlyings)), bool)
+        present[self.position_account, table.underlying_index[book.instrument]] = True
+        return present
+
+    def sum_positions(self, values: np.ndarray) -> np.ndarray:
+        """Per-account sums (A,) of a per-position-row array (N,)."""
+        return np.bincount(self.position_account, values, minlength=len(self))
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """Net contracts of each instrument in each of A accounts, with the instruments' market.
+
+    ``quantity`` is a CSR matrix (A, I): + long, − short, open orders as filled unless the caller
+    left them out. ``instruments`` and ``market`` are what the contracts are priced at.
+    """
+
+    quantity: sparse.csr_array
+    instruments: InstrumentTable
+    market: Market
+
+    @classmethod
+    def build(
+        cls,
+        account: np.ndarray,
+        instrument: np.ndarray,
+        quantity: np.ndarray,
+        *,
+        shape: tuple[int, int],
+        instruments: InstrumentTable,
+        market: Market,
+    ) -> Holdings:
+        """Sum position rows (account code, instrument code, contracts) into a CSR matrix."""
+        matrix = sparse.coo_array((quantity, (account, instrument)), shape=shape).tocsr()
+        matrix.sum_duplicates()
+        return cls(matrix, instruments, market)
+
+    @classmethod
+    def whole(cls, book: Book) -> Holdings:
+        """The whole book as one account (what a single-book requirement margins)."""
+        return cls.build(
+            np.zeros(len(book.quantity), np.int64),
+            book.instrument,
+            book.quantity,
+            shape=(1, len(book.instruments)),
+            instruments=book.instruments,
+            market=book.market,
+        )
+
+    def __len__(self) -> int:
+        return self.quantity.shape[0]
+
+    def rows(self, accounts: slice) -> Holdings:
+        """The holdings of accounts ``accounts`` (a slice of this one's rows)."""
+        return Holdings(self.quantity[accounts], self.instruments, self.market)
+
+    def chunks(self, scenarios: int) -> list[slice]:
+        """Slices of accounts whose (accounts, underlyings, scenarios) P&L fits CHUNK_CELLS."""
+        per_account = max(scenarios, 1) * max(len(self.instruments.underlyings), 1)
+        size = max(CHUNK_CELLS // per_account, 1)
+        return [slice(start, min(start + size, len(self))) for start in range(0, len(self), size)]
+
+    @functools.cached_property
+    def long(self) -> sparse.csr_array:
+        """Long contracts (A, I), ≥ 0."""
+        return self.quantity.maximum(0)
+
+    @functools.cached_property
+    def short(self) -> sparse.csr_array:
+        """Short contracts (A, I) as positive numbers."""
+        return -(self.quantity.minimum(0))
+
+    def net(self, per_contract: np.ndarray) -> np.ndarray:
+        """``quantity @ per_contract``: (A,) for an (I,) array, (A, S) for (I, S)."""
+        return np.asarray(self.quantity @ per_contract)
+
+    def by_underlying(self, per_contract: np.ndarray, part: str = "net") -> np.ndarray:
+        """Sums per account and underlying: (A, U) for an (I,) array, (A, U, S) for (I, S).
+
+        ``part`` is ``net`` (signed contracts), ``long`` or ``short`` (contracts > 0 of each side).
+        """
+        expanded = self._expanded(part)
+        result = np.asarray(expanded @ per_contract)
+        return result.reshape(len(self), len(self.instruments.underlyings), *result.shape[1:])
+
+    def at_scenario(self, per_contract: np.ndarray, scenario: np.ndarray) -> np.ndarray:
+        """Each account's P&L (A,) in its own scenario ``scenario[a]``, from (I, S) per contract."""
+        coo = self.quantity.tocoo()
+        values = coo.data * per_contract[coo.col, scenario[coo.row]]
+        return np.bincount(coo.row, values, minlength=len(self))
+
+    def _expanded(self, part: str) -> sparse.csr_array:
+        """(A·U, I): row a·U + u holds account a's contracts of underlying u's instruments."""
+        if part not in self._expanded_parts:
+            self._expanded_parts[part] = self._expand(
+                {"net": self.quantity, "long": self.long, "short": self.short}[part]
+            )
+        return self._expanded_parts[part]
+
+    @functools.cached_property
+    def _expanded_parts(self) -> dict[str, sparse.csr_array]:
+        return {}
+
+    def _expand(self, matrix: sparse.csr_array) -> sparse.csr_array:
+        source = matrix.tocoo()
+        count = len(self.instruments.underlyings)
+        rows = source.row.astype(np.int64) * count + self.instruments.underlying_index[source.col]
+        return sparse.csr_array(
+            (source.data, (rows, source.col)), shape=(len(self) * count, source.shape[1])
+        )

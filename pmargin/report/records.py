@@ -1,0 +1,185 @@
+"""Large lists of JSON objects kept column-wise, and written without a Python dict per row.
+
+A :class:`Records` is a DataFrame plus a *layout*: the JSON object each row becomes. Its text is
+built column by column: every column is encoded in one call (numbers by orjson from the numpy
+array, strings checked for characters that need escaping in one pass), then the keys and values
+of all rows are joined in a single ``str.join``. Fixed nested objects (``worst_scenario``) are
+laid out inline; :class:`Present` objects (``by_underlying``) keep only the keys whose value is
+not NaN, so an account lists the underlyings it holds.
+
+Numbers must be finite unless their column is declared nullable (NaN is then ``null``): a NaN
+elsewhere is a bug, and fails loudly here, as :func:`pmargin.report.clean` does for small dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import orjson
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Field:
+    """The JSON key ``key`` holds column ``column``; ``nullable`` allows NaN/None (as null);
+    an ``optional`` key is left out of the rows where the value is missing (never the first)."""
+
+    key: str
+    column: str
+    nullable: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Nested:
+    """The JSON key ``key`` holds an object laid out by ``layout`` (the same keys every row)."""
+
+    key: str
+    layout: tuple[Layout, ...]
+
+
+@dataclass(frozen=True)
+class Present:
+    """The JSON key ``key`` holds ``{name: value}`` for the columns ``prefix + name`` whose value
+    is not NaN in that row (an empty object when none)."""
+
+    key: str
+    prefix: str
+
+
+Layout = Union[Field, Nested, Present]  # noqa: UP007 - a runtime alias used in annotations
+
+
+@dataclass(frozen=True)
+class Records:
+    """A list of JSON objects held as a DataFrame and a layout (see the module doc)."""
+
+    frame: pd.DataFrame
+    layout: tuple[Layout, ...]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def head(self, count: int) -> Records:
+        return Records(self.frame.iloc[:count], self.layout)
+
+    def largest(self, column: str, count: int) -> Records:
+        """The ``count`` rows with the largest ``column`` (ties in row order), largest first."""
+        return Records(self.frame.nlargest(count, column, keep="first"), self.layout)
+
+    def rows(self, count: int | None = None) -> list[dict[str, Any]]:
+        """The first ``count`` objects (all when None) as dicts, parsed from :meth:`json`."""
+        records = self if count is None else self.head(count)
+        return orjson.loads(records.json())
+
+    def json(self, indent: str = "") -> str:
+        """The JSON array, one object a line (each line starts with ``indent`` + 2 spaces)."""
+        count = len(self.frame)
+        if count == 0:
+            return "[]"
+        items: list[str | np.ndarray] = []
+        _lay_out(self.frame, self.layout, items)
+        _append(items, "}")
+        grid = np.empty((count, len(items) + 1), dtype=object)
+        for column, item in enumerate(items):
+            grid[:, column] = item
+        grid[:, -1] = ",\n" + indent + "  "
+        grid[-1, -1] = ""
+        return "[\n" + indent + "  " + "".join(grid.ravel().tolist()) + "\n" + indent + "]"
+
+    def csv(self) -> str:
+        """Every column of the frame as CSV (pandas' writer; NaN and None as empty cells)."""
+        return self.frame.to_csv(index=False, lineterminator="\n")
+
+
+def _append(items: list, item: str | np.ndarray) -> None:
+    """Add literal text or a column of encoded values; literal text joins the text before it."""
+    if isinstance(item, str) and items and isinstance(items[-1], str):
+        items[-1] += item
+    else:
+        items.append(item)
+
+
+def _lay_out(frame: pd.DataFrame, layout, items: list) -> None:
+    """Append the literal text and encoded columns that spell ``layout`` for every row."""
+    _append(items, "{")
+    for index, item in enumerate(layout):
+        label = ("," if index else "") + orjson.dumps(item.key).decode() + ":"
+        if isinstance(item, Field) and item.optional:
+            if not index:
+                raise ValueError("the first key of a layout cannot be optional")
+            values = frame[item.column]
+            given = values.notna().to_numpy()
+            text = np.full(len(frame), "", dtype=object)
+            text[given] = label + encode(values[given], nullable=False)
+            _append(items, text)
+            continue
+        _append(items, label)
+        if isinstance(item, Field):
+            _append(items, encode(frame[item.column], nullable=item.nullable))
+        elif isinstance(item, Nested):
+            _lay_out(frame, item.layout, items)
+            _append(items, "}")
+        else:
+            _append(items, _present_object(frame, item.prefix))
+
+
+def _present_object(frame: pd.DataFrame, prefix: str) -> np.ndarray:
+    """``{"name":value,...}`` per row over the columns ``prefix + name`` that are not NaN."""
+    text = np.full(len(frame), "", dtype=object)
+    started = np.zeros(len(frame), bool)
+    for column in (c for c in frame.columns if c.startswith(prefix)):
+        values = frame[column]
+        given = values.notna().to_numpy()
+        if not given.any():
+            continue
+        key = orjson.dumps(column[len(prefix) :]).decode() + ":"
+        separator = np.where(started, ",", "").astype(object)
+        cells = separator[given] + key + encode(values[given], nullable=False)
+        text[given] = text[given] + cells
+        started |= given
+    return "{" + text + "}"
+
+
+def encode(values: pd.Series, *, nullable: bool) -> np.ndarray:
+    """Each value of a column as JSON text (an object array of str)."""
+    array = values.to_numpy()
+    if array.dtype.kind == "b":
+        return np.where(array, "true", "false").astype(object)
+    if array.dtype.kind in "iu":
+        return np.asarray(_split(orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)), object)
+    if array.dtype.kind == "f":
+        missing = ~np.isfinite(array)
+        if missing.any() and not (nullable and not np.isinf(array).any()):
+            raise ValueError(f"non-finite number in column {values.name!r} of a result")
+        clean = np.where(missing, 0.0, array) + 0.0  # + 0.0 turns -0.0 into 0.0
+        text = np.asarray(_split(orjson.dumps(clean, option=orjson.OPT_SERIALIZE_NUMPY)), object)
+        if missing.any():
+            text[missing] = "null"
+        return text
+    return _encode_strings(array, nullable=nullable, name=values.name)
+
+
+def _split(encoded: bytes) -> list[str]:
+    """The elements of an orjson array of numbers."""
+    return encoded.decode()[1:-1].split(",")
+
+
+def _encode_strings(array: np.ndarray, *, nullable: bool, name) -> np.ndarray:
+    """Strings as JSON strings; None/NaN as null when ``nullable``."""
+    missing = pd.isna(array)
+    if missing.any() and not nullable:
+        raise ValueError(f"missing value in column {name!r} of a result")
+    strings = np.where(missing, "", array).astype(str).astype(object).tolist()
+    encoded = orjson.dumps(strings)
+    plain = "".join(strings).encode()
+    if len(encoded) == len(plain) + 3 * len(strings) + 1:  # nothing was escaped
+        text = np.asarray(encoded.decode()[2:-2].split('","'), dtype=object)
+        text = '"' + text + '"'
+    else:  # some string needs escapes: encode each one
+        text = np.asarray([orjson.dumps(s).decode() for s in strings], dtype=object)
+    if missing.any():
+        text[missing] = "null"
+    return text
