@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 from .book import Book, InstrumentTable
@@ -37,13 +38,14 @@ class Accounts:
     @classmethod
     def of(cls, book: Book) -> Accounts:
         """Accounts of ``book``'s position rows, plus accounts that only state collateral."""
-        labels = book.positions["account"].to_numpy(object)
-        names, codes = np.unique(labels.astype(str), return_inverse=True)
+        labels = book.positions["account"].astype(str)
+        codes, uniques = pd.factorize(labels, sort=True)
+        names = np.asarray(uniques, dtype=object)
         cash_only = sorted(set(book.portfolio.collateral) - set(names.tolist()))
         if cash_only:
-            names = np.asarray(sorted([*names.tolist(), *cash_only]), dtype=str)
-            codes = np.searchsorted(names, labels.astype(str))
-        return cls(names=names.astype(object), position_account=codes.astype(np.int64))
+            names = np.asarray(sorted([*names.tolist(), *cash_only]), dtype=object)
+            codes = np.searchsorted(names, np.asarray(uniques, dtype=object))[codes]
+        return cls(names=names, position_account=np.asarray(codes, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.names)

@@ -140,12 +140,12 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
     """Bind positions to market data; raise MarketDataError listing every gap."""
     problems = ProblemCollector(MarketDataError)
     collateral = _collateral_rows(portfolio)
-    positions = portfolio.positions.copy()
-    positions["is_collateral"] = False
+    positions = portfolio.positions.assign(is_collateral=False)  # copy-on-write: no deep copy
     if len(collateral):
         collateral["is_collateral"] = True
         positions = pd.concat([positions, collateral], ignore_index=True)
-    positions["expiry"] = positions["expiry"].astype("datetime64[s]")
+    if positions["expiry"].dtype != "datetime64[s]":
+        positions["expiry"] = positions["expiry"].astype("datetime64[s]")
 
     codes = instrument_codes(positions)
     distinct = positions.iloc[first_rows(codes)].reset_index(drop=True)

@@ -25,12 +25,13 @@ perpetuals, coin collateral) form the expiry group NaT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from .accounts import Accounts
 from .book import Book, InstrumentTable, bind
 from .market import Market
 from .portfolio import Portfolio
@@ -94,6 +95,8 @@ class GreeksResult:
     open_orders: int
     include_orders: bool
     account: str | None = None
+    #: with ``by_account``: :func:`account_greeks` of the book, else None
+    accounts: pd.DataFrame | None = None
 
     def underlying(self, name: str) -> dict[str, float]:
         """Greeks of one underlying (zeros if the book has none of it)."""
@@ -173,8 +176,45 @@ def book_greeks(
     )
 
 
+def account_greeks(book: Book, *, include_orders: bool = False) -> pd.DataFrame:
+    """Net greeks of every account of ``book`` per underlying, one row per account.
+
+    Columns: ``account``, then ``<underlying>.<greek>`` for every underlying of the book and
+    every greek of :data:`GREEKS` (0 where the account holds none), then ``total.<greek>`` for
+    the USD greeks (net sums over underlyings). One sparse (accounts × instruments) product per
+    greek; no loop over accounts.
+    """
+    accounts = Accounts.of(book)
+    holdings = accounts.holdings(book, include_orders=include_orders)
+    unit = unit_greeks(book.instruments)
+    spot = np.array([book.market.spot(u) for u in book.instruments.underlyings])
+    delta, gamma = holdings.by_underlying(unit.delta), holdings.by_underlying(unit.gamma)
+    greeks = {
+        "delta": delta,
+        "delta_usd": delta * spot,
+        "gamma": gamma,
+        "gamma_usd": gamma * spot**2 / 100.0,
+        "vega": holdings.by_underlying(unit.vega),
+        "theta": holdings.by_underlying(unit.theta),
+    }
+    table: dict[str, np.ndarray] = {"account": accounts.names}
+    for i, underlying in enumerate(book.instruments.underlyings):
+        table.update({f"{underlying}.{g}": greeks[g][:, i] for g in GREEKS})
+    table.update({f"total.{g}": greeks[g].sum(axis=1) for g in USD_GREEKS})
+    return pd.DataFrame(table)
+
+
 def portfolio_greeks(
-    portfolio: Portfolio, market: Market, *, include_orders: bool = False
+    portfolio: Portfolio,
+    market: Market,
+    *,
+    include_orders: bool = False,
+    by_account: bool = False,
 ) -> GreeksResult:
-    """Net greeks of ``portfolio`` at ``market``, per underlying and expiry."""
-    return book_greeks(bind(portfolio, market), include_orders=include_orders)
+    """Net greeks of ``portfolio`` at ``market``, per underlying and expiry (and per account
+    and underlying with ``by_account``)."""
+    book = bind(portfolio, market)
+    result = book_greeks(book, include_orders=include_orders)
+    if by_account:
+        result = replace(result, accounts=account_greeks(book, include_orders=include_orders))
+    return result

@@ -11,6 +11,10 @@ the portfolio does not hold) come back as ``SetResult.warnings`` for the caller 
 
 Open orders are valued as if filled (the worst case, as margin treats them); coin collateral is
 shocked with its coin.
+
+Per account (:func:`account_stress`), each account's P&L is one sparse (accounts × instruments)
+product with the sets' (instruments × scenarios) P&L, a chunk of accounts at a time; an account
+never offsets another.
 """
 
 from __future__ import annotations
@@ -21,18 +25,21 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from .accounts import Accounts
 from .book import Book, bind
 from .engine import Valuation, instrument_pnl_chunks
 from .market import Market
 from .portfolio import Portfolio
-from .risk_measures import TailRisk
+from .risk_measures import LEVELS, TailRisk, expected_shortfall, value_at_risk
 from .scenarios import DEFAULT_KEY, ScenarioSource, Shocks
 
 #: scenarios valued per engine call: 2,000 × 2,000 instruments ≈ 32 MB per temporary array
 CHUNK_SCENARIOS = 2_000
 #: kinds whose scenarios are a sample of outcomes, so VaR and ES mean something
 SAMPLED_KINDS = ("historical", "montecarlo")
+_TAIL_KEYS = ("var_95", "var_99", "es_95", "es_99")
 
 #: progress(set_name, scenarios_done, scenarios_in_set), called after each chunk
 Progress = Callable[[str, int, int], None]
@@ -172,3 +179,47 @@ def underlying_warnings(scenario_set: ScenarioSource, book: Book) -> tuple[str, 
                     f'(no {underlying} or "*" entry); its P&L there is 0'
                 )
     return tuple(warnings)
+
+
+def account_stress(result: StressResult) -> pd.DataFrame:
+    """Each account's worst scenario over all sets and per set, USD, one row per account.
+
+    Columns: ``account``, ``worst.set``, ``worst.name``, ``worst.pnl``, then for the k-th set
+    ``set<k>.name``, ``set<k>.pnl`` (its worst scenario) and, for historical and Monte Carlo sets,
+    ``set<k>.var_95``, ``set<k>.var_99``, ``set<k>.es_95``, ``set<k>.es_99`` (NaN otherwise).
+    Open orders count as filled, as in the portfolio's P&L.
+    """
+    book = result.book
+    accounts = Accounts.of(book)
+    holdings = accounts.holdings(book)
+    table: dict[str, object] = {"account": accounts.names}
+    worst_pnl = np.full(len(accounts), np.inf)
+    worst_set = np.zeros(len(accounts), np.int64)
+    worst_name = np.full(len(accounts), "", dtype=object)
+    for k, scenario_set in enumerate(result.sets):  # a few sets; accounts are columns of arrays
+        pnl = scenario_set.valuation.instrument_pnl
+        sampled = getattr(scenario_set.scenario_set, "kind", "") in SAMPLED_KINDS
+        index, low = np.zeros(len(accounts), np.int64), np.zeros(len(accounts))
+        tails = {key: np.full(len(accounts), np.nan) for key in _TAIL_KEYS}
+        for rows in holdings.chunks(pnl.shape[1]):
+            account_pnl = holdings.rows(rows).net(pnl)  # (accounts, S) USD
+            index[rows] = np.argmin(account_pnl, axis=1)
+            low[rows] = account_pnl[np.arange(len(account_pnl)), index[rows]]
+            if sampled:
+                for level in LEVELS:
+                    percent = round(level * 100)
+                    tails[f"var_{percent}"][rows] = value_at_risk(account_pnl, level)
+                    tails[f"es_{percent}"][rows] = expected_shortfall(account_pnl, level)
+        names = np.asarray(scenario_set.names, dtype=object)[index]
+        table[f"set{k}.name"], table[f"set{k}.pnl"] = names, low
+        for key, values in tails.items():
+            table[f"set{k}.{key}"] = values
+        better = low < worst_pnl
+        worst_pnl = np.where(better, low, worst_pnl)
+        worst_set = np.where(better, k, worst_set)
+        worst_name = np.where(better, names, worst_name)
+    set_names = np.asarray([s.name for s in result.sets], dtype=object)
+    table["worst.set"] = set_names[worst_set]
+    table["worst.name"] = worst_name
+    table["worst.pnl"] = worst_pnl
+    return pd.DataFrame(table)

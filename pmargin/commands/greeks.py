@@ -10,6 +10,7 @@ from ..greeks import portfolio_greeks
 from ..render.greeks import print_greeks
 from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
 from .common import (
+    ByAccountOption,
     DebugOption,
     Format,
     FormatOption,
@@ -28,13 +29,18 @@ def greeks_command(
     with_orders: Annotated[
         bool, typer.Option("--with-orders", help="Count open orders as filled.")
     ] = False,
+    by_account: ByAccountOption = False,
     format: FormatOption = Format.table,
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta."""
+    """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta.
+
+    With --by-account also each account's net greeks per underlying.
+    """
     book, snapshot = load_inputs(ctx, portfolio, market)
-    data = greeks_dict(portfolio_greeks(book, snapshot, include_orders=with_orders))
+    result = portfolio_greeks(book, snapshot, include_orders=with_orders, by_account=by_account)
+    data = greeks_dict(result)
     emit_result(
         format,
         output,

@@ -14,6 +14,7 @@ from ..render.stress import print_stress, stress_progress
 from ..report.stress import stress_dict, stress_markdown, stress_rows
 from ..stress import run_stress
 from .common import (
+    ByAccountOption,
     DebugOption,
     Format,
     FormatOption,
@@ -58,11 +59,15 @@ def stress_command(
             "drive the worst scenario (CSV then lists positions).",
         ),
     ] = By.underlying,
+    by_account: ByAccountOption = False,
     format: FormatOption = Format.table,
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
+    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets.
+
+    With --by-account also each account's own worst scenario (accounts never net).
+    """
     names = list(scenario or run_context(ctx).config.scenarios)
     if not names:
         raise InputError(
@@ -81,7 +86,7 @@ def stress_command(
     for s in result.sets:
         for message in s.warnings:
             render.warning(message)
-    data = stress_dict(result, top=top, by_position=by is By.position)
+    data = stress_dict(result, top=top, by_position=by is By.position, by_account=by_account)
     emit_result(
         format,
         output,

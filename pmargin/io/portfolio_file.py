@@ -6,6 +6,11 @@ with ``#`` and blank lines are skipped; line numbers in messages are the file's 
 or ISO 8601 UTC), ``strike``, ``right`` for options; ``quantity`` (required, signed);
 ``multiplier``, ``settlement``, ``mark_price``, ``entry_price``, ``account``, ``id`` optional.
 
+A folder of such files is a set of accounts, one per file: a file's positions belong to the
+account the file names (a CSV ``account`` column, a YAML ``account:``), else to an account named
+after the file (``alice.csv`` -> ``alice``). ``market.yaml``, ``pmargin.yaml`` and YAML files of
+other kinds (markets, limits, scenario sets, models) in the folder are not portfolios.
+
 YAML format::
 
     account: desk-1
@@ -38,9 +43,19 @@ _SPACES_AT_LINE_ENDS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
 
 
+#: files of a portfolio folder that are not portfolios, by name
+NOT_PORTFOLIOS = ("market.yaml", "market.yml", "pmargin.yaml", "pmargin.yml")
+#: top-level keys of the YAML files of other kinds (market, limits, scenario set, model, config)
+OTHER_KINDS = ("underlyings", "limits", "scenarios", "method", "portfolio")
+PORTFOLIO_SUFFIXES = (".csv", ".yaml", ".yml")
+
+
 def load_portfolio(path: str | Path) -> Portfolio:
-    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``; raise InputError listing problems."""
+    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``, or a folder of them (one account
+    per file); raise InputError listing problems."""
     path = Path(path)
+    if path.is_dir():
+        return load_portfolio_folder(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return load_portfolio_csv(path)
@@ -163,9 +178,93 @@ def _short_ids(sources: pd.Series, path: Path) -> pd.Series:
     return sources.str.replace(f"{path}: ", f"{path.name}:", regex=False)
 
 
+def load_portfolio_folder(folder: str | Path) -> Portfolio:
+    """The portfolio files in ``folder`` (not its sub-folders) as one portfolio of accounts.
+
+    Each file's positions and collateral go to the account it names, else to the account named
+    by its file name without the suffix. Positions of one account may come from several files;
+    its collateral from one. The market is the one the files' ``market:`` keys agree on, else
+    ``market.yaml`` in the folder (else the usual lookup beside the folder).
+    """
+    folder = Path(folder)
+    portfolios = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() not in PORTFOLIO_SUFFIXES:
+            continue
+        if path.name.lower() in NOT_PORTFOLIOS:
+            continue
+        if path.suffix.lower() == ".csv":
+            portfolios.append(_named_by_file(load_portfolio_csv(path), path))
+            continue
+        document = load_yaml(path, "portfolio")
+        if isinstance(document, dict) and _other_kind(document):
+            continue
+        portfolios.append(_named_by_file(_portfolio_from_yaml(document, path), path))
+    if not portfolios:
+        raise InputError(
+            Problem(
+                str(folder),
+                "holds no portfolio files",
+                "Put one .csv or .yaml portfolio per account in the folder.",
+            )
+        )
+    return _joined(portfolios, folder)
+
+
+def _other_kind(document: dict) -> bool:
+    """A YAML document of another kind (market, limits, ...) rather than a portfolio."""
+    keys = {str(k) for k in document}
+    return bool(keys & set(OTHER_KINDS)) and not keys & {"positions", "orders", "collateral"}
+
+
+def _named_by_file(portfolio: Portfolio, path: Path) -> Portfolio:
+    """The portfolio with positions and collateral of no account given to ``path``'s stem."""
+    positions = portfolio.positions
+    unnamed = positions["account"] == ""
+    if unnamed.any():
+        positions = positions.assign(account=positions["account"].where(~unnamed, path.stem))
+    collateral = {
+        account or path.stem: amounts for account, amounts in portfolio.collateral.items()
+    }
+    return Portfolio(positions, collateral, portfolio.source, portfolio.market_path)
+
+
+def _joined(portfolios: list[Portfolio], folder: Path) -> Portfolio:
+    """One portfolio of every file's accounts; collateral stated twice for one account or
+    market files that disagree are problems."""
+    problems = ProblemCollector()
+    collateral: dict[str, dict[str, float]] = {}
+    stated_in: dict[str, str] = {}
+    for portfolio in portfolios:
+        for account, amounts in portfolio.collateral.items():
+            if account in collateral:
+                problems.add(
+                    f"{portfolio.source}: collateral",
+                    f"account {account!r} already states its collateral in {stated_in[account]}",
+                    "State each account's collateral in one file.",
+                )
+                continue
+            collateral[account], stated_in[account] = amounts, portfolio.source
+    markets = sorted({p.market_path for p in portfolios if p.market_path})
+    if len(markets) > 1:
+        problems.add(
+            str(folder),
+            f"the files name different markets ({', '.join(markets)})",
+            "Name one market (or none: market.yaml in the folder is used).",
+        )
+    problems.raise_if_any()
+    beside = folder / "market.yaml"
+    market = markets[0] if markets else (str(beside) if beside.exists() else None)
+    positions = pd.concat([p.positions for p in portfolios], ignore_index=True)
+    return Portfolio(positions, collateral, str(folder), market)
+
+
 def load_portfolio_yaml(path: str | Path) -> Portfolio:
     path = Path(path)
-    document = load_yaml(path, "portfolio")
+    return _portfolio_from_yaml(load_yaml(path, "portfolio"), path)
+
+
+def _portfolio_from_yaml(document, path: Path) -> Portfolio:
     if not isinstance(document, dict):
         raise InputError(
             Problem(

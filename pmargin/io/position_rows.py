@@ -202,11 +202,13 @@ def build_positions(
 
     ``frame`` holds stripped strings ("" where empty), one column per file column (the readers
     strip cells once, which is much faster than pandas' ``str.strip``); ``sources`` gives each
-    row's ``file:line`` for messages. Problems are recorded in ``problems``; the returned frame is
-    only meaningful when none were recorded.
+    row's ``file:line`` for messages. A file with an ``account`` column names the account of
+    every row (an empty cell is a problem) unless ``default_account`` fills the gaps. Problems
+    are recorded in ``problems``; the returned frame is only meaningful when none were recorded.
     """
     frame = frame.reset_index(drop=True).astype(str)
     sources = sources.reset_index(drop=True)
+    names_accounts = "account" in frame.columns
     for column in KNOWN_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
@@ -219,6 +221,13 @@ def build_positions(
     out["mark_price"] = _numeric(frame["mark_price"], "mark_price", rows)
     out["entry_price"] = _numeric(frame["entry_price"], "entry_price", rows)
     account = frame["account"]
+    if names_accounts and not default_account:  # one empty cell would make a stray account
+        rows.add(
+            (account == "").to_numpy(),
+            "account",
+            "missing (the file has an `account` column)",
+            "Name the account of every row, or drop the column for a single-account file.",
+        )
     out["account"] = account.where(account != "", default_account)
     ids = frame["id"]
     out["id"] = ids.where(ids != "", sources if default_ids is None else default_ids)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..greeks import GREEKS
-from ..report.greeks import expiry_label
+from ..report.greeks import MAX_ACCOUNT_ROWS, expiry_label
 from . import number, usd
 
 _HEADERS = (
@@ -61,5 +61,31 @@ def greeks_table(data: dict[str, Any]) -> Table:
     return table
 
 
+def accounts_table(data: dict[str, Any]) -> Table:
+    """Net delta per underlying and the USD greeks of each account, largest gross delta first."""
+    records = data["accounts"]
+    accounts = records.rows(MAX_ACCOUNT_ROWS)
+    names = list(accounts[0]["underlyings"]) if accounts else []
+    title = "Accounts, largest gross USD delta first"
+    if len(records) > MAX_ACCOUNT_ROWS:
+        title += f": {MAX_ACCOUNT_ROWS} of {len(records):,} (--format csv lists all)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("account")
+    for u in names:
+        table.add_column(f"{escape(u)} delta\ncoin", justify="right")
+    for name, unit in (("delta", "USD"), ("vega", "USD/vol"), ("theta", "USD/day")):
+        table.add_column(f"{name}\n{unit}", justify="right")
+    for a in accounts:
+        table.add_row(
+            escape(a["account"] or "(none)"),
+            *(number(a["underlyings"][u]["delta"]) for u in names),
+            *(usd(a["total"][g]) for g in ("delta_usd", "vega", "theta")),
+        )
+    return table
+
+
 def print_greeks(console: Console, data: dict[str, Any]) -> None:
     console.print(greeks_table(data))
+    if "accounts" in data:
+        console.print()
+        console.print(accounts_table(data))

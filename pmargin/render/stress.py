@@ -19,6 +19,7 @@ from rich.text import Text
 
 from ..report.stress import (
     DEFAULT_SHOWN,
+    MAX_ACCOUNT_ROWS,
     move_text,
     risk_line,
     set_rows,
@@ -63,6 +64,32 @@ def print_stress(console: Console, data: dict[str, Any], top: int | None = None)
     if "positions" in data:
         console.print()
         console.print(positions_table(data["positions"], worst["pnl"]))
+    if "accounts" in data:
+        console.print()
+        console.print(accounts_table(data))
+
+
+def accounts_table(data: dict[str, Any]) -> Table:
+    """Each account's worst scenario over all sets and its worst P&L per set, largest loss first."""
+    accounts = data["accounts"]
+    title = "Accounts, largest loss first (USD)"
+    if len(accounts) > MAX_ACCOUNT_ROWS:
+        title += f": {MAX_ACCOUNT_ROWS} of {len(accounts):,} (--format csv lists all)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("account")
+    table.add_column("worst scenario")
+    table.add_column("P&L", justify="right")
+    for entry in data["scenario_sets"]:
+        table.add_column(f"{escape(entry['name'])} worst", justify="right")
+    for a in accounts.rows(MAX_ACCOUNT_ROWS):
+        worst = a["worst"]
+        table.add_row(
+            escape(a["account"] or "(none)"),
+            escape(f"{worst['set']} / {worst['name']}"),
+            Text(usd(tidy(worst["pnl"]), signed=True), style=_pnl_style(worst["pnl"])),
+            *(usd(tidy(s["worst"]["pnl"]), signed=True) for s in a["scenario_sets"]),
+        )
+    return table
 
 
 def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[str]) -> Table:

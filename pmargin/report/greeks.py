@@ -13,6 +13,10 @@ Units (see :mod:`pmargin.greeks`): delta in coins, delta_usd in USD, gamma in co
 gamma_usd in USD of delta per 1% spot move, vega in USD per 1.00 vol, theta in USD per day.
 ``expiry`` is null for undated instruments (spot, perpetuals, coin collateral); ``total`` holds
 net sums of the USD greeks over underlyings.
+
+With ``--by-account``: ``"accounts": [{"account", "underlyings": {"BTC": {greeks}}, "total":
+{USD greeks}}]``, every underlying of the portfolio for every account (0 where it holds none),
+accounts by gross USD delta (Σ |delta_usd| over underlyings), largest first.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..greeks import GREEKS, GreeksResult
+from ..greeks import GREEKS, USD_GREEKS, GreeksResult
 from . import clean, markdown_table
+from .records import Field, Nested, Records
+
+#: table and markdown show this many accounts (csv and json list all)
+MAX_ACCOUNT_ROWS = 40
 
 
 def _expiry_text(expiry: Any) -> str | None:
@@ -48,7 +56,7 @@ def greeks_dict(result: GreeksResult) -> dict[str, Any]:
                 ],
             }
         )
-    return clean(
+    data = clean(
         {
             "as_of": result.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "currency": "USD",
@@ -57,10 +65,35 @@ def greeks_dict(result: GreeksResult) -> dict[str, Any]:
             "total": result.total(),
         }
     )
+    if result.accounts is not None:
+        data["accounts"] = accounts_records(result.accounts)
+    return data
 
 
-def greeks_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per underlying and expiry (``--format csv``); expiry empty when undated."""
+def accounts_records(accounts: pd.DataFrame) -> Records:
+    """Accounts by gross USD delta, largest first (ties by account), as Records."""
+    underlyings = [c[: -len(".delta")] for c in accounts.columns if c.endswith(".delta")]
+    gross = sum(np.abs(accounts[f"{u}.delta_usd"].to_numpy()) for u in underlyings)
+    order = np.lexsort((accounts["account"].to_numpy(str), -np.asarray(gross)))
+    frame = accounts.iloc[order].reset_index(drop=True)
+    labels = frame["account"].to_numpy(object)
+    frame["account"] = np.where(labels == "", None, labels)
+    layout = (
+        Field("account", "account", nullable=True),
+        Nested(
+            "underlyings",
+            tuple(Nested(u, tuple(Field(g, f"{u}.{g}") for g in GREEKS)) for u in underlyings),
+        ),
+        Nested("total", tuple(Field(g, f"total.{g}") for g in USD_GREEKS)),
+    )
+    return Records(frame, layout)
+
+
+def greeks_rows(data: dict[str, Any]) -> list[dict[str, Any]] | Records:
+    """One row per underlying and expiry (``--format csv``); expiry empty when undated. With
+    ``--by-account``, one row per account (columns ``BTC.delta``, ..., ``total.vega``)."""
+    if "accounts" in data:
+        return data["accounts"]
     return [
         {"underlying": u["underlying"], "spot": u["spot"], **e}
         for u in data["underlyings"]
@@ -99,4 +132,18 @@ def greeks_markdown(data: dict[str, Any]) -> str:
     text = f"## pmargin greeks (as of {data['as_of']})\n\n" + markdown_table(headers, rows)
     if data["open_orders_excluded"]:
         text += f"\n{data['open_orders_excluded']} open orders excluded.\n"
+    if "accounts" in data:
+        accounts = data["accounts"].rows(MAX_ACCOUNT_ROWS)
+        names = list(accounts[0]["underlyings"]) if accounts else []
+        headers = ["account", *(f"{u} delta (coin)" for u in names), "delta USD (net)"]
+        headers += ["vega USD/vol", "theta USD/day"]
+        rows = [
+            [a["account"], *(_number(a["underlyings"][u]["delta"]) for u in names)]
+            + [_number(a["total"][g]) for g in ("delta_usd", "vega", "theta")]
+            for a in accounts
+        ]
+        text += (
+            f"\n### Accounts, largest gross USD delta first ({len(data['accounts']):,})\n\n"
+            + markdown_table(headers, rows)
+        )
     return text

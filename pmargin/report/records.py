@@ -49,7 +49,23 @@ class Present:
     prefix: str
 
 
-Layout = Union[Field, Nested, Present]  # noqa: UP007 - a runtime alias used in annotations
+@dataclass(frozen=True)
+class Constant:
+    """The JSON key ``key`` holds ``value``, the same in every row (e.g. a scenario set's name)."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Items:
+    """The JSON key ``key`` holds a list of objects, one per layout of ``layouts``."""
+
+    key: str
+    layouts: tuple[tuple[Layout, ...], ...]
+
+
+Layout = Union[Field, Nested, Present, Constant, Items]  # noqa: UP007 - a runtime alias
 
 
 @dataclass(frozen=True)
@@ -118,10 +134,25 @@ def _lay_out(frame: pd.DataFrame, layout, items: list) -> None:
             continue
         _append(items, label)
         if isinstance(item, Field):
-            _append(items, encode(frame[item.column], nullable=item.nullable))
+            text, quoted = _encode(frame[item.column], nullable=item.nullable)
+            if quoted:
+                _append(items, text)
+            else:  # the quotes go in the literal text around the column
+                _append(items, '"')
+                _append(items, text)
+                _append(items, '"')
         elif isinstance(item, Nested):
             _lay_out(frame, item.layout, items)
             _append(items, "}")
+        elif isinstance(item, Constant):
+            _append(items, orjson.dumps(item.value, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+        elif isinstance(item, Items):
+            _append(items, "[")
+            for position, layout in enumerate(item.layouts):
+                _append(items, "," if position else "")
+                _lay_out(frame, layout, items)
+                _append(items, "}")
+            _append(items, "]")
         else:
             _append(items, _present_object(frame, item.prefix))
 
@@ -145,21 +176,45 @@ def _present_object(frame: pd.DataFrame, prefix: str) -> np.ndarray:
 
 def encode(values: pd.Series, *, nullable: bool) -> np.ndarray:
     """Each value of a column as JSON text (an object array of str)."""
+    text, quoted = _encode(values, nullable=nullable)
+    return text if quoted else '"' + text + '"'
+
+
+def _encode(values: pd.Series, *, nullable: bool) -> tuple[np.ndarray, bool]:
+    """Each value as JSON text, and whether strings carry their quotes (``False``: every value
+    is a string that needs none of JSON's escapes, given without its quotes)."""
     array = values.to_numpy()
     if array.dtype.kind == "b":
-        return np.where(array, "true", "false").astype(object)
+        return np.where(array, "true", "false").astype(object), True
     if array.dtype.kind in "iu":
-        return np.asarray(_split(orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)), object)
+        encoded = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)
+        return np.asarray(_split(encoded), object), True
     if array.dtype.kind == "f":
         missing = ~np.isfinite(array)
         if missing.any() and not (nullable and not np.isinf(array).any()):
             raise ValueError(f"non-finite number in column {values.name!r} of a result")
         clean = np.where(missing, 0.0, array) + 0.0  # + 0.0 turns -0.0 into 0.0
-        text = np.asarray(_split(orjson.dumps(clean, option=orjson.OPT_SERIALIZE_NUMPY)), object)
+        encoded = orjson.dumps(clean, option=orjson.OPT_SERIALIZE_NUMPY)
+        text = np.asarray(_split(encoded), object)
         if missing.any():
             text[missing] = "null"
-        return text
-    return _encode_strings(array, nullable=nullable, name=values.name)
+        return text, True
+    codes, uniques = pd.factorize(array)
+    missing = codes < 0
+    if missing.any() and not nullable:
+        raise ValueError(f"missing value in column {values.name!r} of a result")
+    if len(uniques) * 2 > len(array):  # mostly distinct (ids): encode every value
+        text, quoted = _encode_strings(array[~missing] if missing.any() else array)
+        if not missing.any():
+            return text, quoted
+        full = np.full(len(array), "null", dtype=object)
+        full[~missing] = text if quoted else '"' + text + '"'
+        return full, True
+    text, quoted = _encode_strings(np.asarray(uniques, dtype=object))
+    if missing.any():
+        text = np.append(text if quoted else '"' + text + '"', "null")
+        return text[codes], True  # code -1 takes the appended null
+    return text[codes], quoted
 
 
 def _split(encoded: bytes) -> list[str]:
@@ -167,19 +222,11 @@ def _split(encoded: bytes) -> list[str]:
     return encoded.decode()[1:-1].split(",")
 
 
-def _encode_strings(array: np.ndarray, *, nullable: bool, name) -> np.ndarray:
-    """Strings as JSON strings; None/NaN as null when ``nullable``."""
-    missing = pd.isna(array)
-    if missing.any() and not nullable:
-        raise ValueError(f"missing value in column {name!r} of a result")
-    strings = np.where(missing, "", array).astype(str).astype(object).tolist()
+def _encode_strings(array: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Strings (no missing values) as JSON text; see :func:`_encode` for ``quoted``."""
+    strings = [str(s) for s in array] if array.dtype != object else array.tolist()
     encoded = orjson.dumps(strings)
     plain = "".join(strings).encode()
     if len(encoded) == len(plain) + 3 * len(strings) + 1:  # nothing was escaped
-        text = np.asarray(encoded.decode()[2:-2].split('","'), dtype=object)
-        text = '"' + text + '"'
-    else:  # some string needs escapes: encode each one
-        text = np.asarray([orjson.dumps(s).decode() for s in strings], dtype=object)
-    if missing.any():
-        text[missing] = "null"
-    return text
+        return np.asarray(encoded.decode()[2:-2].split('","'), dtype=object), False
+    return np.asarray([orjson.dumps(s).decode() for s in strings], dtype=object), True

@@ -9,12 +9,19 @@
      "scenarios": [{"set", "name", "pnl", "by_underlying": {"BTC": ...},
                     "shocks": {"BTC": {"spot", "vol", "vol_shift"}}}],
      "worst": {"set", "name", "pnl"},
-     "positions": [{"id", "account", "instrument", "underlying", "quantity", "pnl"}]}
+     "positions": [{"id", "account", "instrument", "underlying", "quantity", "pnl"}],
                                                         # "positions" only with --by position
+     "accounts": [{"account", "worst": {"set", "name", "pnl"},
+                   "scenario_sets": [{"name", "worst": {"name", "pnl"},
+                                      "var_95", "var_99", "es_95", "es_99"}]}]}
+                                                        # "accounts" only with --by-account
 
 Scenarios come set by set, each set's sorted worst first (all of them, or the ``top`` N).
 ``grid.pnl`` is the spot × vol heatmap: one row per vol move, one column per spot move.
 ``positions`` is the P&L of every position in the worst scenario over all sets, worst first.
+``accounts`` is each account's worst scenario over all sets and in each set (VaR/ES of its own
+P&L for historical and Monte Carlo sets, else null), largest loss first; ``account`` is null for
+a file that names no account.
 Money is USD; P&L = shocked − base value (a loss is negative); VaR and ES are positive losses.
 """
 
@@ -24,20 +31,27 @@ from typing import Any
 
 import numpy as np
 
-from ..stress import SetResult, StressResult
+from ..stress import SetResult, StressResult, account_stress
 from . import clean, markdown_table
+from .records import Constant, Field, Items, Nested, Records
 
 #: table and markdown show every scenario of a set up to this many, else the DEFAULT_SHOWN worst
 SHOW_ALL_UP_TO = 30
 DEFAULT_SHOWN = 20
+#: table and markdown show this many accounts, largest loss first (csv and json list all)
+MAX_ACCOUNT_ROWS = 40
 SHOCK_KINDS = ("spot", "vol", "vol_shift")
 RISK_KEYS = ("var_95", "var_99", "es_95", "es_99")
 
 
 def stress_dict(
-    result: StressResult, *, top: int | None = None, by_position: bool = False
+    result: StressResult,
+    *,
+    top: int | None = None,
+    by_position: bool = False,
+    by_account: bool = False,
 ) -> dict[str, Any]:
-    """The ``stress`` JSON object of SPEC §4 for ``result``."""
+    """The ``stress`` JSON object of SPEC §4 for ``result`` (``accounts`` with ``by_account``)."""
     underlyings = list(result.underlyings)
     worst_set, worst_index = result.worst()
     data: dict[str, Any] = {
@@ -51,7 +65,37 @@ def stress_dict(
     }
     if by_position:
         data["positions"] = _position_rows(worst_set, worst_index)
-    return clean(data)
+    data = clean(data)
+    if by_account:
+        data["accounts"] = accounts_records(result)
+    return data
+
+
+def accounts_records(result: StressResult) -> Records:
+    """Each account's worst scenarios (:func:`pmargin.stress.account_stress`), largest loss
+    first (ties by account)."""
+    frame = account_stress(result)
+    order = np.lexsort((frame["account"].to_numpy(str), frame["worst.pnl"].to_numpy()))
+    frame = frame.iloc[order].reset_index(drop=True)
+    labels = frame["account"].to_numpy(object)
+    frame["account"] = np.where(labels == "", None, labels)
+    per_set = tuple(
+        (
+            Constant("name", s.name),
+            Nested("worst", (Field("name", f"set{k}.name"), Field("pnl", f"set{k}.pnl"))),
+            *(Field(key, f"set{k}.{key}", nullable=True) for key in RISK_KEYS),
+        )
+        for k, s in enumerate(result.sets)
+    )
+    layout = (
+        Field("account", "account", nullable=True),
+        Nested(
+            "worst",
+            (Field("set", "worst.set"), Field("name", "worst.name"), Field("pnl", "worst.pnl")),
+        ),
+        Items("scenario_sets", per_set),
+    )
+    return Records(frame, layout)
 
 
 def _set_dict(result: SetResult) -> dict[str, Any]:
@@ -129,8 +173,11 @@ def _position_rows(result: SetResult, index: int) -> list[dict[str, Any]]:
     ]
 
 
-def stress_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """CSV rows: the positions with ``--by position``, else the scenarios, flattened."""
+def stress_rows(data: dict[str, Any]) -> list[dict[str, Any]] | Records:
+    """CSV rows: the accounts with ``--by-account``, the positions with ``--by position``, else
+    the scenarios, flattened."""
+    if "accounts" in data:
+        return _account_csv(data["accounts"], [s["name"] for s in data["scenario_sets"]])
     if "positions" in data:
         return data["positions"]
     rows = []
@@ -215,6 +262,18 @@ def stress_markdown(data: dict[str, Any], top: int | None = None) -> str:
                 ],
             )
         )
+    if "accounts" in data:
+        accounts = data["accounts"]
+        parts.append(f"\n## Accounts, largest loss first ({len(accounts):,})\n\n")
+        parts.append(
+            markdown_table(
+                ["account", "worst set", "worst scenario", "P&L (USD)"],
+                [
+                    [a["account"], a["worst"]["set"], a["worst"]["name"], tidy(a["worst"]["pnl"])]
+                    for a in accounts.rows(MAX_ACCOUNT_ROWS)
+                ],
+            )
+        )
     return "".join(parts)
 
 
@@ -232,3 +291,13 @@ def shocks_text(shocks: dict[str, float]) -> str:
     """``{"spot": -0.2, "vol": 0.35, "vol_shift": 0}`` -> ``"spot -20%, vol +35%"``."""
     parts = [f"{k.replace('_', ' ')} {move_text(v, k)}" for k, v in shocks.items() if v]
     return ", ".join(parts) or "—"
+
+
+def _account_csv(accounts: Records, set_names: list[str]) -> Records:
+    """The accounts' frame with each set's columns named after the set (``crash.pnl``)."""
+    renamed = {}
+    for k, name in enumerate(set_names):
+        for column in accounts.frame.columns:
+            if column.startswith(f"set{k}."):
+                renamed[column] = f"{name}.{column[len(f'set{k}.') :]}"
+    return Records(accounts.frame.rename(columns=renamed), accounts.layout)
