@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .accounts import Accounts
 from .book import Book, InstrumentTable
 from .pricing.black76_hot import black76_valid
 from .scenarios import VOL_FLOOR, Shocks
@@ -130,12 +131,10 @@ class Valuation:
         return self.book.quantity[:, None] * self.instrument_pnl[self.book.instrument]
 
     def by_account(self) -> tuple[list[str], np.ndarray]:
-        """Account names and their P&L per scenario (A, S)."""
-        accounts = self.book.positions["account"].to_numpy(str)
-        names, codes = np.unique(accounts, return_inverse=True)
-        per_account = np.zeros((len(names), len(self.book.instruments)))
-        np.add.at(per_account, (codes, self.book.instrument), self.book.quantity)
-        return list(names), per_account @ self.instrument_pnl
+        """Account names and their P&L per scenario (A, S): one sparse (accounts × instruments)
+        product with the (instruments × scenarios) P&L."""
+        accounts = Accounts.of(self.book)
+        return accounts.names.tolist(), accounts.holdings(self.book).net(self.instrument_pnl)
 
 
 def underlying_matrix(book: Book) -> np.ndarray:

@@ -330,10 +330,15 @@ def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame)
 
 
 def margin_for_book(
-    book: Book, model: MarginModel, *, engine: Engine | None = None
+    book: Book,
+    model: MarginModel,
+    *,
+    engine: Engine | None = None,
+    accounts: Accounts | None = None,
 ) -> MarginResult:
-    """Margin of every account of a bound book under ``model``, and the totals over them."""
-    accounts = Accounts.of(book)
+    """Margin of every account of a bound book under ``model``, and the totals over them
+    (``accounts``: :meth:`Accounts.of` the book, when the caller has it already)."""
+    accounts = accounts or Accounts.of(book)
     requirements, isolated = account_requirements(model, book, accounts, engine)
     positions = _position_table(book, isolated)
     return _totals(model, _accounts_table(book, accounts, requirements, positions), positions)
@@ -353,10 +358,13 @@ def compute_margin(
     ``engine`` runs the per-account work (default: this process).
     """
     book = bind(portfolio, market)
-    result = margin_for_book(book, model, engine=engine)
+    accounts = Accounts.of(book)
+    result = margin_for_book(book, model, engine=engine, accounts=accounts)
     if compare:
         result.models = {model.name: replace(result, models={})}
         for other in compare:
             if other.name not in result.models:
-                result.models[other.name] = margin_for_book(book, other, engine=engine)
+                result.models[other.name] = margin_for_book(
+                    book, other, engine=engine, accounts=accounts
+                )
     return result

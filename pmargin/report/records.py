@@ -154,12 +154,16 @@ def _lay_out(frame: pd.DataFrame, layout, items: list) -> None:
                 _append(items, "}")
             _append(items, "]")
         else:
-            _append(items, _present_object(frame, item.prefix))
+            _lay_out_present(frame, item.prefix, items)
 
 
-def _present_object(frame: pd.DataFrame, prefix: str) -> np.ndarray:
-    """``{"name":value,...}`` per row over the columns ``prefix + name`` that are not NaN."""
-    text = np.full(len(frame), "", dtype=object)
+def _lay_out_present(frame: pd.DataFrame, prefix: str, items: list) -> None:
+    """``{"name":value,...}`` per row over the columns ``prefix + name`` that are not NaN.
+
+    A column given in every row, while every row has the same keys before it, is laid out like
+    a Field (literal key, encoded column); only the others are joined row by row.
+    """
+    _append(items, "{")
     started = np.zeros(len(frame), bool)
     for column in (c for c in frame.columns if c.startswith(prefix)):
         values = frame[column]
@@ -167,11 +171,16 @@ def _present_object(frame: pd.DataFrame, prefix: str) -> np.ndarray:
         if not given.any():
             continue
         key = orjson.dumps(column[len(prefix) :]).decode() + ":"
-        separator = np.where(started, ",", "").astype(object)
-        cells = separator[given] + key + encode(values[given], nullable=False)
-        text[given] = text[given] + cells
+        if given.all() and (started.all() or not started.any()):
+            _append(items, ("," if started.all() else "") + key)
+            _append(items, encode(values, nullable=False))
+        else:
+            cells = np.full(len(frame), "", dtype=object)
+            separator = np.where(started[given], ",", "").astype(object)
+            cells[given] = separator + key + encode(values[given], nullable=False)
+            _append(items, cells)
         started |= given
-    return "{" + text + "}"
+    _append(items, "}")
 
 
 def encode(values: pd.Series, *, nullable: bool) -> np.ndarray:
