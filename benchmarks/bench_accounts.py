@@ -213,17 +213,14 @@ def main() -> None:
             )
             report(f"read_csv ({label})", baseline, baseline)
             command = [*pmargin, "compute", str(path), *extra, "--format", "json", "--output", out]
-            report(
-                f"pmargin compute {' '.join(extra)} --format json (local)",
-                measure(command, args.repeat),
-                baseline,
-            )
+            name = " ".join(["pmargin compute", *extra, "--format json (local)"])
+            report(name, measure(command, args.repeat), baseline)
             if extra and not args.skip_dask:
                 dask = measure([*command, "--engine", "dask"], args.repeat)
                 report("  the same with --engine dask (2 local workers)", dask, baseline)
         for path, by_account, label in (
-            (many, True, "1M / 100k accounts"),
-            (one, False, "100k / 1 account"),
+            (many, True, f"{args.positions:,} positions / {args.accounts:,} accounts"),
+            (one, False, f"{args.single:,} positions / one account"),
         ):
             times = stages(path, by_account)
             total = sum(times.values())

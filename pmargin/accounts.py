@@ -74,7 +74,7 @@ class Accounts:
 
     def sum_positions(self, values: np.ndarray) -> np.ndarray:
         """Per-account sums (A,) of a per-position-row array (N,)."""
-        return np.bincount(self.position_account, values, minlength=len(self))
+        return np.bincount(self.position_account, values, minlength=len(self)).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class Holdings:
         """Each account's P&L (A,) in its own scenario ``scenario[a]``, from (I, S) per contract."""
         coo = self.quantity.tocoo()
         values = coo.data * per_contract[coo.col, scenario[coo.row]]
-        return np.bincount(coo.row, values, minlength=len(self))
+        return np.bincount(coo.row, values, minlength=len(self)).astype(np.float64)
 
     def _expanded(self, part: str) -> sparse.csr_array:
         """(A·U, I): row a·U + u holds account a's contracts of underlying u's instruments."""

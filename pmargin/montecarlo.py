@@ -127,6 +127,8 @@ def correlation_factor(correlation: np.ndarray) -> np.ndarray:
     Raises :class:`NotPositiveSemiDefinite` when an eigenvalue is below ``−PSD_TOLERANCE``.
     """
     correlation = np.asarray(correlation, dtype=np.float64)
+    if correlation.size == 0:  # no underlyings (a book of cash only)
+        return np.zeros((0, 0))
     eigenvalues, vectors = np.linalg.eigh(correlation)
     if eigenvalues[0] < -PSD_TOLERANCE:
         raise NotPositiveSemiDefinite(float(eigenvalues[0]))

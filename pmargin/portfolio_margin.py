@@ -338,7 +338,7 @@ def margin_for_book(
 ) -> MarginResult:
     """Margin of every account of a bound book under ``model``, and the totals over them
     (``accounts``: :meth:`Accounts.of` the book, when the caller has it already)."""
-    accounts = accounts or Accounts.of(book)
+    accounts = Accounts.of(book) if accounts is None else accounts
     requirements, isolated = account_requirements(model, book, accounts, engine)
     positions = _position_table(book, isolated)
     return _totals(model, _accounts_table(book, accounts, requirements, positions), positions)

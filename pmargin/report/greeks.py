@@ -73,8 +73,10 @@ def greeks_dict(result: GreeksResult) -> dict[str, Any]:
 def accounts_records(accounts: pd.DataFrame) -> Records:
     """Accounts by gross USD delta, largest first (ties by account), as Records."""
     underlyings = [c[: -len(".delta")] for c in accounts.columns if c.endswith(".delta")]
-    gross = sum(np.abs(accounts[f"{u}.delta_usd"].to_numpy()) for u in underlyings)
-    order = np.lexsort((accounts["account"].to_numpy(str), -np.asarray(gross)))
+    gross = np.zeros(len(accounts))
+    for u in underlyings:
+        gross += np.abs(accounts[f"{u}.delta_usd"].to_numpy())
+    order = np.lexsort((accounts["account"].to_numpy(str), -gross))
     frame = accounts.iloc[order].reset_index(drop=True)
     labels = frame["account"].to_numpy(object)
     frame["account"] = np.where(labels == "", None, labels)
