@@ -33,6 +33,10 @@ def margin_summary(data: dict[str, Any]) -> Table:
     table.add_column(justify="right")
     savings = data.get("savings")
     worst = data.get("worst_scenario")
+    count = data.get("account_count", 1)
+    if count > 1:
+        note = "" if "accounts" in data else "; --by-account lists them"
+        table.add_row("Accounts", f"{count:,} (margined apart, figures summed{note})")
     table.add_row("Portfolio margin (initial)", usd(data["portfolio_margin"]) + f" {currency}")
     table.add_row("Maintenance margin", usd(data["maintenance_margin"]) + f" {currency}")
     table.add_row("Isolated margin", usd(data["isolated_margin"]) + f" {currency}")

@@ -95,8 +95,8 @@ def margin_dict(
 ) -> dict[str, Any]:
     """The ``compute`` JSON object of SPEC §4 (plus ``savings`` and ``by_underlying``).
 
-    ``positions`` lists the positions; ``accounts`` lists the accounts (the ``top`` N by initial
-    margin) with ``account_count``.
+    ``account_count`` is the number of accounts (the totals are sums over them); ``positions``
+    lists the positions; ``accounts`` lists the accounts (the ``top`` N by initial margin).
     """
     worst = result.worst_scenario
     data: dict[str, Any] = {
@@ -119,8 +119,8 @@ def margin_dict(
             name: margin_dict(other, positions=False) for name, other in result.models.items()
         }
     data = clean(data)
+    data["account_count"] = len(result.accounts)
     if accounts:
-        data["account_count"] = len(result.accounts)
         data["accounts"] = accounts_records(result.accounts, top)
     if positions:
         data["positions"] = positions_records(result.positions)
