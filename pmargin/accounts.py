@@ -38,8 +38,7 @@ class Accounts:
     @classmethod
     def of(cls, book: Book) -> Accounts:
         """Accounts of ``book``'s position rows, plus accounts that only state collateral."""
-        labels = book.positions["account"].astype(str)
-        codes, uniques = pd.factorize(labels, sort=True)
+        codes, uniques = pd.factorize(book.positions["account"], sort=True)
         names = np.asarray(uniques, dtype=object)
         cash_only = sorted(set(book.portfolio.collateral) - set(names.tolist()))
         if cash_only:

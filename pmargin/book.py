@@ -194,7 +194,7 @@ def instrument_codes(positions: pd.DataFrame) -> np.ndarray:
     """
     codes = pd.factorize(positions["instrument"])[0]
     first = first_rows(codes)
-    if all(_same_within(positions[c].to_numpy(), first, codes) for c in INSTRUMENT_KEY):
+    if all(_same_within(_comparable(positions[c]), first, codes) for c in INSTRUMENT_KEY):
         return codes.astype(np.int64)
     combined = np.zeros(len(positions), np.int64)
     for column in INSTRUMENT_KEY:  # mixed radix over the key's columns, compacted each step
@@ -208,6 +208,13 @@ def first_rows(codes: np.ndarray) -> np.ndarray:
     first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # the last write, i.e. the first row, wins
     return first
+
+
+def _comparable(column: pd.Series) -> np.ndarray:
+    """A column's values as a numpy array (a categorical's codes, so strings stay unboxed)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy()
+    return column.to_numpy()
 
 
 def _same_within(values: np.ndarray, first: np.ndarray, codes: np.ndarray) -> bool:
