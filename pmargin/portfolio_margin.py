@@ -25,7 +25,7 @@ from .accounts import Accounts
 from .book import Book, bind, mark_in_usd
 from .greeks import unit_greeks
 from .margin import MarginModel
-from .margin.base import AccountRequirements
+from .margin.base import AccountRequirements, Requirement
 from .market import Market
 from .portfolio import Portfolio
 
@@ -222,6 +222,21 @@ def equity(book: Book, values: np.ndarray, account: str | None = None) -> float 
         per_account = per_account[accounts.names == account]
     known = per_account[np.isfinite(per_account)]
     return float(known.sum()) if len(known) else None
+
+
+def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
+    """The whole book as one account, open orders margined as if filled or not, whichever needs
+    more initial margin (SPEC §3); for callers that re-margin one book (what-if, liquidation).
+    Isolated margin counts the orders as filled."""
+    filled = model.requirement(book)
+    if not book.is_order.any():
+        return filled
+    unfilled = model.requirement(
+        replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
+    )
+    if unfilled.initial > filled.initial:
+        return replace(unfilled, position_initial=filled.position_initial)
+    return filled
 
 
 def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:

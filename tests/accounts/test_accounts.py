@@ -221,3 +221,35 @@ def test_stress_and_greeks_by_account_equal_each_account_alone(cli, folder):
     worst = together["worst"]
     scenario = next(s for s in together["scenarios"] if s["name"] == worst["name"])
     assert scenario["pnl"] == pytest.approx(worst["pnl"])
+
+
+@pytest.mark.parametrize("model", bundled_models())
+def test_open_orders_take_the_worse_of_filled_and_not_per_account(folder, model):
+    from pmargin.book import bind
+    from pmargin.io.model_file import load_model
+    from pmargin.portfolio_margin import margin_for_book, requirement_with_orders
+
+    # dave's order would close his BTC short: not filled is the worse case
+    (folder / "dave.yaml").write_text(
+        "account: dave\n"
+        "positions:\n"
+        "  - {instrument: BTC_USDC-PERPETUAL, quantity: -1}\n"
+        "  - {instrument: ETH_USDC-27DEC24-4000-P, quantity: -2}\n"
+        "orders:\n"
+        "  - {instrument: BTC_USDC-PERPETUAL, quantity: 1, price: 99000}\n"
+    )
+    margin_model = load_model(model)
+    market = load_market(folder / "market.yaml")
+    for name, unfilled_is_worse in (("carol", False), ("dave", True)):
+        alone = bind(load_portfolio(folder / f"{name}.yaml"), market)
+        whole = requirement_with_orders(margin_model, alone)  # one account, two passes
+        filled = margin_model.requirement(alone).initial
+        assert (whole.initial > filled) is unfilled_is_worse, name
+        assert margin_for_book(alone, margin_model).portfolio_margin == pytest.approx(
+            whole.initial, rel=1e-12
+        )
+    together = margin_for_book(bind(load_portfolio(folder), market), margin_model)
+    for name in ("carol", "dave"):
+        alone = bind(load_portfolio(folder / f"{name}.yaml"), market)
+        expected = requirement_with_orders(margin_model, alone).initial
+        assert together.account(name).portfolio_margin == pytest.approx(expected, rel=1e-12)
