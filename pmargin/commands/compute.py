@@ -43,7 +43,9 @@ def compute_command(
     top: Annotated[
         int | None,
         typer.Option(
-            "--top", min=1, help="With --by-account: the N accounts with the largest margin."
+            "--top",
+            min=1,
+            help="List the N accounts with the largest margin (implies --by-account).",
         ),
     ] = None,
     positions: Annotated[
@@ -84,6 +86,7 @@ def compute_command(
                 )
             )
         result = result.in_currency(coin, snapshot.spot(coin))
+    by_account = by_account or top is not None
     list_positions = not by_account if positions is None else positions
     data = margin_dict(result, positions=list_positions, accounts=by_account, top=top)
     emit_result(
