@@ -15,9 +15,9 @@ A coin may start late (empty cells before its first close) or end early (after i
 empty cell between two closes is a gap, an error. A vol uses the coin's own returns, a
 correlation the returns the two coins share; each needs at least :data:`MIN_RETURNS`. Pairwise
 estimates over different spans need not form a positive semi-definite matrix: such a matrix is
-replaced by the nearest correlation matrix (:func:`nearest_correlation`) and :class:`Repair`
-says by how much. :func:`fill_market` turns an estimate into a market snapshot, or fills a base
-snapshot's gaps with it.
+replaced by the nearest correlation matrix (:mod:`pmargin.nearest_correlation`), and the
+estimate's ``repair`` says by how much. :func:`fill_market` turns an estimate into a market
+snapshot, or fills a base snapshot's gaps with it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 from .errors import InputError, MarketDataError, Problem, ProblemCollector
 from .historical import date_window
 from .market import Market, UnderlyingMarket
+from .nearest_correlation import Repair, positive_semi_definite
 from .values import check_keys, number, whole_number
 
 ANNUALISATION_DAYS = 365.0
@@ -40,8 +41,6 @@ METHODS = ("sample", "ewma")
 #: keys of a model file's ``estimate:`` block (see :func:`estimate_options`)
 OPTION_KEYS = ("method", "lambda", "window")
 MAX_PROBLEMS_PER_COLUMN = 10
-#: eigenvalues above −PSD_TOLERANCE count as zero (rounding in a hand-written matrix)
-PSD_TOLERANCE = 1e-10
 ONE_DAY = np.timedelta64(86400, "s")
 
 
@@ -66,31 +65,6 @@ class PriceHistory:
 
     def day(self, row: int) -> str:
         return str(np.datetime_as_string(self.dates[row], unit="D"))
-
-
-@dataclass(frozen=True)
-class Repair:
-    """How far the nearest correlation matrix is from an estimate that was not PSD."""
-
-    smallest_eigenvalue: float  # of the estimate, < 0
-    distance: float  # Frobenius norm of (repaired − estimated)
-    pair: tuple[str, str]  # the pair that moved most
-    before: float
-    after: float
-
-    @property
-    def largest_change(self) -> float:
-        return abs(self.after - self.before)
-
-    def message(self) -> str:
-        first, second = self.pair
-        return (
-            "the estimated correlation matrix is not positive semi-definite (smallest "
-            f"eigenvalue {self.smallest_eigenvalue:.4g}); it was replaced by the nearest "
-            f"correlation matrix (Higham 2002): Frobenius distance {self.distance:.4g}, largest "
-            f"change {first}/{second} {self.before:+.4f} → {self.after:+.4f} "
-            f"({self.largest_change:.4f})"
-        )
 
 
 @dataclass(frozen=True)
@@ -221,7 +195,7 @@ def estimate(
                     returns[i, shared], returns[j, shared], method, decay
                 )
     problems.raise_if_any()
-    correlation, repair = _positive_semi_definite(correlation, coins)
+    correlation, repair = positive_semi_definite(correlation, coins)
     last_rows = np.array([last for _, last in spans])
     notes = _early_ends(history, rows, coins, last_rows)
     if repair is not None:
@@ -345,62 +319,6 @@ def _early_ends(history, rows, coins, last_rows) -> list[str]:
         for coin, last in zip(coins, last_rows)
         if last < len(rows) - 1
     ]
-
-
-def _positive_semi_definite(
-    correlation: np.ndarray, coins: tuple[str, ...]
-) -> tuple[np.ndarray, Repair | None]:
-    """The matrix itself when PSD, else the nearest correlation matrix and the repair's size."""
-    smallest = float(np.linalg.eigvalsh(correlation)[0])
-    if smallest >= -PSD_TOLERANCE:
-        return correlation, None
-    repaired = nearest_correlation(correlation)
-    change = np.abs(repaired - correlation)
-    i, j = np.unravel_index(int(np.argmax(change)), change.shape)
-    repair = Repair(
-        smallest_eigenvalue=smallest,
-        distance=float(np.linalg.norm(repaired - correlation)),
-        pair=(coins[i], coins[j]),
-        before=float(correlation[i, j]),
-        after=float(repaired[i, j]),
-    )
-    return repaired, repair
-
-
-def nearest_correlation(
-    matrix: np.ndarray, *, tolerance: float = 1e-12, max_iterations: int = 100_000
-) -> np.ndarray:
-    """The correlation matrix nearest to a symmetric ``matrix`` in the Frobenius norm.
-
-    Higham's alternating projections with Dykstra's correction (N. J. Higham, "Computing the
-    nearest correlation matrix — a problem from finance", IMA J. Numer. Anal. 22, 2002),
-    alternately onto the PSD cone and the unit-diagonal matrices, until an iterate moves by less
-    than ``tolerance``; the limit is then clipped to PSD and rescaled to a unit diagonal, so
-    rounding leaves no negative eigenvalue of note.
-    """
-    current = np.array(matrix, dtype=np.float64)
-    correction = np.zeros_like(current)
-    for _ in range(max_iterations):
-        residual = current - correction
-        projected = _psd_part(residual)
-        correction = projected - residual
-        following = projected.copy()
-        np.fill_diagonal(following, 1.0)
-        converged = np.max(np.abs(following - current)) < tolerance
-        current = following
-        if converged:
-            break
-    clipped = _psd_part(current)
-    scale = np.sqrt(np.diag(clipped))
-    result = clipped / np.outer(scale, scale)
-    np.fill_diagonal(result, 1.0)
-    return (result + result.T) / 2.0
-
-
-def _psd_part(matrix: np.ndarray) -> np.ndarray:
-    """Projection of a symmetric matrix onto the PSD cone: negative eigenvalues set to 0."""
-    eigenvalues, vectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
-    return (vectors * np.maximum(eigenvalues, 0.0)) @ vectors.T
 
 
 def fill_market(estimate: Estimate, base: Market | None = None) -> Market:

@@ -40,11 +40,22 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import MarketDataError, Problem, ProblemCollector
-from .estimate import PSD_TOLERANCE, Estimate
+from .estimate import Estimate
 from .market import Market
+from .nearest_correlation import PSD_TOLERANCE
 from .scenarios import Shocks, VolTerm
 
 DISTRIBUTIONS = ("normal", "student_t")
+#: a Monte Carlo set's own keys (its YAML keys beside the common ones, and what it lists)
+PARAMETERS = (
+    "paths",
+    "horizon_days",
+    "distribution",
+    "df",
+    "seed",
+    "correlation_stress",
+    "vol_spike",
+)
 MAX_PATHS = 1_000_000
 VOL_TENOR_DAYS = 30.0
 

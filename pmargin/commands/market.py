@@ -118,7 +118,7 @@ def _comment(result, market: Path | None) -> str:
     if market is not None:
         lines.append(
             f"base: {market} (as_of, rate, spots, forwards, carry and smiles kept; vols filled "
-            "where it had none; estimated correlations replace its own)"
+            "where it had none; estimated pairs replace its correlations, its other pairs stay)"
         )
     return "\n".join(lines)
 

@@ -18,19 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ProblemCollector
-from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, MonteCarloSet
+from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, PARAMETERS, MonteCarloSet
 from ..scenarios import COMMON_SET_KEYS, VolTerm
 from ..values import check_keys, finite_number, whole_number
 
-SPECIFIC_KEYS = (
-    "paths",
-    "horizon_days",
-    "distribution",
-    "df",
-    "seed",
-    "correlation_stress",
-    "vol_spike",
-)
+SPECIFIC_KEYS = PARAMETERS
 
 
 def build_montecarlo(

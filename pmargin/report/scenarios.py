@@ -6,21 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from ..montecarlo import PARAMETERS
 from ..scenarios import DEFAULT_KEY
 from . import clean, markdown_table
 from .stress import SHOCK_KINDS, shocks_text
 
 #: what ``scenarios show`` lists of a Monte Carlo set
-MONTECARLO_PARAMETERS = (
-    "paths",
-    "horizon_days",
-    "distribution",
-    "df",
-    "seed",
-    "correlation_stress",
-    "vol_spike",
-    "days",
-)
+MONTECARLO_PARAMETERS = (*PARAMETERS, "days")
 
 
 def library_rows(sets: list[Any]) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ import pytest
 from scipy import optimize
 
 from pmargin.errors import InputError
-from pmargin.estimate import MIN_RETURNS, estimate, nearest_correlation
+from pmargin.estimate import MIN_RETURNS, estimate
 from pmargin.io.price_history import load_price_history
+from pmargin.nearest_correlation import nearest_correlation
 
 START = np.datetime64("2021-01-01")
 

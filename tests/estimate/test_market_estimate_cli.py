@@ -269,3 +269,23 @@ def test_market_estimate_has_help(cli):
         assert result.exit_code == 0 and "Usage:" in result.stdout
     assert "--lambda" in cli("market", "estimate", "--help").stdout
     assert "market" in cli("--help").stdout
+
+
+def test_the_shipped_estimated_sample_snapshot_is_what_the_command_writes(
+    cli, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    output = tmp_path / "market_estimated.yaml"
+    result = cli(
+        "market",
+        "estimate",
+        "scenarios/btc_eth_daily_close.csv",
+        "--market",
+        "sample_portfolios/market.yaml",
+        "--output",
+        output,
+    )
+    assert result.exit_code == 0, result.output
+    shipped = ROOT / "sample_portfolios" / "market_estimated.yaml"
+    assert output.read_text() == shipped.read_text()
+    assert load_market(shipped).correlation("BTC", "ETH") == pytest.approx(0.7897, abs=1e-4)
