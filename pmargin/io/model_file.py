@@ -66,7 +66,7 @@ def load_model(name_or_path: str | Path) -> MarginModel:
     inputs = {}
     if method == "var" and document.get("scenarios") == "historical":
         inputs["price_history"] = _var_price_history(document, where, problems)
-    if method == "var" and _estimate_block(document) is not None:
+    if method == "var" and _wants_estimate(document):
         inputs["estimated_inputs"] = _var_estimate(document, where, problems)
     model = METHODS[method](document, where, problems, **inputs)
     problems.raise_if_any()
@@ -107,18 +107,18 @@ def _var_price_history(
     )
 
 
-def _estimate_block(document: dict[str, Any]) -> Any:
-    """The ``montecarlo.estimate`` block of a Monte Carlo var model, or None."""
+def _wants_estimate(document: dict[str, Any]) -> bool:
+    """True for a Monte Carlo var model with a ``montecarlo.estimate`` block."""
     block = document.get("montecarlo")
-    if document.get("scenarios", "montecarlo") != "montecarlo" or not isinstance(block, dict):
-        return None
-    return block.get("estimate")
+    monte_carlo = document.get("scenarios", "montecarlo") == "montecarlo"
+    return monte_carlo and isinstance(block, dict) and "estimate" in block
 
 
 def _var_estimate(document: dict[str, Any], where: str, problems: ProblemCollector):
     """Vols and correlations estimated from the ``historical:`` closes (``montecarlo.estimate``),
     so the Monte Carlo and historical variants of the model draw on the same file; or None."""
-    options = estimate_options(_estimate_block(document), f"{where}: montecarlo.estimate", problems)
+    block = document["montecarlo"]["estimate"]
+    options = estimate_options(block, f"{where}: montecarlo.estimate", problems)
     history = _var_closes(document, where, problems)
     if history is None or problems:
         return None

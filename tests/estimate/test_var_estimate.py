@@ -85,6 +85,7 @@ def test_a_historical_model_may_keep_the_estimate_block(write, market_path):
         ("{window: 10}", "montecarlo.estimate.window: must be a whole number ≥ 30"),
         ("{windw: 100}", "montecarlo.estimate.windw: unknown key `windw`"),
         ("ewma", "montecarlo.estimate: expected a mapping"),
+        ("null", "montecarlo.estimate: expected a mapping"),
     ],
 )
 def test_bad_estimate_options_are_named(write, block, message):
