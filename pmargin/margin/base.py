@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,16 +60,23 @@ def isolated_from_unit(book: Book, long_unit: np.ndarray, short_unit: np.ndarray
     return np.abs(q) * unit
 
 
+def memoised(model: MarginModel, table: InstrumentTable, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per table and model, kept in ``table.memo``: the book and each of its
+    accounts (which share the table) are priced in one pass."""
+    cached = table.memo.get(model.method)
+    if cached is None or cached[0] is not model:
+        cached = table.memo[model.method] = (model, compute())
+    return cached[1]
+
+
 def model_pnl(
     model: MarginModel, table: InstrumentTable, build_shocks
 ) -> tuple[Shocks, np.ndarray]:
-    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``.
+    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``, computed once
+    per table (:func:`memoised`). ``build_shocks()`` makes the shocks."""
 
-    Computed once per table and model and kept in ``table.memo``, so the book and each of its
-    accounts (which share the table) are priced in one pass. ``build_shocks()`` makes the shocks.
-    """
-    cached = table.memo.get(model.method)
-    if cached is None or cached[0] is not model:
+    def compute():
         shocks = build_shocks()
-        cached = table.memo[model.method] = (model, shocks, instrument_pnl(table, shocks))
-    return cached[1], cached[2]
+        return shocks, instrument_pnl(table, shocks)
+
+    return memoised(model, table, compute)

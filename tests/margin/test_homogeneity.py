@@ -4,7 +4,12 @@ portfolio margin.
 Each model guarantees the last: deribit, span and tims take a largest loss (sub-additive) and
 their floors (short option minimum, per-contract minimum) are sums over contracts; span's credit
 only lowers the portfolio; var's ES (mean of the k worst of a fixed set of scenarios) is
-sub-additive; standard nets only contracts of one instrument.
+sub-additive; standard nets only contracts of one instrument. derive (PMRM_2) takes the worst of
+scenario P&Ls that are super-additive in the positions: each expiry's value is scaled by a
+concave function (longs × ≤ 1, shorts × ≥ 1 with the bundled static discounts; with a long
+factor above the short one, as in Derive's mainnet deploy script, it would not be), skew
+scenarios count −|P&L|, and the basis contingency is a min of linear terms; its contingencies
+are sums of |·| per instrument or strike.
 """
 
 from dataclasses import replace
@@ -59,7 +64,7 @@ def models():
 
 
 def test_every_method_is_bundled():
-    assert {"deribit", "span", "tims", "var", "standard"} <= set(MODELS)
+    assert {"deribit", "derive", "span", "tims", "var", "standard"} <= set(MODELS)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -11,7 +11,7 @@ from pmargin.book import bind
 from pmargin.io.model_file import bundled_models, load_model
 from pmargin.portfolio_margin import margin_for_book
 
-MODELS = {"deribit", "span", "standard", "tims", "var"}
+MODELS = {"deribit", "derive", "span", "standard", "tims", "var"}
 MODELS_DIR = Path(__file__).resolve().parents[2] / "pmargin" / "models"
 BOOK = "instrument,quantity\nBTC_USDC-PERPETUAL,1\nBTC_USDC-28MAR25-110000-C,-2\nETH_USDC,-20\n"
 
