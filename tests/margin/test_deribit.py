@@ -6,7 +6,6 @@ others 25%; roll shock floor 1% (BTC, USDC) and 0.5% (ETH) of the net delta per 
 Deribit's own documented example is in test_deribit_examples.py.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -340,19 +339,6 @@ def test_hedged_sample_saves_part_of_its_isolated_margin():
         load_market(SAMPLES / "market.yaml"),
     )
     assert result.portfolio_margin < 0.7 * result.isolated_margin
-
-
-def test_a_copied_model_with_one_change(cli, write, market_path):
-    document = yaml.safe_load(model_file("deribit").read_text(encoding="utf-8"))
-    document["currency_pairs"]["ETH"]["price_range"] = 0.25
-    model = write("wide.yaml", yaml.safe_dump(document))
-    book = write("b.csv", "instrument,quantity\nETH_USDC-PERPETUAL,25\n")
-    args = ("compute", book, "--market", market_path, "--format", "json")
-    wide = cli(*args, "--model", model)
-    assert wide.exit_code == 0, wide.stderr
-    assert json.loads(wide.stdout)["portfolio_margin"] == pytest.approx((0.25 + 0.01) * 100000)
-    bundled = json.loads(cli(*args).stdout)["portfolio_margin"]
-    assert bundled == pytest.approx((0.18 + 0.01) * 100000)
 
 
 @pytest.mark.parametrize(

@@ -127,17 +127,36 @@ def test_commands_have_help(cli):
         assert result.exit_code == 0 and "Usage" in result.stdout
 
 
-def test_a_copied_standard_model_with_one_change(cli, write, market_path):
-    document = yaml.safe_load((MODELS_DIR / "standard.yaml").read_text(encoding="utf-8"))
+def _eth_range(document):
+    document["currency_pairs"]["ETH"]["price_range"] = 0.25
+
+
+def _flat_btc_futures(document):
     document["futures"]["BTC"]["size_increment"] = 0
-    model = write("flat.yaml", yaml.safe_dump(document))
-    book = write("b.csv", "instrument,quantity\nBTC_USDC-PERPETUAL,100\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "row", "changed", "bundled"),
+    [
+        # ETH price range 25% instead of 18%; + the 1% roll shock
+        ("deribit", _eth_range, "ETH_USDC-PERPETUAL,25", 0.26 * 100000, 0.19 * 100000),
+        # no size increment: a flat 2% on 100 BTC instead of 2% + 100 × 0.005%
+        ("standard", _flat_btc_futures, "BTC_USDC-PERPETUAL,100", 0.02 * 1e7, 0.025 * 1e7),
+    ],
+)
+def test_a_copied_model_with_one_change(
+    cli, write, market_path, name, change, row, changed, bundled
+):
+    document = yaml.safe_load((MODELS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    change(document)
+    model = write("mine.yaml", yaml.safe_dump(document))
+    book = write("b.csv", f"instrument,quantity\n{row}\n")
     args = ("compute", book, "--market", market_path, "--format", "json")
-    flat = cli(*args, "--model", model)
-    assert flat.exit_code == 0, flat.stderr
-    assert json.loads(flat.stdout)["portfolio_margin"] == pytest.approx(100 * 0.02 * 100000)
-    bundled = json.loads(cli(*args, "--model", "standard").stdout)["portfolio_margin"]
-    assert bundled == pytest.approx(100 * (0.02 + 100 * 0.00005) * 100000)
+    mine = cli(*args, "--model", model)
+    assert mine.exit_code == 0, mine.stderr
+    assert json.loads(mine.stdout)["portfolio_margin"] == pytest.approx(changed)
+    original = json.loads(cli(*args, "--model", name).stdout)["portfolio_margin"]
+    assert original == pytest.approx(bundled)
 
 
 def test_model_file_overrides_a_bundled_parameter(cli, write, market_path):
