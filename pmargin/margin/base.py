@@ -10,6 +10,7 @@ import numpy as np
 from ..book import Book, InstrumentTable
 from ..engine import instrument_pnl
 from ..scenarios import Shocks
+from .liquidation_parameters import LiquidationParameters
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class MarginModel(Protocol):
     description: str
     source: str
     parameters: dict[str, Any]
+    #: how the model's venue liquidates (fees, step size, buffer)
+    liquidation: LiquidationParameters
 
     def requirement(self, book: Book) -> Requirement: ...
 
@@ -71,4 +74,16 @@ def model_pnl(
     if cached is None or cached[0] is not model:
         shocks = build_shocks()
         cached = table.memo[model.method] = (model, shocks, instrument_pnl(table, shocks))
+    return cached[1], cached[2]
+
+
+def cached_pnl(model: MarginModel, table: InstrumentTable) -> tuple[Shocks, np.ndarray] | None:
+    """The shocks and (I, S) P&L per contract that ``model`` kept for ``table``, if it did.
+
+    Scenario models keep them (see :func:`model_pnl`) once they have margined a book on
+    ``table``; models without scenarios (standard) keep none.
+    """
+    cached = table.memo.get(model.method)
+    if cached is None or cached[0] is not model:
+        return None
     return cached[1], cached[2]

@@ -17,7 +17,7 @@ parameters, June 2024; Paradex portfolio-margin docs), not an official replicati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from ..engine import underlying_matrix
 from ..scenarios import DEFAULT_KEY, ScenarioSet, Shocks, VolTerm, format_move, grid_set
 from ..values import number, number_list, section, spot_axis
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class DeribitModel:
     extended_weights: tuple[float, ...]
     maintenance_ratio: float
     method: str = "deribit"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     def scenario_sets(self) -> tuple[ScenarioSet, ScenarioSet]:
         """The standard grid and the extended moves, as scenario sets."""
@@ -125,6 +127,7 @@ def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     vol_term = VolTerm.parse(term, f"{where}: vol_term", problems)
     if problems:
         return None
@@ -140,4 +143,5 @@ def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None
         extended_vol=float(ext_vol or 0.0),
         extended_weights=tuple(weights),
         maintenance_ratio=float(ratio if ratio is not None else 0.8),
+        liquidation=liquidation,
     )

@@ -24,7 +24,7 @@ A model *of* Deribit's published standard margin, not an official replication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from ..engine import underlying_matrix
 from ..errors import ProblemCollector
 from ..values import number, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -43,6 +44,7 @@ KEYS = (
     "source",
     "short_option",
     "futures",
+    "liquidation",
 )
 SHORT_OPTION_KEYS = ("initial_rate", "initial_floor", "maintenance_rate")
 FUTURES_KEYS = ("initial_rate", "maintenance_rate")
@@ -70,6 +72,7 @@ class StandardModel:
     futures_initial_rate: float
     futures_maintenance_rate: float
     method: str = "standard"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     def option_marks(self, book: Book) -> np.ndarray:
         """Mark of each instrument, USD per coin: the first position's mark, else model price."""
@@ -155,6 +158,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         rate(futures, "futures", "initial_rate", 0.02),
         rate(futures, "futures", "maintenance_rate", 0.01),
     )
+    liquidation = parse_liquidation(document, where, problems)
     if problems:
         return None
     return StandardModel(
@@ -163,4 +167,5 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         str(document.get("source", "")),
         document,
         *(float(v) for v in values),
+        liquidation=liquidation,
     )

@@ -17,7 +17,7 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,8 @@ from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
 from ..risk_measures import expected_shortfall, value_at_risk
 from ..scenarios import Shocks
 from ..values import number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from .base import Requirement, cached_pnl, isolated_from_unit, model_pnl
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -44,6 +45,7 @@ KEYS = (
     "montecarlo",
     "historical",
     "maintenance_ratio",
+    "liquidation",
 )
 MONTECARLO_KEYS = ("paths", "seed", "distribution", "df")
 HISTORICAL_KEYS = ("prices", "date_column")
@@ -67,6 +69,7 @@ class VarModel:
     scenario_set: MonteCarloSet | HistoricalSet
     maintenance_ratio: float
     method: str = "var"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     @property
     def kind(self) -> str:
@@ -82,15 +85,31 @@ class VarModel:
         """ES along the last axis of ``pnl`` (USD), floored at 0."""
         return np.maximum(expected_shortfall(pnl, self.confidence), 0.0)
 
+    def _pnl_chunks(self, book: Book):
+        """The shocks and the (I, S) P&L per contract in pieces of rows that bound memory.
+
+        When the whole matrix fits in one piece it is kept in ``table.memo`` (as the other
+        scenario models keep theirs), so books that share the table are not priced again.
+        """
+        table = book.instruments
+        cached = cached_pnl(self, table)
+        if cached is not None:
+            return cached[0], [(slice(None), cached[1])]
+        shocks = self.shocks(table.underlyings, book.market)
+        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
+        if len(table) > size:
+            return shocks, instrument_pnl_chunks(table, shocks, along="instruments", size=size)
+        shocks, pnl = model_pnl(self, table, lambda: shocks)
+        return shocks, [(slice(None), pnl)]
+
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        shocks = self.shocks(table.underlyings, book.market)
+        shocks, chunks = self._pnl_chunks(book)
         q = book.net_quantity
         matrix = underlying_matrix(book)
         by_underlying = np.zeros((len(table.underlyings), shocks.count))
         long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
-        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
-        for rows, pnl in instrument_pnl_chunks(table, shocks, along="instruments", size=size):
+        for rows, pnl in chunks:
             # pnl: (rows, S) USD per contract
             long_unit[rows] = self.expected_shortfall(pnl)
             short_unit[rows] = self.expected_shortfall(-pnl)
@@ -203,6 +222,7 @@ def build(
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     scenario_set = None
     if kind == "historical":
         hist = section(document, "historical", where, problems)
@@ -241,4 +261,5 @@ def build(
         confidence=float(confidence),
         scenario_set=scenario_set,
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )
