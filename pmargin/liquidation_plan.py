@@ -64,7 +64,9 @@ class Goal:
 class Step:
     """One step of a plan; money in USD, ``quantity`` the signed trade in contracts (coins for
     collateral), ``price`` USD per coin. ``worst_loss_after`` ≥ 0 is the largest counted loss
-    over the model's scenarios after the step."""
+    over the model's scenarios after the step. Steps of a close-out (the proportional plan's,
+    or a stalled risk-reducing plan's last) close what is left together: one of them alone may
+    raise the worst loss (closing one leg of a hedge), the close-out as a whole does not."""
 
     step: int
     action: str  # cancel_orders, close or hedge
@@ -76,6 +78,8 @@ class Step:
     initial_margin_after: float
     maintenance_margin_after: float
     worst_loss_after: float
+    #: part of a close-out of everything left (which may raise the worst loss on the way)
+    close_out: bool = False
 
 
 @dataclass
@@ -107,7 +111,17 @@ class _Recorder:
         self.account, self.steps = account, steps
         self.holdings, self.requirement = holdings, requirement
 
-    def apply(self, instrument, quantity, fee, action, requirement=None, *, collateral=False):
+    def apply(
+        self,
+        instrument,
+        quantity,
+        fee,
+        action,
+        requirement=None,
+        *,
+        collateral=False,
+        close_out=False,
+    ):
         account = self.account
         self.holdings = account.trade(
             self.holdings, instrument, quantity, fee, collateral=collateral
@@ -131,6 +145,7 @@ class _Recorder:
                 initial_margin_after=self.requirement.initial,
                 maintenance_margin_after=self.requirement.maintenance,
                 worst_loss_after=account.worst_loss(total),
+                close_out=close_out,
             )
         )
 
@@ -252,7 +267,12 @@ def close_out(account: AccountBook, recorder: _Recorder, *, fraction: float = 1.
         move = int(np.argmin(np.where(left, worst, np.inf)))
         left[move] = False
         recorder.apply(
-            instrument[move], quantity[move], fees[move], "close", collateral=collateral[move]
+            instrument[move],
+            quantity[move],
+            fees[move],
+            "close",
+            collateral=collateral[move],
+            close_out=True,
         )
 
 
