@@ -1,5 +1,9 @@
 """Shared pieces of the liquidation tests: the bundled samples, and a plan's trades applied to a
-portfolio by hand (independently of the library's own book after the plan)."""
+portfolio by hand (independently of the library's own book after the plan).
+
+This folder is a package (``__init__.py``) so that this conftest does not shadow the top-level
+``conftest`` module that other tests import from.
+"""
 
 from __future__ import annotations
 
