@@ -19,7 +19,7 @@ model (see :class:`~pmargin.liquidation_book.AccountBook`), a batch at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,7 +31,7 @@ MODES = ("risk-reducing", "proportional")
 #: the most steps a risk-reducing plan takes before it closes out what is left
 MAX_STEPS = 5_000
 #: candidates margined exactly at a time, best screened first
-BATCH = 16
+BATCH = 4
 #: bound on the (candidates × scenarios) cells screened at once
 SCREEN_CELLS = 4_000_000
 #: bisection steps of the proportional fraction (2⁻⁴⁵ ≈ 3e-14)
@@ -102,6 +102,7 @@ class _Candidate:
     action: str
     requirement: Requirement
     score: float
+    worst_loss: float
 
 
 class _Recorder:
@@ -121,6 +122,7 @@ class _Recorder:
         *,
         collateral=False,
         close_out=False,
+        worst_loss=None,
     ):
         account = self.account
         self.holdings = account.trade(
@@ -144,7 +146,7 @@ class _Recorder:
                 equity_after=account.equity(self.holdings),
                 initial_margin_after=self.requirement.initial,
                 maintenance_margin_after=self.requirement.maintenance,
-                worst_loss_after=account.worst_loss(total),
+                worst_loss_after=account.worst_loss(total) if worst_loss is None else worst_loss,
                 close_out=close_out,
             )
         )
@@ -166,7 +168,14 @@ def risk_reducing_plan(
         best = _best_step(account, recorder.holdings, recorder.requirement, goal, hedgeable)
         if best is None:
             break
-        recorder.apply(best.instrument, best.quantity, best.fee, best.action, best.requirement)
+        recorder.apply(
+            best.instrument,
+            best.quantity,
+            best.fee,
+            best.action,
+            best.requirement,
+            worst_loss=best.worst_loss,
+        )
         shortfall = goal.shortfall(account.equity(recorder.holdings), recorder.requirement)
     if shortfall <= 0:
         return recorder.plan()
@@ -228,6 +237,8 @@ def _best_step(account, holdings, requirement, goal, hedgeable) -> _Candidate | 
                     margined[c] = _margined(
                         account, total, requirement, goal, instrument[c], trade[c], fees[c], action
                     )
+                    if margined[c] is not None:
+                        margined[c] = replace(margined[c], worst_loss=float(worst_after[c]))
             found = [margined[c] for c in order[: start + BATCH] if margined[c] is not None]
             if found:
                 return max(found, key=lambda candidate: candidate.score)
@@ -243,7 +254,7 @@ def _margined(account, total, requirement, goal, instrument, trade, fee, action)
     if (1.0 + goal.buffer) * fall - fee <= 0:
         return None
     score = fall / max(fee, SMALLEST_FEE)
-    return _Candidate(int(instrument), float(trade), float(fee), action, margin_after, score)
+    return _Candidate(int(instrument), float(trade), float(fee), action, margin_after, score, 0.0)
 
 
 def close_out(account: AccountBook, recorder: _Recorder, *, fraction: float = 1.0, coins=False):
@@ -260,12 +271,13 @@ def close_out(account: AccountBook, recorder: _Recorder, *, fraction: float = 1.
     fees = account.fees(instrument, quantity)
     pnl = account.counted_pnl
     change = quantity[:, None] * pnl[instrument]  # (moves, S)
-    left = np.ones(len(instrument), bool)
-    while left.any():  # one step per move; each pass scores the moves left together
-        now = recorder.holdings.total @ pnl
-        worst = np.maximum(-(now + change).min(axis=1, initial=0.0), 0.0)
-        move = int(np.argmin(np.where(left, worst, np.inf)))
-        left[move] = False
+    now = recorder.holdings.total @ pnl
+    left = np.arange(len(instrument))
+    while len(left):  # one step per move; each pass scores the moves left together
+        worst = np.maximum(-(now + change[left]).min(axis=1, initial=0.0), 0.0)
+        pick = int(np.argmin(worst))
+        move, left = left[pick], np.delete(left, pick)
+        now = now + change[move]
         recorder.apply(
             instrument[move],
             quantity[move],
@@ -273,6 +285,7 @@ def close_out(account: AccountBook, recorder: _Recorder, *, fraction: float = 1.
             "close",
             collateral=collateral[move],
             close_out=True,
+            worst_loss=float(worst[pick]),
         )
 
 

@@ -131,12 +131,13 @@ def position_values(book: Book) -> np.ndarray:
     entry = positions["entry_price"].to_numpy(np.float64)
     has_entry = np.isfinite(entry)
     safe_entry = np.where(has_entry, entry, 1.0)
+    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
+    future_price = np.where(is_future, price, 1.0)  # an option's price may be 0
     linear_unrealised = quantity * multiplier * (price - safe_entry)
     inverse_unrealised = (
-        quantity * multiplier * (1.0 / safe_entry - 1.0 / price) * table.spot[codes]
+        quantity * multiplier * (1.0 / safe_entry - 1.0 / future_price) * table.spot[codes]
     )
     futures_value = np.where(table.is_inverse[codes], inverse_unrealised, linear_unrealised)
-    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
     values = np.where(is_future, np.where(has_entry, futures_value, 0.0), linear_value)
     return np.where(book.is_order, 0.0, values)
 

@@ -70,11 +70,19 @@ def model_pnl(
     Computed once per table and model and kept in ``table.memo``, so the book and each of its
     accounts (which share the table) are priced in one pass. ``build_shocks()`` makes the shocks.
     """
-    cached = table.memo.get(model.method)
-    if cached is None or cached[0] is not model:
+    cached = cached_pnl(model, table)
+    if cached is None:
         shocks = build_shocks()
-        cached = table.memo[model.method] = (model, shocks, instrument_pnl(table, shocks))
-    return cached[1], cached[2]
+        cached = keep_pnl(model, table, shocks, instrument_pnl(table, shocks))
+    return cached
+
+
+def keep_pnl(
+    model: MarginModel, table: InstrumentTable, shocks: Shocks, pnl: np.ndarray
+) -> tuple[Shocks, np.ndarray]:
+    """Keep ``model``'s shocks and (I, S) P&L per contract in ``table.memo``; return them."""
+    table.memo[model.method] = (model, shocks, pnl)
+    return shocks, pnl
 
 
 def cached_pnl(model: MarginModel, table: InstrumentTable) -> tuple[Shocks, np.ndarray] | None:

@@ -31,7 +31,7 @@ from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
 from ..risk_measures import expected_shortfall, value_at_risk
 from ..scenarios import Shocks
 from ..values import number, section, unknown_key_problem
-from .base import Requirement, cached_pnl, isolated_from_unit, model_pnl
+from .base import Requirement, cached_pnl, isolated_from_unit, keep_pnl
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
@@ -56,6 +56,10 @@ REMOVED_KEYS = {
 }
 #: instruments × scenarios valued at a time (bounds memory for large books)
 CHUNK_CELLS = 2_000_000
+#: instruments × scenarios P&L kept for later books on the same instruments (64 MB)
+KEEP_CELLS = 8_000_000
+#: memo key of the ES of +1 and −1 contract of each instrument, kept with the P&L
+UNIT_SHORTFALLS = "var unit shortfalls"
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,9 @@ class VarModel:
     def _pnl_chunks(self, book: Book):
         """The shocks and the (I, S) P&L per contract in pieces of rows that bound memory.
 
-        When the whole matrix fits in one piece it is kept in ``table.memo`` (as the other
-        scenario models keep theirs), so books that share the table are not priced again.
+        Up to :data:`KEEP_CELLS` cells the pieces are joined and kept in ``table.memo`` (as the
+        other scenario models keep theirs), so books on the same table — the accounts of a
+        book, the steps of a liquidation — are not priced again.
         """
         table = book.instruments
         cached = cached_pnl(self, table)
@@ -97,10 +102,13 @@ class VarModel:
             return cached[0], [(slice(None), cached[1])]
         shocks = self.shocks(table.underlyings, book.market)
         size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
-        if len(table) > size:
-            return shocks, instrument_pnl_chunks(table, shocks, along="instruments", size=size)
-        shocks, pnl = model_pnl(self, table, lambda: shocks)
-        return shocks, [(slice(None), pnl)]
+        chunks = instrument_pnl_chunks(table, shocks, along="instruments", size=size)
+        if len(table) * shocks.count > KEEP_CELLS:
+            return shocks, chunks
+        pnl = np.empty((len(table), shocks.count))
+        for rows, piece in chunks:
+            pnl[rows] = piece
+        return shocks, [(slice(None), keep_pnl(self, table, shocks, pnl)[1])]
 
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
@@ -108,12 +116,19 @@ class VarModel:
         q = book.net_quantity
         matrix = underlying_matrix(book)
         by_underlying = np.zeros((len(table.underlyings), shocks.count))
-        long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
+        kept = table.memo.get(UNIT_SHORTFALLS)  # ES of ±1 contract: quantities do not matter
+        if kept is not None and kept[0] is self:
+            long_unit, short_unit = kept[1], kept[2]
+        else:
+            long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
         for rows, pnl in chunks:
             # pnl: (rows, S) USD per contract
-            long_unit[rows] = self.expected_shortfall(pnl)
-            short_unit[rows] = self.expected_shortfall(-pnl)
-            by_underlying += matrix[:, rows] @ (q[rows, None] * pnl)
+            if kept is None or kept[0] is not self:
+                long_unit[rows] = self.expected_shortfall(pnl)
+                short_unit[rows] = self.expected_shortfall(-pnl)
+            by_underlying += (matrix[:, rows] * q[rows]) @ pnl
+        if cached_pnl(self, table) is not None:
+            table.memo[UNIT_SHORTFALLS] = (self, long_unit, short_unit)
         total = by_underlying.sum(axis=0)
         es_total = float(self.expected_shortfall(total))
         es_underlying = self.expected_shortfall(by_underlying)
