@@ -29,7 +29,7 @@ import pmargin.margin.base as margin_base
 from pmargin import liquidation
 from pmargin.io.model_file import load_model
 from pmargin.market import Market, UnderlyingMarket
-from pmargin.portfolio import POSITION_COLUMNS, Portfolio
+from pmargin.portfolio import INSTRUMENT_KEY, POSITION_COLUMNS, Portfolio
 from pmargin.portfolio_margin import compute_margin, liquidation_prices
 
 AS_OF = datetime(2024, 11, 25, 8, tzinfo=timezone.utc)
@@ -48,24 +48,15 @@ def account(options: int) -> Portfolio:
         for expiry in EXPIRIES:
             for i, strike in enumerate(np.linspace(0.6 * spot, 1.5 * spot, per_chain)):
                 right = "put" if strike < spot else "call"
-                rows.append((underlying, "option", expiry, round(strike), right, -1.0 - i % 3,
-                             1.0, settlement))  # fmt: skip
+                quantity = -1.0 - i % 3
+                rows.append(
+                    (underlying, "option", expiry, round(strike), right, 1.0, settlement, quantity)
+                )
         face = 10.0 if underlying == "BTC" else 1.0
-        rows.append((underlying, "perpetual", pd.NaT, np.nan, "", -20_000.0 / face, face,
-                     "inverse"))  # fmt: skip
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "underlying",
-            "kind",
-            "expiry",
-            "strike",
-            "right",
-            "quantity",
-            "multiplier",
-            "settlement",
-        ],
-    )
+        rows.append(
+            (underlying, "perpetual", pd.NaT, np.nan, "", face, "inverse", -20_000.0 / face)
+        )
+    frame = pd.DataFrame(rows, columns=[*INSTRUMENT_KEY, "quantity"])
     frame["expiry"] = frame["expiry"].astype("datetime64[s]")
     frame["id"] = [f"p{i}" for i in range(len(frame))]
     frame["account"] = "big"

@@ -83,6 +83,8 @@ class AccountLiquidation:
     orders_after: pd.DataFrame
     collateral_after: dict[str, float]
     liquidation_prices: dict[str, LiquidationPrice] = field(default_factory=dict)
+    #: the share of every position and coin balance a proportional plan closes
+    fraction: float | None = None
 
     @property
     def fees(self) -> float:
@@ -240,6 +242,7 @@ def _liquidate_account(portfolio, name, market, model, parameters, goal, mode):
         orders_after=_orders(book, keep=not cancelled),
         collateral_after=_collateral_after(account, plan),
         liquidation_prices=_account_liquidation_prices(portfolio, market, model),
+        fraction=plan.fraction,
     )
 
 

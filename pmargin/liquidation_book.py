@@ -99,9 +99,6 @@ class AccountBook:
         collateral = np.bincount(
             codes, np.where(book.is_collateral, book.quantity, 0.0), minlength=size
         )
-        self.orders = np.bincount(
-            codes, np.where(book.is_order, book.quantity, 0.0), minlength=size
-        )
         valued = position_values(book)
         cash = sum(book.cash_usd.values()) + float(valued.sum())
         cash -= float((quantity + collateral) @ self.unit_value)

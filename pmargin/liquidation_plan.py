@@ -8,7 +8,7 @@ Two ways, as venues do it (SPEC §8):
   model's scenarios), it takes the largest fall in the target margin per USD of fee, futures and
   perpetuals first where they lower the worst loss. It stops as soon as the target is met. When
   no step brings the account closer (each one's fee outweighs the margin it frees, or raises the
-  worst loss), it closes out every remaining position.
+  worst loss), or after :data:`MAX_STEPS` steps, it closes out every remaining position.
 * :func:`proportional_plan` (auction-style): the smallest fraction f of every position and every
   coin balance closed together that meets the target, found by bisection.
 
@@ -85,24 +85,28 @@ class Step:
 @dataclass
 class Plan:
     """Steps and the state they leave. ``stalled_shortfall`` is the shortfall at which partial
-    liquidation could go no further (then ``full_close_out``), else None."""
+    liquidation could go no further (then ``full_close_out``), else None; ``fraction`` is the
+    share of everything a proportional plan closes."""
 
     steps: list[Step]
     holdings: Holdings
     requirement: Requirement
     full_close_out: bool = False
     stalled_shortfall: float | None = None
+    fraction: float | None = None
 
 
 @dataclass(frozen=True)
 class _Candidate:
+    """A step considered: its trade, fee and worst loss after; margin and score once margined."""
+
     instrument: int
     quantity: float
     fee: float
     action: str
-    requirement: Requirement
-    score: float
     worst_loss: float
+    requirement: Requirement | None = None
+    score: float = 0.0
 
 
 class _Recorder:
@@ -146,7 +150,9 @@ class _Recorder:
                 equity_after=account.equity(self.holdings),
                 initial_margin_after=self.requirement.initial,
                 maintenance_margin_after=self.requirement.maintenance,
-                worst_loss_after=account.worst_loss(total) if worst_loss is None else worst_loss,
+                worst_loss_after=float(
+                    account.worst_loss(total) if worst_loss is None else worst_loss
+                ),
                 close_out=close_out,
             )
         )
@@ -235,26 +241,28 @@ def _best_step(account, holdings, requirement, goal, hedgeable) -> _Candidate | 
                 if c not in margined:
                     action = "close" if is_close[c] else "hedge"
                     margined[c] = _margined(
-                        account, total, requirement, goal, instrument[c], trade[c], fees[c], action
+                        account,
+                        total,
+                        requirement,
+                        goal,
+                        _Candidate(instrument[c], trade[c], fees[c], action, worst_after[c]),
                     )
-                    if margined[c] is not None:
-                        margined[c] = replace(margined[c], worst_loss=float(worst_after[c]))
             found = [margined[c] for c in order[: start + BATCH] if margined[c] is not None]
             if found:
                 return max(found, key=lambda candidate: candidate.score)
     return None
 
 
-def _margined(account, total, requirement, goal, instrument, trade, fee, action):
-    """The candidate margined exactly, or None when it does not bring the account closer."""
+def _margined(account, total, requirement, goal, candidate: _Candidate) -> _Candidate | None:
+    """``candidate`` margined exactly, or None when it does not bring the account closer."""
     after = total.copy()
-    after[instrument] += trade
+    after[candidate.instrument] += candidate.quantity
     margin_after = account.requirement(after)
     fall = goal.margin(requirement) - goal.margin(margin_after)
-    if (1.0 + goal.buffer) * fall - fee <= 0:
+    if (1.0 + goal.buffer) * fall - candidate.fee <= 0:
         return None
-    score = fall / max(fee, SMALLEST_FEE)
-    return _Candidate(int(instrument), float(trade), float(fee), action, margin_after, score, 0.0)
+    score = fall / max(candidate.fee, SMALLEST_FEE)
+    return replace(candidate, requirement=margin_after, score=score)
 
 
 def close_out(account: AccountBook, recorder: _Recorder, *, fraction: float = 1.0, coins=False):
@@ -312,7 +320,7 @@ def proportional_plan(
 
     fraction = 1.0 if shortfall_at(1.0) > 0 else _smallest_fraction(short)
     close_out(account, recorder, fraction=fraction, coins=True)
-    return recorder.plan(full_close_out=fraction >= 1.0, stalled_shortfall=None)
+    return recorder.plan(full_close_out=fraction >= 1.0, fraction=fraction)
 
 
 def _smallest_fraction(shortfall_at) -> float:

@@ -251,11 +251,13 @@ def compute_margin(
     book = bind(portfolio, market)
     result = margin_for_book(book, model, by_account=by_account)
     if with_liquidation_prices and portfolio.has_collateral:
-        accounts = portfolio.accounts
-        if len(accounts) == 1:
+        single = len(portfolio.accounts) == 1
+        if single:
             result.liquidation_prices = liquidation_prices(portfolio, market, model)
         for account in result.accounts or []:
-            if account.account in portfolio.collateral:
+            if single:
+                account.liquidation_prices = result.liquidation_prices
+            elif account.account in portfolio.collateral:
                 one = portfolio.for_account(account.account)
                 account.liquidation_prices = liquidation_prices(one, market, model)
     if compare:

@@ -22,23 +22,10 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..portfolio import Portfolio
+from .position_rows import KNOWN_COLUMNS
 
 #: columns written per position, in this order (empty ones left out in YAML)
-FIELDS = (
-    "id",
-    "account",
-    "instrument",
-    "underlying",
-    "kind",
-    "expiry",
-    "strike",
-    "right",
-    "quantity",
-    "multiplier",
-    "settlement",
-    "mark_price",
-    "entry_price",
-)
+FIELDS = ("id", "account", *(c for c in KNOWN_COLUMNS if c not in ("id", "account")))
 
 
 def write_portfolio(

@@ -126,7 +126,9 @@ def note(account: AccountLiquidation, target: str, buffer: float) -> str:
         )
     trades = sum(step.action != "cancel_orders" for step in account.steps)
     parts = ["cancelling the open orders"] if trades < len(account.steps) else []
-    if trades:
+    if account.fraction is not None:
+        parts.append(f"closing {account.fraction:.2%} of every position and coin balance")
+    elif trades:
         parts.append(f"{trades} trade{'s' if trades != 1 else ''}")
     return (
         f"Restored by {' and '.join(parts)} (fees {usd(account.fees)}): {covered(account.after)}."
