@@ -45,9 +45,10 @@ class LocalEngine:
     def requirements(
         self, model: MarginModel, holdings: Holdings, scenarios: ScenarioPnl | None
     ) -> AccountRequirements:
-        count = 1 if scenarios is None else scenarios.shocks.count
+        underlyings = len(holdings.instruments.underlyings)
+        cells = 1 if scenarios is None else scenarios.account_cells(underlyings)
         parts = [
-            model.requirements(holdings.rows(rows), scenarios) for rows in holdings.chunks(count)
+            model.requirements(holdings.rows(rows), scenarios) for rows in holdings.chunks(cells)
         ]
         if not parts:
             return model.requirements(holdings, scenarios)

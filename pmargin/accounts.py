@@ -59,6 +59,7 @@ class Accounts:
             shape=(len(self), len(book.instruments)),
             instruments=book.instruments,
             market=book.market,
+            is_order=book.is_order if include_orders else None,
         )
 
     def underlyings_present(self, book: Book) -> np.ndarray:
@@ -82,11 +83,16 @@ class Holdings:
 
     ``quantity`` is a CSR matrix (A, I): + long, − short, open orders as filled unless the caller
     left them out. ``instruments`` and ``market`` are what the contracts are priced at.
+    ``buy_orders`` and ``sell_orders`` (A, I), when the accounts have open orders, are the
+    contracts of their buy orders (> 0) and sell orders (< 0) that ``quantity`` includes, for
+    models that margin orders in their own way (deribit's open-orders margin).
     """
 
     quantity: sparse.csr_array
     instruments: InstrumentTable
     market: Market
+    buy_orders: sparse.csr_array | None = None
+    sell_orders: sparse.csr_array | None = None
 
     @classmethod
     def build(
@@ -98,11 +104,22 @@ class Holdings:
         shape: tuple[int, int],
         instruments: InstrumentTable,
         market: Market,
+        is_order: np.ndarray | None = None,
     ) -> Holdings:
-        """Sum position rows (account code, instrument code, contracts) into a CSR matrix."""
-        matrix = sparse.coo_array((quantity, (account, instrument)), shape=shape).tocsr()
-        matrix.sum_duplicates()
-        return cls(matrix, instruments, market)
+        """Sum position rows (account code, instrument code, contracts) into a CSR matrix;
+        rows flagged ``is_order`` also go into the buy and sell orders."""
+
+        def matrix(rows=slice(None)) -> sparse.csr_array:
+            summed = sparse.coo_array(
+                (quantity[rows], (account[rows], instrument[rows])), shape=shape
+            ).tocsr()
+            summed.sum_duplicates()
+            return summed
+
+        if is_order is None or not is_order.any():
+            return cls(matrix(), instruments, market)
+        buys, sells = is_order & (quantity > 0), is_order & (quantity < 0)
+        return cls(matrix(), instruments, market, matrix(buys), matrix(sells))
 
     @classmethod
     def whole(cls, book: Book) -> Holdings:
@@ -114,19 +131,41 @@ class Holdings:
             shape=(1, len(book.instruments)),
             instruments=book.instruments,
             market=book.market,
+            is_order=book.is_order,
         )
 
     def __len__(self) -> int:
         return self.quantity.shape[0]
 
-    def rows(self, accounts: slice) -> Holdings:
-        """The holdings of accounts ``accounts`` (a slice of this one's rows)."""
-        return Holdings(self.quantity[accounts], self.instruments, self.market)
+    def rows(self, accounts: slice | np.ndarray) -> Holdings:
+        """The holdings of accounts ``accounts`` (a slice or index array of this one's rows)."""
 
-    def chunks(self, scenarios: int) -> list[slice]:
-        """Slices of accounts whose (accounts, underlyings, scenarios) P&L fits CHUNK_CELLS."""
-        per_account = max(scenarios, 1) * max(len(self.instruments.underlyings), 1)
-        size = max(CHUNK_CELLS // per_account, 1)
+        def taken(matrix):
+            return None if matrix is None else matrix[accounts]
+
+        return Holdings(
+            self.quantity[accounts],
+            self.instruments,
+            self.market,
+            taken(self.buy_orders),
+            taken(self.sell_orders),
+        )
+
+    @property
+    def has_orders(self) -> bool:
+        return self.buy_orders is not None
+
+    @functools.cached_property
+    def held(self) -> sparse.csr_array:
+        """Contracts held (A, I), open orders left out."""
+        if not self.has_orders:
+            return self.quantity
+        return self.quantity - self.buy_orders - self.sell_orders
+
+    def chunks(self, cells: int) -> list[slice]:
+        """Slices of accounts whose dense arrays, ``cells`` per account (e.g. its P&L per
+        underlying and scenario), fit CHUNK_CELLS."""
+        size = max(CHUNK_CELLS // max(cells, 1), 1)
         return [slice(start, min(start + size, len(self))) for start in range(0, len(self), size)]
 
     @functools.cached_property

@@ -39,9 +39,10 @@ class SharedInputs:
     scenarios: ScenarioPnl | None
 
 
-def _partition(model: MarginModel, shared: SharedInputs, quantity) -> AccountRequirements:
-    """Margin of one partition of accounts (runs on a worker)."""
-    holdings = Holdings(quantity, shared.instruments, shared.market)
+def _partition(model: MarginModel, shared: SharedInputs, orders) -> AccountRequirements:
+    """Margin of one partition of accounts (runs on a worker): ``orders`` are its net contracts
+    and, when it has open orders, its buy and sell orders (:class:`Holdings`)."""
+    holdings = Holdings(orders[0], shared.instruments, shared.market, *orders[1:])
     return LocalEngine().requirements(model, holdings, shared.scenarios)
 
 
@@ -112,8 +113,9 @@ class DaskEngine:
         shared = self.client.scatter(inputs, broadcast=True, hash=False)
         bounds = np.linspace(0, count, min(count, self.worker_count * PARTITIONS_PER_WORKER) + 1)
         bounds = np.unique(bounds.astype(np.int64))
-        futures = [
-            self.client.submit(_partition, model, shared, holdings.quantity[start:stop], pure=False)
-            for start, stop in itertools.pairwise(bounds)
-        ]
+        futures = []
+        for start, stop in itertools.pairwise(bounds):
+            part = holdings.rows(slice(start, stop))
+            matrices = (part.quantity, part.buy_orders, part.sell_orders)
+            futures.append(self.client.submit(_partition, model, shared, matrices, pure=False))
         return AccountRequirements.concat(self.client.gather(futures))

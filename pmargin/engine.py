@@ -55,7 +55,8 @@ def instrument_pnl(table: InstrumentTable, shocks: Shocks) -> np.ndarray:
         same_days = shocks.count == 0 or np.all(shocks.days == shocks.days[0])
         days = shocks.days[:1] if same_days else shocks.days
         time = np.maximum(table.time[options, None] - days[None, :] / 365.0, 0.0)  # (o, S or 1)
-        discount = np.exp(-table.rate * time) if table.rate else 1.0
+        rate = table.rate[options, None]
+        discount = np.exp(-rate * time) if rate.any() else 1.0
         price[options] = black76_valid(
             price[options],
             table.strike[options, None],
@@ -98,9 +99,11 @@ def instrument_pnl_chunks(
 
 def _inverse_pnl(table, rows, price, base, spot) -> np.ndarray:
     """Coin P&L converted at the scenario's spot, for the inverse instruments ``rows``."""
+    option = table.is_option[rows, None]
     coin_option = price / spot - (base / table.spot[rows])[:, None]
-    coin_future = 1.0 / base[:, None] - 1.0 / price
-    coin_pnl = np.where(table.is_option[rows, None], coin_option, coin_future)
+    future_base, future_price = np.where(option, 1.0, base[:, None]), np.where(option, 1.0, price)
+    coin_future = 1.0 / future_base - 1.0 / future_price  # (an option's value may be 0)
+    coin_pnl = np.where(option, coin_option, coin_future)
     return table.multiplier[rows, None] * coin_pnl * spot
 
 

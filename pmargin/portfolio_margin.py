@@ -24,6 +24,7 @@ from .account_engine import Engine, account_requirements
 from .accounts import Accounts
 from .book import Book, bind, mark_in_usd
 from .greeks import unit_greeks
+from .liquidation_price import LiquidationPrice, search_liquidation_prices
 from .margin import MarginModel
 from .margin.base import AccountRequirements, Requirement
 from .market import Market
@@ -45,6 +46,8 @@ ACCOUNT_MONEY_COLUMNS = (
     "excess",
 )
 COMPONENT, BY_UNDERLYING = "components.", "by_underlying."
+#: the account column of liquidation prices: ``{underlying: LiquidationPrice}`` or None
+LIQUIDATION_PRICES = "liquidation_prices"
 
 
 @dataclass
@@ -55,8 +58,11 @@ class MarginResult:
     ``maintenance_margin``, ``isolated_margin``, ``offset``, ``savings``, ``worst_scenario.name``,
     ``worst_scenario.pnl``, ``worst_scenario.weight``, ``equity``, ``excess``, ``status``,
     ``positions`` (rows), then ``components.<name>`` and ``by_underlying.<underlying>`` (NaN
-    where a part does not apply to the account: an underlying it does not hold). Missing values
-    (equity without collateral, a model without scenarios) are NaN or None.
+    where a part does not apply to the account: an underlying it does not hold), and, when they
+    were asked for, ``liquidation_prices`` (``{underlying: LiquidationPrice}``, None for an
+    account without them). Missing values (equity without collateral, a model without
+    scenarios) are NaN or None. ``liquidation_prices`` at the top is that of a portfolio of one
+    account with collateral.
     """
 
     model: str
@@ -73,6 +79,7 @@ class MarginResult:
     accounts: pd.DataFrame
     models: dict[str, MarginResult] = field(default_factory=dict)
     currency: str = "USD"
+    liquidation_prices: dict[str, LiquidationPrice] | None = None
 
     @property
     def offset(self) -> float:
@@ -139,6 +146,7 @@ class MarginResult:
             }
         equity = None if pd.isna(row["equity"]) else float(row["equity"])
         positions = self.positions[self.positions["account"].to_numpy(object) == name]
+        prices = row[LIQUIDATION_PRICES] if LIQUIDATION_PRICES in row.index else None
         return MarginResult(
             model=self.model,
             portfolio_margin=float(row["portfolio_margin"]),
@@ -153,6 +161,7 @@ class MarginResult:
             positions=positions.reset_index(drop=True),
             accounts=self.accounts.iloc[matches[:1]].reset_index(drop=True),
             currency=self.currency,
+            liquidation_prices=prices,
         )
 
 
@@ -182,14 +191,27 @@ def position_values(book: Book) -> np.ndarray:
     entry = positions["entry_price"].to_numpy(np.float64)
     has_entry = np.isfinite(entry)
     safe_entry = np.where(has_entry, entry, 1.0)
+    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
+    future_price = np.where(is_future, price, 1.0)  # an option's price may be 0
     linear_unrealised = quantity * multiplier * (price - safe_entry)
     inverse_unrealised = (
-        quantity * multiplier * (1.0 / safe_entry - 1.0 / price) * table.spot[codes]
+        quantity * multiplier * (1.0 / safe_entry - 1.0 / future_price) * table.spot[codes]
     )
     futures_value = np.where(table.is_inverse[codes], inverse_unrealised, linear_unrealised)
-    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
     values = np.where(is_future, np.where(has_entry, futures_value, 0.0), linear_value)
     return np.where(book.is_order, 0.0, values)
+
+
+def margin_status(equity: float | None, initial: float, maintenance: float) -> str | None:
+    """``liquidation`` below maintenance margin, ``margin_call`` below initial, else ``ok``;
+    None when equity is unknown (no collateral stated)."""
+    if equity is None:
+        return None
+    if equity < maintenance:
+        return STATUS_LIQUIDATION
+    if equity < initial:
+        return STATUS_MARGIN_CALL
+    return STATUS_OK
 
 
 def account_status(equity: np.ndarray, initial: np.ndarray, maintenance: np.ndarray) -> np.ndarray:
@@ -283,17 +305,19 @@ def _accounts_table(
         "isolated_margin": isolated,
         "offset": offset,
         "savings": savings,
-        "worst_scenario.name": None
+        "worst_scenario.name": None if worst is None else worst.labels(),
+        "worst_scenario.pnl": np.nan
         if worst is None
-        else np.asarray(worst.names, dtype=object)[worst.index],
-        "worst_scenario.pnl": np.nan if worst is None else worst.pnl,
-        "worst_scenario.weight": np.nan if worst is None else worst.weight[worst.index],
+        else np.where(worst.index < 0, np.nan, worst.pnl),
+        "worst_scenario.weight": np.nan if worst is None else worst.weights(),
         "equity": equity,
         "excess": equity - initial,
         "status": account_status(equity, initial, maintenance),
         "positions": np.bincount(accounts.position_account, minlength=len(accounts)),
     }
-    present = accounts.underlyings_present(book)
+    present = requirements.present
+    if present is None:
+        present = accounts.underlyings_present(book)
     for name, values in requirements.components.items():
         table[COMPONENT + name] = values
     for name, values in requirements.underlying_components.items():
@@ -315,8 +339,10 @@ def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame)
     """The result whose top-level figures are sums over ``accounts``."""
     has_equity = accounts["equity"].notna().to_numpy()
     worst = None
-    if len(accounts) and accounts["worst_scenario.name"].notna().any():
-        largest = accounts.iloc[int(np.argmax(accounts["portfolio_margin"].to_numpy()))]
+    named = accounts["worst_scenario.name"].notna().to_numpy()
+    if named.any():  # the account with the largest initial margin that has a worst scenario
+        margin = np.where(named, accounts["portfolio_margin"].to_numpy(), -np.inf)
+        largest = accounts.iloc[int(np.argmax(margin))]
         worst = {
             "name": largest["worst_scenario.name"],
             "pnl": float(largest["worst_scenario.pnl"]),
@@ -325,7 +351,10 @@ def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame)
         }
 
     def sums(prefix: str) -> dict[str, float]:
-        columns = [c for c in accounts.columns if c.startswith(prefix)]
+        """Per part, the sum over the accounts it applies to (parts that apply to none left out)."""
+        columns = [
+            c for c in accounts.columns if c.startswith(prefix) and accounts[c].notna().any()
+        ]
         return {c[len(prefix) :]: float(np.nansum(accounts[c].to_numpy())) for c in columns}
 
     return MarginResult(
@@ -366,15 +395,23 @@ def compute_margin(
     *,
     compare: list[MarginModel] | None = None,
     engine: Engine | None = None,
+    with_liquidation_prices: bool = False,
+    liquidation_accounts: int | None = None,
 ) -> MarginResult:
     """Margin of every account of ``portfolio`` under ``model``, and the totals over them.
 
     ``compare`` lists further models whose results go in ``result.models`` (with the main one).
-    ``engine`` runs the per-account work (default: this process).
+    ``engine`` runs the per-account work (default: this process). ``with_liquidation_prices``
+    adds :func:`liquidation_prices` for each account with collateral — of a one-account
+    portfolio also at the top — the ``liquidation_accounts`` with the largest initial margin
+    when that is given (0: only a one-account portfolio's). Each is a root search that re-runs
+    the model some hundred times on that account's own book, so they are asked for.
     """
     book = bind(portfolio, market)
     accounts = Accounts.of(book)
     result = margin_for_book(book, model, engine=engine, accounts=accounts)
+    if with_liquidation_prices:
+        _add_liquidation_prices(result, portfolio, market, model, liquidation_accounts)
     if compare:
         result.models = {model.name: replace(result, models={})}
         for other in compare:
@@ -383,3 +420,59 @@ def compute_margin(
                     book, other, engine=engine, accounts=accounts
                 )
     return result
+
+
+def _add_liquidation_prices(
+    result: MarginResult,
+    portfolio: Portfolio,
+    market: Market,
+    model: MarginModel,
+    count: int | None,
+) -> None:
+    """Liquidation prices of the accounts with collateral (the ``count`` largest by initial
+    margin, all when None), in ``result.accounts`` and, for one account, at the top."""
+    table = result.accounts
+    names = table["account"].to_numpy(object)
+    with_collateral = np.flatnonzero(table["equity"].notna().to_numpy())
+    if len(names) > 1:
+        margin = table["portfolio_margin"].to_numpy()[with_collateral]
+        order = np.lexsort((names[with_collateral].astype(str), -margin))
+        with_collateral = with_collateral[order[:count]]
+    prices = np.full(len(names), None, dtype=object)
+    for row in with_collateral.tolist():  # a root search per account: the model re-run on it
+        one = portfolio if len(names) == 1 else portfolio.for_account(names[row])
+        prices[row] = liquidation_prices(one, market, model)
+    table[LIQUIDATION_PRICES] = prices
+    if len(names) == 1:
+        result.liquidation_prices = prices[0]
+
+
+def maintenance_gap(book: Book, model: MarginModel) -> float:
+    """Equity − maintenance margin of a bound one-account book (orders as :func:`margin_for_book`
+    counts them), USD; needs collateral."""
+    value = equity(book, position_values(book))
+    if value is None:
+        raise ValueError("the book states no collateral, so its equity is unknown")
+    return value - requirement_with_orders(model, book).maintenance
+
+
+def liquidation_prices(
+    portfolio: Portfolio, market: Market, model: MarginModel
+) -> dict[str, LiquidationPrice]:
+    """Liquidation prices of a one-account portfolio with collateral, per underlying it holds.
+
+    Each is the spot at which equity = maintenance margin when that underlying alone moves, the
+    whole model re-run at every trial spot (see :mod:`pmargin.liquidation_price`). Positions are
+    valued at model prices on the moved market plus what their marks are worth above the model
+    at the snapshot (a mark observed at one spot says nothing of another); so a book without
+    marks gives exactly what :func:`compute_margin` gives on the moved market.
+    """
+    book = bind(portfolio, market)
+    unmarked = book.without_marks()
+    marks_over_model = maintenance_gap(book, model) - maintenance_gap(unmarked, model)
+
+    def gap(underlying: str, factor: float) -> float:
+        moved = unmarked.with_spot_scaled(underlying, factor)
+        return maintenance_gap(moved, model) + marks_over_model
+
+    return search_liquidation_prices(market, portfolio.underlyings, gap)

@@ -73,8 +73,17 @@ def compute_command(
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))
     others = [load_model(name) for name in bundled_models()] if compare else None
+    by_account = by_account or top is not None
     with make_engine(engine, scheduler) as runner:
-        result = compute_margin(book, snapshot, margin_model, compare=others, engine=runner)
+        result = compute_margin(
+            book,
+            snapshot,
+            margin_model,
+            compare=others,
+            engine=runner,
+            with_liquidation_prices=True,
+            liquidation_accounts=top if by_account else 0,
+        )
     coin = currency.strip().upper()
     if coin not in USD_LIKE:
         if coin not in snapshot.underlyings:
@@ -86,7 +95,6 @@ def compute_command(
                 )
             )
         result = result.in_currency(coin, snapshot.spot(coin))
-    by_account = by_account or top is not None
     list_positions = not by_account if positions is None else positions
     data = margin_dict(result, positions=list_positions, accounts=by_account, top=top)
     emit_result(

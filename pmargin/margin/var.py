@@ -2,10 +2,13 @@
 
 Scenarios move spots (and forwards) only: no vol or theta shocks. ``scenarios: montecarlo`` is a
 :class:`~pmargin.montecarlo.MonteCarloSet` (correlated log returns over ``horizon_days`` from the
-market's vols and correlations, normal or Student-t, seeded); ``historical`` a
-:class:`~pmargin.historical.HistoricalSet` of the overlapping ``horizon_days``-row returns of the
-``prices`` CSV (``date`` — or ``date_column`` — and daily closes per underlying, beside the model
-YAML), where an empty cell is a missing close and returns across it are skipped.
+market's vols and correlations, normal or Student-t, seeded; with ``montecarlo: {estimate:
+{method, lambda, window}}`` the vols and correlations are instead estimated from the
+``historical:`` prices by :mod:`pmargin.estimate`, so both variants draw on one file);
+``historical`` a :class:`~pmargin.historical.HistoricalSet` of the overlapping
+``horizon_days``-row returns of the ``prices`` CSV (``date`` — or ``date_column`` — and daily
+closes per underlying, beside the model YAML), where an empty cell is a missing close and
+returns across it are skipped (an estimate, which needs every close, calls a gap an error).
 
 ES and VaR are :mod:`pmargin.risk_measures`' (of the k = ⌈(1 − confidence)·N⌉ worst scenarios: ES
 the mean loss, VaR the k-th largest), floored at 0. Initial margin = the book's ES;
@@ -17,7 +20,7 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +28,7 @@ import numpy as np
 from ..accounts import Holdings
 from ..book import Book, InstrumentTable
 from ..errors import MarketDataError, Problem, ProblemCollector
+from ..estimate import Estimate
 from ..historical import HistoricalSet
 from ..market import Market
 from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
@@ -39,6 +43,7 @@ from .base import (
     isolated_from_unit,
     model_pnl,
 )
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -51,8 +56,9 @@ KEYS = (
     "montecarlo",
     "historical",
     "maintenance_ratio",
+    "liquidation",
 )
-MONTECARLO_KEYS = ("paths", "seed", "distribution", "df")
+MONTECARLO_KEYS = ("paths", "seed", "distribution", "df", "estimate")
 HISTORICAL_KEYS = ("prices", "date_column")
 #: keys of earlier versions of this model, and why they went
 REMOVED_KEYS = {
@@ -61,6 +67,8 @@ REMOVED_KEYS = {
 }
 #: instruments × scenarios sorted at a time for the isolated margin (bounds memory)
 CHUNK_CELLS = 2_000_000
+#: memo key of the ES of +1 and −1 contract of each instrument, kept with the P&L
+UNIT_SHORTFALLS = "var unit shortfalls"
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class VarModel(AccountModel):
     scenario_set: MonteCarloSet | HistoricalSet
     maintenance_ratio: float
     method: str = "var"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     @property
     def kind(self) -> str:
@@ -114,15 +123,20 @@ class VarModel(AccountModel):
         )
 
     def isolated_margin(self, book: Book, scenarios: ScenarioPnl) -> np.ndarray:
-        """Each position's own ES, from the ES of ±1 contract (ES is homogeneous)."""
-        pnl = scenarios.pnl
-        long_unit, short_unit = np.zeros(len(pnl)), np.zeros(len(pnl))
-        size = max(CHUNK_CELLS // max(pnl.shape[1], 1), 1)  # bounds the sort's copies
-        for start in range(0, len(pnl), size):
-            rows = slice(start, start + size)
-            long_unit[rows] = self.expected_shortfall(pnl[rows])
-            short_unit[rows] = self.expected_shortfall(-pnl[rows])
-        return isolated_from_unit(book, long_unit, short_unit)
+        """Each position's own ES, from the ES of ±1 contract (ES is homogeneous), kept with the
+        table so that later books on it (liquidation steps) sort nothing again."""
+        table = book.instruments
+        kept = table.memo.get(UNIT_SHORTFALLS)
+        if kept is None or kept[0] is not self or kept[1] is not scenarios:
+            pnl = scenarios.pnl
+            long_unit, short_unit = np.zeros(len(pnl)), np.zeros(len(pnl))
+            size = max(CHUNK_CELLS // max(pnl.shape[1], 1), 1)  # bounds the sort's copies
+            for start in range(0, len(pnl), size):
+                rows = slice(start, start + size)
+                long_unit[rows] = self.expected_shortfall(pnl[rows])
+                short_unit[rows] = self.expected_shortfall(-pnl[rows])
+            kept = table.memo[UNIT_SHORTFALLS] = (self, scenarios, long_unit, short_unit)
+        return isolated_from_unit(book, kept[2], kept[3])
 
 
 def _complete_returns(
@@ -204,11 +218,13 @@ def build(
     problems: ProblemCollector,
     *,
     price_history: HistoricalSet | None = None,
+    estimated_inputs: Estimate | None = None,
 ) -> VarModel | None:
     """A VarModel from a parsed model YAML (see ``pmargin/models/var.yaml``).
 
     ``price_history`` is the replay of the ``historical:`` block's CSV of daily closes, read by
-    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``).
+    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``); ``estimated_inputs``
+    the vols and correlations estimated from it (needed with ``montecarlo.estimate``).
     """
     _check_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
@@ -225,6 +241,7 @@ def build(
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     scenario_set = None
     if kind == "historical":
         hist = section(document, "historical", where, problems)
@@ -242,11 +259,22 @@ def build(
                     "no price history was read for this model",
                     "Load the model with pmargin.io.model_file.load_model.",
                 )
+    wants_estimate = "estimate" in (document.get("montecarlo") or {})
+    if kind == "montecarlo" and wants_estimate and estimated_inputs is None and not problems:
+        problems.add(
+            f"{where}: montecarlo.estimate",
+            "no estimate of the price history was made for this model",
+            "Load the model with pmargin.io.model_file.load_model.",
+        )
     if problems:
         return None
     if kind == "montecarlo":
         scenario_set = MonteCarloSet(
-            name=name, horizon_days=float(horizon), source=where, **montecarlo
+            name=name,
+            horizon_days=float(horizon),
+            source=where,
+            estimate=estimated_inputs,
+            **montecarlo,
         )
     return VarModel(
         name=name,
@@ -257,4 +285,5 @@ def build(
         confidence=float(confidence),
         scenario_set=scenario_set,
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..portfolio_margin import BY_UNDERLYING, COMPONENT, MarginResult
+from ..portfolio_margin import BY_UNDERLYING, COMPONENT, LIQUIDATION_PRICES, MarginResult
 from . import clean, markdown_table
-from .records import Field, Nested, Present, Records
+from .records import Field, Json, Nested, Present, Records
 
 POSITION_KEYS = (
     "id",
@@ -39,6 +39,7 @@ WORST_LAYOUT = Nested(
         Field("pnl", "worst_scenario.pnl"),
         Field("weight", "worst_scenario.weight"),
     ),
+    when="worst_scenario.name",  # null for an account that nothing it holds can make lose
 )
 #: an account's JSON object: the top-level keys of SPEC §4 that apply to one account
 ACCOUNT_LAYOUT = (
@@ -77,11 +78,17 @@ def accounts_records(accounts: pd.DataFrame, top: int | None = None) -> Records:
     frame = accounts.iloc[order[:top]].reset_index(drop=True)
     frame["account"] = _named(frame["account"])
     layout = ACCOUNT_LAYOUT
+    if LIQUIDATION_PRICES in frame:  # SPEC §8 keys per underlying, for accounts that have them
+        prices = frame[LIQUIDATION_PRICES].to_numpy(object).copy()
+        for row in np.flatnonzero(pd.notna(prices)):  # the few accounts searched
+            prices[row] = {u: price.as_dict() for u, price in prices[row].items()}
+        frame[LIQUIDATION_PRICES] = prices
+        layout = (*layout, Json(LIQUIDATION_PRICES, LIQUIDATION_PRICES))
     if frame["worst_scenario.name"].isna().all():  # a model without scenarios
         frame["worst_scenario"] = None
         layout = tuple(
             Field("worst_scenario", "worst_scenario", nullable=True) if f is WORST_LAYOUT else f
-            for f in ACCOUNT_LAYOUT
+            for f in layout
         )
     return Records(frame, layout)
 
@@ -113,6 +120,9 @@ def margin_dict(
         "status": result.status,
         "components": dict(result.components),
         "by_underlying": dict(result.by_underlying),
+        "liquidation_prices": None
+        if result.liquidation_prices is None
+        else {u: price.as_dict() for u, price in result.liquidation_prices.items()},
     }
     if result.models:
         data["models"] = {
@@ -178,6 +188,8 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Excess", data["excess"]],
         ["Status", data["status"]],
     ]
+    for underlying, prices in (data.get("liquidation_prices") or {}).items():
+        summary.append([f"Liquidation price {underlying}", liquidation_price_text(prices)])
     text = "## pmargin compute\n\n" + markdown_table(["", data["currency"]], summary)
     for key, (title, columns) in MARKDOWN_SECTIONS.items():
         if key not in data or not len(data[key]):
@@ -191,3 +203,13 @@ def margin_markdown(data: dict[str, Any]) -> str:
         rows = [[record[k] for _, k in columns] for record in records]
         text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text
+
+
+def liquidation_price_text(prices: dict[str, Any]) -> str:
+    """``"down 75,035 (-21.0%), up none"`` from the SPEC §8 keys of one underlying."""
+    parts = []
+    for side in ("down", "up"):
+        price = prices[side]
+        text = "none" if price is None else f"{price:,.0f} ({prices[f'distance_{side}']:+.1%})"
+        parts.append(f"{side} {text}")
+    return ", ".join(parts)

@@ -34,10 +34,12 @@ class Field:
 
 @dataclass(frozen=True)
 class Nested:
-    """The JSON key ``key`` holds an object laid out by ``layout`` (the same keys every row)."""
+    """The JSON key ``key`` holds an object laid out by ``layout`` (the same keys every row);
+    with ``when``, null in the rows where column ``when`` is missing."""
 
     key: str
     layout: tuple[Layout, ...]
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,15 @@ class Constant:
 
 
 @dataclass(frozen=True)
+class Json:
+    """The JSON key ``key`` holds column ``column``'s value (dicts, lists, numbers; None as null)
+    encoded as it is, one call per row that has one: for a column that few rows fill."""
+
+    key: str
+    column: str
+
+
+@dataclass(frozen=True)
 class Items:
     """The JSON key ``key`` holds a list of objects, one per layout of ``layouts``."""
 
@@ -65,7 +76,7 @@ class Items:
     layouts: tuple[tuple[Layout, ...], ...]
 
 
-Layout = Union[Field, Nested, Present, Constant, Items]  # noqa: UP007 - a runtime alias
+Layout = Union[Field, Nested, Present, Constant, Items, Json]  # noqa: UP007 - a runtime alias
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,14 @@ class Records:
         return self.frame.to_csv(index=False, lineterminator="\n")
 
 
+def _joined(items: list, count: int) -> np.ndarray:
+    """Each row's text (an object array of ``count`` str) from literal text and columns."""
+    grid = np.empty((count, len(items)), dtype=object)
+    for column, item in enumerate(items):
+        grid[:, column] = item
+    return np.asarray(["".join(row) for row in grid.tolist()], dtype=object)
+
+
 def _append(items: list, item: str | np.ndarray) -> None:
     """Add literal text or a column of encoded values; literal text joins the text before it."""
     if isinstance(item, str) and items and isinstance(items[-1], str):
@@ -142,8 +161,24 @@ def _lay_out(frame: pd.DataFrame, layout, items: list) -> None:
                 _append(items, text)
                 _append(items, '"')
         elif isinstance(item, Nested):
-            _lay_out(frame, item.layout, items)
-            _append(items, "}")
+            missing = None if item.when is None else frame[item.when].isna().to_numpy()
+            if missing is not None and missing.any():
+                text = np.full(len(frame), "null", dtype=object)
+                given = frame[~missing]
+                parts: list[str | np.ndarray] = []
+                _lay_out(given, item.layout, parts)
+                _append(parts, "}")
+                text[~missing] = _joined(parts, len(given))
+                _append(items, text)
+            else:
+                _lay_out(frame, item.layout, items)
+                _append(items, "}")
+        elif isinstance(item, Json):
+            values = frame[item.column].to_numpy(object)
+            text = np.full(len(frame), "null", dtype=object)
+            for row in np.flatnonzero(pd.notna(values)):  # only the rows that have a value
+                text[row] = orjson.dumps(values[row], option=orjson.OPT_SERIALIZE_NUMPY).decode()
+            _append(items, text)
         elif isinstance(item, Constant):
             _append(items, orjson.dumps(item.value, option=orjson.OPT_SERIALIZE_NUMPY).decode())
         elif isinstance(item, Items):

@@ -1,9 +1,9 @@
 """Accounts are the unit: each account is margined on its own and never offsets another.
 
-The references are independent of the engine: a linear 1-coin position under the deribit model
+The references are independent of the engine: a linear 1-coin perpetual under the deribit model
 needs the largest counted loss of its moves, 16% of spot (the ±16% grid and the extended moves
-weighted 0.16/|move| all give 0.16 × spot); and an account of a multi-account file must get
-exactly what its own file gets when run alone.
+weighted 0.16/|move| all give 0.16 × spot), plus Deribit's roll shock of 1% of its delta; and an
+account of a multi-account file must get exactly what its own file gets when run alone.
 """
 
 from __future__ import annotations
@@ -80,16 +80,18 @@ def folder(tmp_path, market_path):
 
 
 def test_two_accounts_that_would_offset_each_other_do_not(cli, write):
-    # A long 1 BTC spot; B short the same delta in the inverse perpetual (face 10 USD)
-    rows = "account,instrument,quantity\nA,BTC_USDC,1\nB,BTC-PERPETUAL,-9500\n"
+    # A long 1 BTC in the linear perpetual; B short the same (Deribit nets within a currency)
+    rows = "account,instrument,quantity\nA,BTC_USDC-PERPETUAL,1\nB,BTC_USDC-PERPETUAL,-1\n"
     book = write("book.csv", rows)
     (book.parent / "market.yaml").write_text((SAMPLES / "market.yaml").read_text())
     data = compute_json(cli, book, "--by-account")
-    each = 0.16 * SPOT  # 15,200: the largest counted loss of 1 coin, long or short
-    assert data["portfolio_margin"] == pytest.approx(2 * each, rel=1e-12)  # 30,400, not 0
+    each = (0.16 + 0.01) * SPOT  # 16,150: worst loss of 1 coin, long or short, + roll shock
+    assert data["portfolio_margin"] == pytest.approx(2 * each, rel=1e-12)  # 32,300, not 0
     assert [a["portfolio_margin"] for a in data["accounts"]] == pytest.approx([each, each])
     assert data["offset"] == pytest.approx(0.0, abs=1e-6)  # nothing nets across accounts
-    one_book = write("one.csv", "instrument,quantity\nBTC_USDC,1\nBTC-PERPETUAL,-9500\n")
+    one_book = write(
+        "one.csv", "instrument,quantity\nBTC_USDC-PERPETUAL,1\nBTC_USDC-PERPETUAL,-1\n"
+    )
     (one_book.parent / "market.yaml").write_text((SAMPLES / "market.yaml").read_text())
     assert compute_json(cli, one_book)["portfolio_margin"] == pytest.approx(0.0, abs=1e-6)
 
@@ -140,9 +142,10 @@ def test_an_account_column_with_empty_cells_is_an_error_naming_the_lines(cli, wr
 
 
 def test_a_file_without_an_account_column_is_one_account_named_null(cli, write, market_path):
-    data = compute_json(cli, write("book.csv", "instrument,quantity\nBTC_USDC,1\n"), "--by-account")
+    rows = "instrument,quantity\nBTC_USDC-PERPETUAL,1\n"
+    data = compute_json(cli, write("book.csv", rows), "--by-account")
     assert [a["account"] for a in data["accounts"]] == [None]
-    data = compute_json(cli, write("book.csv", "instrument,quantity\nBTC_USDC,1\n"))
+    data = compute_json(cli, write("book.csv", rows))
     assert data["positions"][0]["account"] is None
     assert data["worst_scenario"]["account"] is None
 
@@ -171,7 +174,7 @@ def test_accounts_are_sorted_by_initial_margin_and_top_keeps_the_largest(cli, wr
     data = compute_json(cli, write("book.csv", rows), "--by-account", "--top", "3")
     assert [a["account"] for a in data["accounts"]] == ["acct-1", "acct-4", "acct-2"]
     assert data["account_count"] == 5
-    assert data["portfolio_margin"] == pytest.approx(15 * 0.16 * 100_000)  # all 5 accounts
+    assert data["portfolio_margin"] == pytest.approx(15 * 0.17 * 100_000)  # all 5 accounts
     table = cli("compute", write("book.csv", rows), "--by-account", "--top", "3").stdout
     assert "the 3 with the largest initial margin of 5" in table
 
@@ -240,7 +243,10 @@ def test_open_orders_take_the_worse_of_filled_and_not_per_account(folder, model)
     )
     margin_model = load_model(model)
     market = load_market(folder / "market.yaml")
-    for name, unfilled_is_worse in (("carol", False), ("dave", True)):
+    # deribit margins orders its own way: the positions' margin plus the larger rise when the
+    # buys or the sells fill, so filled is never below not filled
+    own_way = model == "deribit"
+    for name, unfilled_is_worse in (("carol", False), ("dave", not own_way)):
         alone = bind(load_portfolio(folder / f"{name}.yaml"), market)
         whole = requirement_with_orders(margin_model, alone)  # one account, two passes
         filled = margin_model.requirement(alone).initial
