@@ -8,7 +8,7 @@ The app, its shared options, the error boundary and output live in
 from __future__ import annotations
 
 from .commands import check, compute, greeks, models, scenarios, stress, validate
-from .commands.common import app
+from .commands.common import app, with_run_options
 
 #: command name -> the function that parses its arguments and calls the library
 COMMANDS = {
@@ -22,7 +22,7 @@ COMMANDS = {
 GROUPS = {"scenarios": scenarios.scenarios_app, "models": models.models_app}
 
 for _name, _function in COMMANDS.items():
-    app.command(_name)(_function)
+    app.command(_name)(with_run_options(_function))
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 

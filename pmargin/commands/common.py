@@ -11,8 +11,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
 import sys
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -24,6 +28,7 @@ from typer.core import TyperGroup
 
 from .. import __version__, render, report
 from ..errors import InputError, PmarginError, Problem
+from ..io.deribit_export import AUTO, DERIBIT
 from ..io.market_file import find_market, load_market
 from ..io.portfolio_file import load_portfolio
 from ..io.project_config import ProjectConfig, project_config
@@ -31,10 +36,15 @@ from ..io.project_config import ProjectConfig, project_config
 
 @dataclass
 class RunContext:
-    """One run of ``pmargin``: the global options and the project config they select."""
+    """One run of ``pmargin``: the global options and the project config they select.
+
+    ``file_format`` is ``--from``: ``auto`` (recognise each input by its name and content) or
+    ``deribit`` (read the portfolio and a non-YAML market as Deribit API exports).
+    """
 
     debug: bool = False
     config_path: Path | None = None
+    file_format: str = AUTO
 
     @cached_property
     def config(self) -> ProjectConfig:
@@ -63,6 +73,72 @@ DebugOption = Annotated[
         callback=_enable_debug,
     ),
 ]
+
+
+def _set_config(ctx: typer.Context, value: Path | None) -> None:
+    if value is not None:
+        run_context(ctx).config_path = value
+
+
+class FileFormat(str, Enum):
+    auto = AUTO
+    deribit = DERIBIT
+
+
+def _set_file_format(ctx: typer.Context, value: FileFormat | None) -> None:
+    if value is not None:
+        run_context(ctx).file_format = value.value
+
+
+#: ``--config``, accepted before the command name and after it
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Project config (default: pmargin.yaml in this folder or the nearest parent, "
+        "up to the repository root).",
+        expose_value=False,
+        callback=_set_config,
+        show_default=False,
+    ),
+]
+#: ``--from``, accepted before the command name and after it
+FromOption = Annotated[
+    FileFormat | None,
+    typer.Option(
+        "--from",
+        help="Input format: auto (by name and content) or deribit (Deribit API exports: "
+        "private/get_positions, get_account_summary, public/get_book_summary_by_currency).",
+        expose_value=False,
+        callback=_set_file_format,
+        show_default=False,
+    ),
+]
+
+
+def with_run_options(command: Callable) -> Callable:
+    """``command`` also taking the run's options (``--config``, ``--from``) after its name.
+
+    The options set the :class:`RunContext` (they are not passed to ``command``), so a command
+    module declares none of them; :mod:`pmargin.cli` wraps every command it registers.
+    """
+
+    extra = {"config": ConfigOption, "file_format": FromOption}
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        return command(*args, **{k: v for k, v in kwargs.items() if k not in extra})
+
+    signature = inspect.signature(command, eval_str=True)
+    parameters = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+        for name, kind in extra.items()
+    ]
+    wrapped.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *parameters]
+    )
+    wrapped.__annotations__ = {**typing.get_type_hints(command, include_extras=True), **extra}
+    return wrapped
 
 
 class PmarginGroup(TyperGroup):
@@ -108,13 +184,10 @@ def main_callback(
         ),
     ] = False,
     debug: DebugOption = False,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Project config (default: ./pmargin.yaml if present)."),
-    ] = None,
+    config: ConfigOption = None,
+    file_format: FromOption = None,
 ) -> None:
     """pmargin: portfolio margin and stress tests for crypto derivatives books."""
-    run_context(ctx).config_path = config
 
 
 def library_app(what: str, list_command, show_command) -> typer.Typer:
@@ -227,7 +300,8 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
                 "or set `portfolio:` in pmargin.yaml.",
             )
         )
-    portfolio = load_portfolio(portfolio_path)
+    run = run_context(ctx)
+    portfolio = load_portfolio(portfolio_path, run.file_format)
     if portfolio.positions.empty and not portfolio.has_collateral:
         render.warning(f"{portfolio_path} holds no positions and no collateral")
     if market_path is None and portfolio.market_path is None:
@@ -238,4 +312,4 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
             f"no market given and no market.yaml beside {portfolio_path}; "
             f"using the bundled demo snapshot {path}"
         )
-    return portfolio, load_market(path)
+    return portfolio, load_market(path, run.file_format)

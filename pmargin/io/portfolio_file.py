@@ -30,6 +30,7 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..portfolio import Portfolio, empty_positions
 from ..values import finite_number, unknown_key_problem
 from .common import read_text, resolve_beside
+from .deribit_export import AUTO, is_deribit_file, load_deribit_portfolio
 from .position_rows import KNOWN_COLUMNS, build_positions, check_columns
 from .yaml_safe import load_yaml
 
@@ -38,10 +39,14 @@ _SPACES_AT_LINE_ENDS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
-    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``; raise InputError listing problems."""
+def load_portfolio(path: str | Path, file_format: str = AUTO) -> Portfolio:
+    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``, or a Deribit export (JSON, recognised
+    by its content, or any file with ``file_format="deribit"``: see
+    :mod:`pmargin.io.deribit_export`); raise InputError listing problems."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if is_deribit_file(path, file_format):
+        return load_deribit_portfolio(path)
     if suffix == ".csv":
         return load_portfolio_csv(path)
     if suffix in (".yaml", ".yml"):
@@ -50,7 +55,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
         Problem(
             str(path),
             f"unknown portfolio format {suffix or '(none)'!r}",
-            "Use a .csv or .yaml file.",
+            "Use a .csv or .yaml file, or a Deribit export (.json).",
         )
     )
 

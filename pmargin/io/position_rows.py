@@ -34,7 +34,6 @@ KNOWN_COLUMNS = (
 #: common names from other tools, and the column they mean
 COLUMN_ALIASES = {
     "qty": "quantity",
-    "size": "quantity",
     "amount": "quantity",
     "position": "quantity",
     "symbol": "instrument",
@@ -54,6 +53,13 @@ COLUMN_ALIASES = {
     "avg_price": "entry_price",
     "average_price": "entry_price",
 }
+#: the hint for a `size` column: Deribit's sizes are not contract counts
+SIZE_HINT = (
+    "A `size` column looks like a Deribit export, whose sizes are not contract counts: inverse "
+    "futures and perpetuals are sized in USD (BTC-PERPETUAL size -250000 is -25000 contracts "
+    "of 10 USD; ETH contracts are 1 USD), options and USDC contracts in coins. Read the file "
+    "with `--from deribit`, or write `quantity` in contracts"
+)
 MAX_ROW_PROBLEMS = 25
 _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -87,7 +93,9 @@ class _RowProblems:
 def check_columns(columns: list[str], where: str, problems: ProblemCollector) -> bool:
     """Record unknown, duplicate or missing columns; True when the rows can be read."""
     for name in columns:
-        if name not in KNOWN_COLUMNS:
+        if name == "size":
+            problems.add(where, "unknown column `size`", SIZE_HINT + ".")
+        elif name not in KNOWN_COLUMNS:
             close = (
                 [COLUMN_ALIASES[name]]
                 if name in COLUMN_ALIASES
@@ -99,7 +107,8 @@ def check_columns(columns: list[str], where: str, problems: ProblemCollector) ->
         problems.add(where, f"column `{name}` appears more than once", "Keep one.")
     ok = True
     if "quantity" not in columns:
-        problems.add(where, "missing required column `quantity`", "Add signed contract counts.")
+        if "size" not in columns:  # else the `size` hint says what to do
+            problems.add(where, "missing required column `quantity`", "Add signed contracts.")
         ok = False
     if "instrument" not in columns and not {"underlying", "kind"} <= set(columns):
         problems.add(
