@@ -236,6 +236,16 @@ FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
 ]
+PlotOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        metavar="FILE",
+        help="Also draw a chart to FILE (.png or .svg); needs matplotlib: "
+        "pip install 'pmargin[plot]'.",
+        show_default=False,
+    ),
+]
 PortfolioArgument = Annotated[
     Path | None, typer.Argument(help="Portfolio file (.csv or .yaml).", show_default=False)
 ]

@@ -6,12 +6,15 @@ from typing import Annotated
 
 import typer
 
+from ..book import bind
 from ..errors import InputError, Problem
 from ..io.model_file import bundled_models, load_model
 from ..portfolio import USD_LIKE
 from ..portfolio_margin import compute_margin
+from ..profile import spot_profiles
 from ..render.margin import print_margin
-from ..report.margin import margin_dict, margin_markdown
+from ..render.plot import check_plot_target, write_margin_chart
+from ..report.margin import margin_dict, margin_markdown, profiles_dict
 from .common import (
     DebugOption,
     Format,
@@ -19,6 +22,7 @@ from .common import (
     MarketOption,
     ModelOption,
     OutputOption,
+    PlotOption,
     PortfolioArgument,
     emit_result,
     load_inputs,
@@ -41,13 +45,19 @@ def compute_command(
     ] = "USD",
     format: FormatOption = Format.table,
     output: OutputOption = None,
+    plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Portfolio margin versus isolated margin, with per-position values and greeks."""
+    if plot is not None:
+        check_plot_target(plot)
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))
     others = [load_model(name) for name in bundled_models()] if compare else None
     result = compute_margin(book, snapshot, margin_model, by_account=by_account, compare=others)
+    if plot is not None:  # in USD, whatever --currency says
+        profiles = spot_profiles(bind(book, snapshot), margin_model)
+        write_margin_chart(profiles_dict(profiles, margin_dict(result, positions=False)), plot)
     coin = currency.strip().upper()
     if coin not in USD_LIKE:
         if coin not in snapshot.underlyings:

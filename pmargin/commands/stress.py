@@ -10,6 +10,7 @@ import typer
 from .. import render
 from ..errors import InputError, Problem
 from ..io.scenario_file import bundled_sets, load_scenarios
+from ..render.plot import check_plot_target, write_stress_chart
 from ..render.stress import print_stress, stress_progress
 from ..report.stress import stress_dict, stress_markdown, stress_rows
 from ..stress import run_stress
@@ -19,6 +20,7 @@ from .common import (
     FormatOption,
     MarketOption,
     OutputOption,
+    PlotOption,
     PortfolioArgument,
     emit_result,
     load_inputs,
@@ -60,9 +62,12 @@ def stress_command(
     ] = By.underlying,
     format: FormatOption = Format.table,
     output: OutputOption = None,
+    plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
     """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
+    if plot is not None:
+        check_plot_target(plot)
     names = list(scenario or run_context(ctx).config.scenarios)
     if not names:
         raise InputError(
@@ -82,6 +87,8 @@ def stress_command(
         for message in s.warnings:
             render.warning(message)
     data = stress_dict(result, top=top, by_position=by is By.position)
+    if plot is not None:  # every scenario, whatever --top keeps in the table
+        write_stress_chart(data if top is None else stress_dict(result), plot)
     emit_result(
         format,
         output,

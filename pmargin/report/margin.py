@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..portfolio_margin import MarginResult
+from ..profile import SpotProfile
 from . import clean, markdown_table
 
 POSITION_KEYS = (
@@ -122,3 +123,27 @@ def margin_markdown(data: dict[str, Any]) -> str:
         rows = [[record[k] for _, k in columns] for record in records]
         text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text
+
+
+def profiles_dict(profiles: list[SpotProfile], data: dict[str, Any]) -> dict[str, Any]:
+    """The ``compute --plot`` chart's data: per underlying, the book's P&L against its spot
+    (USD) and the margin to mark — the model's margin for that underlying where the model splits
+    it (``margin_scope: underlying``), else the portfolio's (``portfolio``)."""
+    by_underlying = data.get("by_underlying") or {}
+    return clean(
+        {
+            "model": data["model"],
+            "underlyings": [
+                {
+                    "underlying": p.underlying,
+                    "spot": p.spot,
+                    "moves": p.moves.tolist(),
+                    "pnl": p.pnl.tolist(),
+                    "model_range": list(p.model_range),
+                    "margin": by_underlying.get(p.underlying, data["portfolio_margin"]),
+                    "margin_scope": "underlying" if p.underlying in by_underlying else "portfolio",
+                }
+                for p in profiles
+            ],
+        }
+    )
