@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import re
 import sys
 import typing
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from typer.core import TyperGroup
 
 from .. import __version__, render, report
@@ -48,7 +50,7 @@ class RunContext:
 
     @cached_property
     def config(self) -> ProjectConfig:
-        """``--config FILE``, else ``./pmargin.yaml``, else no defaults; read once per run."""
+        """``--config FILE``, else the nearest ``pmargin.yaml``, else no defaults; read once."""
         return project_config(self.config_path)
 
 
@@ -141,12 +143,100 @@ def with_run_options(command: Callable) -> Callable:
     return wrapped
 
 
+#: typer's validation wording -> plain words (a bad option value, shown by click as usual)
+PLAIN_WORDS = (
+    (re.compile(r"^Value error, "), ""),
+    (re.compile(r"'([^']*)' is not one of (.*?)\.?$"), r"\1 is not one of \2"),
+    (re.compile(r"^Input should be a valid integer.*"), "expected a whole number"),
+    (re.compile(r"^Input should be a valid number.*"), "expected a number"),
+    (re.compile(r"^Input should be greater than or equal to (\S+)"), r"must be at least \1"),
+    (re.compile(r"^Input should be less than or equal to (\S+)"), r"must be at most \1"),
+    (re.compile(r"^Input should be greater than (\S+)"), r"must be more than \1"),
+)
+
+
+def plain_words(message: str) -> str:
+    """``Value error, 'JSON' is not one of 'table', 'json'.`` -> ``JSON is not one of table,
+    json``; ``Input should be a valid integer, ...`` -> ``expected a whole number``."""
+    for pattern, replacement in PLAIN_WORDS:
+        message = pattern.sub(replacement, message)
+    return re.sub(r"'([^']*)'", r"\1", message) if " is not one of " in message else message
+
+
+#: the metavar shown in help for an option of each type that names none (never ``<path>``)
+METAVARS = {Path: "FILE", int: "N", float: "NUMBER", str: "TEXT"}
+
+
+class ReadableArgument(typer.core.TyperArgument):
+    """An argument shown by its name alone (``PORTFOLIO``, ``[PORTFOLIO]``, ``FILE...``), without
+    the internal type typer adds (``<path>``, ``<list[Path]>``, ``{files}...``)."""
+
+    def display_type_rich(self, ctx) -> None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = (self.metavar or str(self.name).upper()) + ("..." if self.nargs != 1 else "")
+        return name if self.required else f"[{name}]"
+
+
+def readable_metavar(param) -> None:
+    """Show ``param`` in help by a name a user reads (``FILE``, ``N``, ``PORTFOLIO``) instead of
+    the internal type name typer shows; choices and flags keep theirs."""
+    if isinstance(param, typer.core.TyperArgument):
+        param.__class__ = ReadableArgument  # the same argument, displayed differently
+    if param.metavar is not None:
+        return
+    annotation = param.type_descriptor.annotation
+    is_list = typing.get_origin(annotation) is list
+    element = typing.get_args(annotation)[0] if is_list else annotation
+    if isinstance(param, typer.core.TyperArgument):
+        param.metavar = "FILE" if element is Path and param.nargs == -1 else param.name.upper()
+    elif element in METAVARS:
+        param.metavar = METAVARS[element]
+
+
 class PmarginGroup(TyperGroup):
-    """The single error boundary of every command below it."""
+    """The single error boundary of every command below it: a library :class:`PmarginError`
+    becomes one line on stderr and exit 2; a bad option value is told in plain words."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter as exc:
+            exc.message = plain_words(exc.message)
+            raise
+
+    def get_params(self, ctx: typer.Context):
+        params = super().get_params(ctx)
+        for param in params:
+            if hasattr(param, "type_descriptor"):
+                readable_metavar(param)
+        return params
+
+    def get_command(self, ctx: typer.Context, name: str):
+        command = super().get_command(ctx, name)
+        for param in getattr(command, "params", ()):
+            if hasattr(param, "type_descriptor"):
+                readable_metavar(param)
+        return command
+
+    def format_commands(self, ctx: typer.Context, formatter) -> None:
+        """Each command's whole first sentence (wrapped), never cut with "..."."""
+        rows = [
+            (name, command.get_short_help_str(limit=10_000))
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            exc.message = plain_words(exc.message)
+            raise
         except PmarginError as exc:
             if run_context(ctx).debug:
                 raise
@@ -154,11 +244,15 @@ class PmarginGroup(TyperGroup):
             raise typer.Exit(2) from None
 
 
+#: ``-h`` as well as ``--help``, for every command and group
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
 app = typer.Typer(
     name="pmargin",
     cls=PmarginGroup,
     help="Stress-test derivatives portfolios and compute portfolio margin.",
-    add_completion=False,
+    context_settings=CONTEXT_SETTINGS,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -197,6 +291,7 @@ def library_app(what: str, list_command, show_command) -> typer.Typer:
     group = typer.Typer(
         cls=PmarginGroup,
         help=help_text,
+        context_settings=CONTEXT_SETTINGS,
         no_args_is_help=False,
         invoke_without_command=True,
         rich_markup_mode=None,
@@ -230,9 +325,14 @@ MarketOption = Annotated[
     ),
 ]
 ModelOption = Annotated[
-    str | None, typer.Option("--model", help="Margin model: a bundled name or a model YAML file.")
+    str | None,
+    typer.Option(
+        "--model", metavar="NAME|FILE", help="Margin model: a bundled name or a model YAML file."
+    ),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+FormatOption = Annotated[
+    Format, typer.Option("--format", case_sensitive=False, help="Output format.")
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
 ]
@@ -247,7 +347,10 @@ PlotOption = Annotated[
     ),
 ]
 PortfolioArgument = Annotated[
-    Path | None, typer.Argument(help="Portfolio file (.csv or .yaml).", show_default=False)
+    Path | None,
+    typer.Argument(
+        help="Portfolio file: .csv, .yaml, or a Deribit export (.json).", show_default=False
+    ),
 ]
 
 

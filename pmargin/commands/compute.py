@@ -41,7 +41,11 @@ def compute_command(
     by_account: Annotated[bool, typer.Option("--by-account", help="Margin per account.")] = False,
     currency: Annotated[
         str,
-        typer.Option("--currency", help="Report money in USD or in a coin of the market (BTC)."),
+        typer.Option(
+            "--currency",
+            metavar="COIN",
+            help="Report money in USD or in a coin of the market (BTC).",
+        ),
     ] = "USD",
     format: FormatOption = Format.table,
     output: OutputOption = None,

@@ -16,18 +16,21 @@ from rich.text import Text
 STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
 
 
+def no_color() -> bool:
+    """``NO_COLOR`` set to a non-empty value turns colour off (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def stdout_console(file=None) -> Console:
     """Console for results; wide (160 columns) when not writing to a terminal."""
-    console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False)
+    console = Console(file=file, no_color=no_color(), highlight=False)
     if not console.is_terminal:
-        console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False, width=160)
+        console = Console(file=file, no_color=no_color(), highlight=False, width=160)
     return console
 
 
 def stderr_console() -> Console:
-    return Console(
-        file=sys.stderr, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=True
-    )
+    return Console(file=sys.stderr, no_color=no_color(), highlight=False, soft_wrap=True)
 
 
 def error(message: str) -> None:
@@ -39,20 +42,26 @@ def warning(message: str) -> None:
 
 
 def usd(value: float | None, *, signed: bool = False) -> str:
+    """To the dollar, with thousands separators; what rounds to 0 is ``0`` (never ``-0``)."""
     if value is None:
         return "—"
+    if abs(value) < 0.5:
+        return "0"
     return f"{value:+,.0f}" if signed else f"{value:,.0f}"
 
 
 def money(value: float | None, currency: str = "USD", *, signed: bool = False) -> str:
-    """USD to the dollar; a coin (``--currency BTC``) to 4 decimals."""
+    """USD to the dollar; a coin (``--currency BTC``) to 4 decimals; never ``-0``."""
     if currency == "USD" or value is None:
         return usd(value, signed=signed)
+    if abs(value) < 0.00005:
+        return "0"
     return f"{value:+,.4f}" if signed else f"{value:,.4f}"
 
 
 def number(value: float, digits: int = 4) -> str:
-    if value == 0:
+    """Significant digits under 1,000, whole numbers above; float noise (< 1e-12) is ``0``."""
+    if abs(value) < 1e-12:
         return "0"
     if abs(value) >= 1000:
         return f"{value:,.0f}"

@@ -9,15 +9,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..report import limits_headline
 from ..report.check import check_label, format_value
 
 
 def check_table(data: dict[str, Any]) -> Table:
-    total = len(data["checks"])
-    if data["passed"]:
-        title = f"[bold green]PASS[/]: all {total} limits hold"
-    else:
-        title = f"[bold red]FAIL[/]: {data['breaches']} of {total} limits breached"
+    headline = limits_headline(data["passed"], data["breaches"], len(data["checks"]))
+    title = (
+        f"[bold green]PASS[/]: {headline}" if data["passed"] else f"[bold red]FAIL[/]: {headline}"
+    )
     caption = f"model {data['model']} · limits {data['limits']}"
     if data["scenario_sets"]:
         caption += " · scenario sets " + ", ".join(data["scenario_sets"])

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..greeks import GREEKS
+from ..report import plural
 from ..report.greeks import expiry_label
 from . import number, usd
 
@@ -30,7 +31,7 @@ def _cells(values: dict[str, float]) -> list[str]:
 def greeks_table(data: dict[str, Any]) -> Table:
     caption = "vega per 1.00 vol (100 vol points); gamma USD = change of USD delta per 1% move"
     if data["open_orders_excluded"]:
-        caption += f"; {data['open_orders_excluded']} open orders excluded"
+        caption += f"; {plural(data['open_orders_excluded'], 'open order')} excluded"
     table = Table(
         title=f"Net greeks as of {data['as_of']}",
         caption=caption,

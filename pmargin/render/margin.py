@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..report import status_words
 from . import STATUS_STYLE, money, number
 
 MAX_POSITION_ROWS = 40
@@ -52,7 +53,7 @@ def margin_summary(data: dict[str, Any]) -> Table:
         table.add_row("Equity", usd(data["equity"]) + f" {currency}")
         table.add_row("Excess", usd(data["excess"], signed=True) + f" {currency}")
         status = data["status"]
-        table.add_row("Status", Text(status.upper(), style=STATUS_STYLE.get(status, "")))
+        table.add_row("Status", Text(status_words(status), style=STATUS_STYLE.get(status, "")))
     else:
         table.add_row("Equity", "— (no collateral stated)")
     return table
@@ -135,7 +136,7 @@ def accounts_table(accounts: list[dict[str, Any]], currency: str = "USD") -> Tab
             usd(a["isolated_margin"]),
             usd(a["equity"]),
             usd(a["excess"], signed=True),
-            Text(status or "—", style=STATUS_STYLE.get(status or "", "")),
+            Text(status_words(status), style=STATUS_STYLE.get(status or "", "")),
         )
     return table
 

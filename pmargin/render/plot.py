@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..report import percent
 
 FORMATS = (".png", ".svg")
 INSTALL_HINT = "Install the plot extra: pip install 'pmargin[plot]' (or pip install matplotlib)."
@@ -72,7 +73,7 @@ def _money(value: float) -> str:
 
 
 def _percent(move: float) -> str:
-    return f"{move * 100:+.4g}%" if move else "0%"
+    return percent(move)
 
 
 # --- stress -------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def _heatmap(figure, ax, entry: dict[str, Any]) -> None:
     label = "vol shift" if grid["vol_kind"] == "vol_shift" else "vol"
     ax.set_xticks(range(len(grid["spot"])), [_percent(s) for s in grid["spot"]])
     vol_labels = [
-        f"{v * 100:+.4g} pts" if grid["vol_kind"] == "vol_shift" else _percent(v)
+        percent(v).replace("%", " pts") if grid["vol_kind"] == "vol_shift" else _percent(v)
         for v in grid["vol"]
     ]
     ax.set_yticks(range(len(grid["vol"])), vol_labels)

@@ -60,3 +60,37 @@ def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+#: a margin status as words (JSON keeps the key)
+STATUS_WORDS = {"ok": "ok", "margin_call": "margin call", "liquidation": "liquidation"}
+
+
+def status_words(status: str | None) -> str:
+    """``margin_call`` -> ``margin call``; None (no collateral stated) -> ``—``."""
+    return "—" if status is None else STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 open order``, ``3 open orders`` (``nouns`` for irregular plurals)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def limits_headline(passed: bool, breaches: int, total: int) -> str:
+    """``all 6 limits hold`` / ``the 1 limit holds`` / ``2 of 6 limits breached``."""
+    if passed:
+        return "the 1 limit holds" if total == 1 else f"all {total} limits hold"
+    if total == 1:
+        return "the 1 limit is breached"
+    return f"{breaches} of {total} limits breached"
+
+
+def percent(fraction: float, *, signed: bool = True) -> str:
+    """A move as a percentage a reader takes in: ``-16%``, ``+12.5%``, ``-34.5%``, ``+0.04%``
+    (one decimal, none when whole; two significant digits under 1%); never ``-0%``."""
+    value = fraction * 100
+    if abs(value) < 5e-10:
+        return "0%"
+    sign = "+" if signed else ""
+    text = f"{value:{sign}.2g}" if abs(value) < 0.95 else f"{value:{sign}.1f}".removesuffix(".0")
+    return f"{text}%"

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..portfolio_margin import MarginResult
 from ..profile import SpotProfile
-from . import clean, markdown_table
+from . import clean, markdown_table, status_words
 
 POSITION_KEYS = (
     "id",
@@ -110,7 +110,7 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Worst scenario", f"{worst.get('name', '')} ({worst.get('pnl', 0.0):,.2f})"],
         ["Equity", data["equity"]],
         ["Excess", data["excess"]],
-        ["Status", data["status"]],
+        ["Status", status_words(data["status"]) if data["equity"] is not None else ""],
     ]
     text = "## pmargin compute\n\n" + markdown_table(["", data["currency"]], summary)
     for key, (title, columns) in MARKDOWN_SECTIONS.items():
@@ -120,7 +120,10 @@ def margin_markdown(data: dict[str, Any]) -> str:
         if key == "models":  # keyed by model name: the name is the first column
             columns = [("model", "model"), *columns]
             records = [{"model": name, **m} for name, m in records.items()]
-        rows = [[record[k] for _, k in columns] for record in records]
+        rows = [
+            [status_words(record[k]) if k == "status" else record[k] for _, k in columns]
+            for record in records
+        ]
         text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text
 

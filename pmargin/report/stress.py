@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..stress import SetResult, StressResult
-from . import clean, markdown_table
+from . import clean, markdown_table, percent
 
 #: table and markdown show every scenario of a set up to this many, else the DEFAULT_SHOWN worst
 SHOW_ALL_UP_TO = 30
@@ -173,8 +173,8 @@ def risk_line(entry: dict[str, Any]) -> str | None:
 def move_text(value: float, kind: str) -> str:
     """``-0.3`` spot -> ``-30%``; a vol_shift of 0.1 -> ``+10 pts``."""
     if kind == "vol_shift":
-        return f"{value * 100:+.4g} pts" if value else "0"
-    return f"{value * 100:+.4g}%" if value else "0%"
+        return percent(value).replace("%", " pts") if value else "0"
+    return percent(value)
 
 
 def stress_markdown(data: dict[str, Any], top: int | None = None) -> str:

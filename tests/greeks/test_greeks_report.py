@@ -157,7 +157,7 @@ def test_table_markdown_and_csv(book_path, cli):
     table = cli("greeks", book_path)
     assert table.exit_code == 0
     assert "2025-03-28" in table.stdout and "undated" in table.stdout
-    assert "1 open orders excluded" in " ".join(table.stdout.split())
+    assert "1 open order excluded" in " ".join(table.stdout.split())
     markdown = cli("greeks", book_path, "--format", "markdown").stdout
     assert markdown.startswith("## pmargin greeks (as of 2024-11-25T08:00:00Z)")
     assert "| **total (net)** |" in markdown
