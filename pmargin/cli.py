@@ -7,7 +7,7 @@ The app, its shared options, the error boundary and output live in
 
 from __future__ import annotations
 
-from .commands import check, compute, greeks, models, scenarios, stress, validate
+from .commands import check, compute, greeks, market, models, scenarios, stress, validate
 from .commands.common import app, with_run_options
 
 #: command name -> the function that parses its arguments and calls the library
@@ -19,7 +19,11 @@ COMMANDS = {
     "validate": validate.validate_command,
 }
 #: command name -> its ``list | show`` sub-command group
-GROUPS = {"scenarios": scenarios.scenarios_app, "models": models.models_app}
+GROUPS = {
+    "scenarios": scenarios.scenarios_app,
+    "models": models.models_app,
+    "market": market.market_app,
+}
 
 for _name, _function in COMMANDS.items():
     app.command(_name)(with_run_options(_function))

@@ -3,9 +3,10 @@
 For each underlying the book holds, its spot alone moves (relative, vols unchanged, no time
 shock; every other underlying stays put) over :data:`PLOT_SPAN` times the model's full-weight
 spot range, and the book's USD P&L is taken at each point. The model's range is the least and
-largest spot move among its scenarios that count in full (weight 1: Deribit's ±16% grid, SPAN's
-scan range, TIMS's class range, the Monte Carlo moves of ``var``); weighted extremes are left
-out, and a model without scenarios (``standard``) uses :data:`DEFAULT_RANGE`. All underlyings are
+largest spot move among its scenarios that count in full (deribit's risk-matrix grid for the
+pair, derive's undampened scenarios, SPAN's scan range, TIMS's class range, the moves of
+``var``); weighted extremes are left out, and a model without scenarios (``standard``) uses
+:data:`DEFAULT_RANGE`. All underlyings are
 valued in one engine pass (a block of scenarios per underlying).
 """
 
@@ -79,13 +80,29 @@ def spot_profiles(book: Book, model: MarginModel, points: int = POINTS) -> list[
 def _model_ranges(book: Book, model: MarginModel) -> list[tuple[float, float]]:
     """The least and largest full-weight spot move of ``model`` for each underlying."""
     underlyings = book.instruments.underlyings
+    moves = _full_weight_moves(book, model)
+    if moves is None or moves.shape[1] == 0:
+        return [DEFAULT_RANGE] * len(underlyings)
+    low, high = moves.min(axis=1), moves.max(axis=1)
+    return [(float(lo), float(hi)) if hi > lo else DEFAULT_RANGE for lo, hi in zip(low, high)]
+
+
+def _full_weight_moves(book: Book, model: MarginModel) -> np.ndarray | None:
+    """(U, K) relative spot moves that ``model`` counts in full, or None for a model without
+    scenarios. Each model states its scenarios in its own way: deribit's risk-matrix grid (its
+    extended moves count in part), derive's undampened scenarios, and the shocks of the others
+    (span, tims, var) whose weight is 1."""
+    underlyings = book.instruments.underlyings
+    if hasattr(model, "scenario_moves"):  # deribit
+        spot, _ = model.scenario_moves(underlyings)
+        return spot[:, : model.settings.grid_count]
+    settings = getattr(model, "settings", None)
+    if hasattr(settings, "dampening") and hasattr(settings, "moves"):  # derive
+        full = np.asarray(settings.moves)[np.asarray(settings.dampening) >= 1.0]
+        return np.tile(full, (len(underlyings), 1))
     shocks_of = getattr(model, "shocks", None)
     if shocks_of is None:
-        return [DEFAULT_RANGE] * len(underlyings)
+        return None
     needs_market = "market" in inspect.signature(shocks_of).parameters
     shocks = shocks_of(underlyings, book.market) if needs_market else shocks_of(underlyings)
-    full = shocks.weight >= 1.0
-    if not full.any():
-        return [DEFAULT_RANGE] * len(underlyings)
-    low, high = shocks.spot[:, full].min(axis=1), shocks.spot[:, full].max(axis=1)
-    return [(float(lo), float(hi)) if hi > lo else DEFAULT_RANGE for lo, hi in zip(low, high)]
+    return shocks.spot[:, shocks.weight >= 1.0]

@@ -6,8 +6,10 @@ scenario over all sets. P&L is shocked − base value in USD; a loss is negative
 
 Large sets (Monte Carlo) are valued in chunks of :data:`CHUNK_SCENARIOS` scenarios to bound the
 memory of the engine's temporaries. Historical and Monte Carlo sets also carry VaR and ES
-(:mod:`pmargin.risk_measures`). Problems that do not stop the run (a set shocking an underlying
-the portfolio does not hold) come back as ``SetResult.warnings`` for the caller to show.
+(:mod:`pmargin.risk_measures`); a Monte Carlo set with a ``correlation_stress`` is also valued
+without it (the same draws with the market's correlations), and its VaR and ES come beside.
+Problems that do not stop the run (a set shocking an underlying the portfolio does not hold) come
+back as ``SetResult.warnings`` for the caller to show.
 
 Open orders are valued as if filled (the worst case, as margin treats them); coin collateral is
 shocked with its coin.
@@ -45,6 +47,7 @@ class SetResult:
     scenario_set: Any
     valuation: Valuation
     warnings: tuple[str, ...] = ()
+    unstressed: TailRisk | None = None  # VaR/ES of the set without its correlation stress
 
     @property
     def name(self) -> str:
@@ -109,8 +112,21 @@ def stress_book(
         shocks = scenario_set.shocks(underlyings, book.market)
         pnl = _chunked_pnl(book, shocks, scenario_set.name, progress)
         warnings = underlying_warnings(scenario_set, book)
-        results.append(SetResult(scenario_set, Valuation(book, shocks, pnl), warnings))
+        unstressed = _unstressed_tail_risk(book, scenario_set, progress)
+        results.append(SetResult(scenario_set, Valuation(book, shocks, pnl), warnings, unstressed))
     return StressResult(book, results)
+
+
+def _unstressed_tail_risk(
+    book: Book, scenario_set: ScenarioSource, progress: Progress | None
+) -> TailRisk | None:
+    """VaR/ES of a set that stresses correlations, valued without that stress; else None."""
+    unstressed = getattr(scenario_set, "unstressed", lambda: None)()
+    if unstressed is None:
+        return None
+    shocks = unstressed.shocks(book.instruments.underlyings, book.market)
+    pnl = _chunked_pnl(book, shocks, f"{scenario_set.name} (unstressed)", progress)
+    return TailRisk.of(Valuation(book, shocks, pnl).pnl)
 
 
 def run_stress(

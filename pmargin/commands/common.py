@@ -19,6 +19,7 @@ import sys
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
@@ -164,7 +165,7 @@ def plain_words(message: str) -> str:
 
 
 #: the metavar shown in help for an option of each type that names none (never ``<path>``)
-METAVARS = {Path: "FILE", int: "N", float: "NUMBER", str: "TEXT"}
+METAVARS = {Path: "FILE", int: "N", float: "NUMBER", str: "TEXT", datetime: "DATE"}
 
 
 class ReadableArgument(typer.core.TyperArgument):

@@ -80,7 +80,11 @@ def stress_command(
         )
     scenario_sets = _load_all(names)
     holdings, snapshot = load_inputs(ctx, portfolio, market)
-    total = sum(getattr(s, "count", 0) for s in scenario_sets)
+    # a set with a correlation stress is valued twice: stressed and as the market has it
+    total = sum(
+        getattr(s, "count", 0) * (2 if getattr(s, "correlation_stress", 0) else 1)
+        for s in scenario_sets
+    )
     with stress_progress(total) as progress:
         result = run_stress(holdings, snapshot, scenario_sets, progress=progress)
     for s in result.sets:

@@ -2,10 +2,13 @@
 
 Scenarios move spots (and forwards) only: no vol or theta shocks. ``scenarios: montecarlo`` is a
 :class:`~pmargin.montecarlo.MonteCarloSet` (correlated log returns over ``horizon_days`` from the
-market's vols and correlations, normal or Student-t, seeded); ``historical`` a
-:class:`~pmargin.historical.HistoricalSet` of the overlapping ``horizon_days``-row returns of the
-``prices`` CSV (``date`` — or ``date_column`` — and daily closes per underlying, beside the model
-YAML), where an empty cell is a missing close and returns across it are skipped.
+market's vols and correlations, normal or Student-t, seeded; with ``montecarlo: {estimate:
+{method, lambda, window}}`` the vols and correlations are instead estimated from the
+``historical:`` prices by :mod:`pmargin.estimate`, so both variants draw on one file);
+``historical`` a :class:`~pmargin.historical.HistoricalSet` of the overlapping
+``horizon_days``-row returns of the ``prices`` CSV (``date`` — or ``date_column`` — and daily
+closes per underlying, beside the model YAML), where an empty cell is a missing close and
+returns across it are skipped (an estimate, which needs every close, calls a gap an error).
 
 ES and VaR are :mod:`pmargin.risk_measures`' (of the k = ⌈(1 − confidence)·N⌉ worst scenarios: ES
 the mean loss, VaR the k-th largest), floored at 0. Initial margin = the book's ES;
@@ -25,6 +28,7 @@ import numpy as np
 from ..book import Book
 from ..engine import instrument_pnl_chunks, underlying_matrix
 from ..errors import MarketDataError, Problem, ProblemCollector
+from ..estimate import Estimate
 from ..historical import HistoricalSet
 from ..market import Market
 from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
@@ -45,7 +49,7 @@ KEYS = (
     "historical",
     "maintenance_ratio",
 )
-MONTECARLO_KEYS = ("paths", "seed", "distribution", "df")
+MONTECARLO_KEYS = ("paths", "seed", "distribution", "df", "estimate")
 HISTORICAL_KEYS = ("prices", "date_column")
 #: keys of earlier versions of this model, and why they went
 REMOVED_KEYS = {
@@ -192,11 +196,13 @@ def build(
     problems: ProblemCollector,
     *,
     price_history: HistoricalSet | None = None,
+    estimated_inputs: Estimate | None = None,
 ) -> VarModel | None:
     """A VarModel from a parsed model YAML (see ``pmargin/models/var.yaml``).
 
     ``price_history`` is the replay of the ``historical:`` block's CSV of daily closes, read by
-    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``).
+    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``); ``estimated_inputs``
+    the vols and correlations estimated from it (needed with ``montecarlo.estimate``).
     """
     _check_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
@@ -230,11 +236,22 @@ def build(
                     "no price history was read for this model",
                     "Load the model with pmargin.io.model_file.load_model.",
                 )
+    wants_estimate = "estimate" in (document.get("montecarlo") or {})
+    if kind == "montecarlo" and wants_estimate and estimated_inputs is None and not problems:
+        problems.add(
+            f"{where}: montecarlo.estimate",
+            "no estimate of the price history was made for this model",
+            "Load the model with pmargin.io.model_file.load_model.",
+        )
     if problems:
         return None
     if kind == "montecarlo":
         scenario_set = MonteCarloSet(
-            name=name, horizon_days=float(horizon), source=where, **montecarlo
+            name=name,
+            horizon_days=float(horizon),
+            source=where,
+            estimate=estimated_inputs,
+            **montecarlo,
         )
     return VarModel(
         name=name,

@@ -105,12 +105,13 @@ def heatmap_table(grid: dict[str, Any]) -> Table:
     return table
 
 
-def heat_style(pnl: float, scale: float) -> Style:
-    """Background from grey (small) to red (the largest loss) or green (the largest gain)."""
+def heat_style(pnl: float, scale: float, colours=(LOSS_RGB, GAIN_RGB)) -> Style:
+    """Background from grey (small) to red (the largest loss) or green (the largest gain);
+    ``colours`` are the (negative, positive) ends for other quantities."""
     if scale <= 0 or tidy(pnl) == 0:
         return Style()
     share = MIN_TINT + (1.0 - MIN_TINT) * min(abs(pnl) / scale, 1.0)
-    target = LOSS_RGB if pnl < 0 else GAIN_RGB
+    target = colours[0] if pnl < 0 else colours[1]
     rgb = [round(n + (t - n) * share) for n, t in zip(NEUTRAL_RGB, target)]
     return Style(color="white", bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
 

@@ -4,6 +4,7 @@
 
     {"scenario_sets": [{"name", "kind", "description", "source", "count",
                         "var_95", "var_99", "es_95", "es_99",     # null unless historical/MC
+                        "correlation_stress", "unstressed": {"var_95", ...},  # stressed MC only
                         "worst": {"name", "pnl"}, "warnings": [...],
                         "grid": {"spot", "vol", "vol_kind", "pnl"}}],   # grid sets only
      "scenarios": [{"set", "name", "pnl", "by_underlying": {"BTC": ...},
@@ -15,6 +16,8 @@
 Scenarios come set by set, each set's sorted worst first (all of them, or the ``top`` N).
 ``grid.pnl`` is the spot × vol heatmap: one row per vol move, one column per spot move.
 ``positions`` is the P&L of every position in the worst scenario over all sets, worst first.
+``unstressed`` holds a Monte Carlo set's VaR and ES without its ``correlation_stress`` (the same
+draws with the market's correlations), so the difference is what correlation contributed.
 Money is USD; P&L = shocked − base value (a loss is negative); VaR and ES are positive losses.
 """
 
@@ -68,6 +71,9 @@ def _set_dict(result: SetResult) -> dict[str, Any]:
         "worst": {"name": result.names[index], "pnl": float(result.pnl[index])},
         "warnings": list(result.warnings),
     }
+    if result.unstressed is not None:
+        entry["correlation_stress"] = source.correlation_stress
+        entry["unstressed"] = result.unstressed.as_dict()
     grid = getattr(source, "grid", None)
     if grid is not None and len(grid.spot) * len(grid.vol) == len(result.names):
         entry["grid"] = {
@@ -163,10 +169,20 @@ def risk_line(entry: dict[str, Any]) -> str | None:
     """``"VaR 95% 1,234 · ES 95% ... USD"`` for sets that have VaR/ES, else None."""
     if entry.get("var_95") is None:
         return None
-    return (
+    line = (
         f"VaR 95% {entry['var_95']:,.0f} · ES 95% {entry['es_95']:,.0f} · "
         f"VaR 99% {entry['var_99']:,.0f} · ES 99% {entry['es_99']:,.0f} USD "
         f"(losses, over {entry['count']:,} scenarios)"
+    )
+    plain = entry.get("unstressed")
+    if plain is None:
+        return line
+    share = entry["es_99"] - plain["es_99"]
+    return (
+        f"{line}\nwithout the correlation stress ({entry['correlation_stress']:g}): "
+        f"VaR 95% {plain['var_95']:,.0f} · ES 95% {plain['es_95']:,.0f} · "
+        f"VaR 99% {plain['var_99']:,.0f} · ES 99% {plain['es_99']:,.0f} USD; "
+        f"correlation adds {share:+,.0f} USD to ES 99%"
     )
 
 

@@ -65,7 +65,8 @@ def test_by_account(cli, write, market_path):
     )
     data = json.loads(cli("compute", path, "--by-account", "--format", "json").stdout)
     assert [a["account"] for a in data["accounts"]] == ["a", "b"]
-    assert [a["portfolio_margin"] for a in data["accounts"]] == pytest.approx([16000.0, 16000.0])
+    # deribit: 16% price range + 1% roll shock of 1 BTC at 100,000 each
+    assert [a["portfolio_margin"] for a in data["accounts"]] == pytest.approx([17000.0, 17000.0])
     assert data["portfolio_margin"] == 0.0  # across accounts the two legs net
 
 

@@ -36,7 +36,7 @@ def test_help_is_readable_at_80_columns(cli, monkeypatch, path):
     short, long = cli(*path, "-h"), cli(*path, "--help")
     assert short.exit_code == 0 and short.stdout == long.stdout
     text = short.stdout
-    for internal in ("<path>", "<str>", "<int>", "<float>", "<list[", "{files}", "{name}"):
+    for internal in ("<path>", "<str>", "<int>", "<float>", "<list[", "{files}", "{name}", "<%Y"):
         assert internal not in text
     assert "..." not in text.split("Commands:")[-1] or "Commands:" not in text  # whole summaries
 
@@ -46,7 +46,7 @@ def test_config_and_from_are_accepted_after_the_command(cli, tmp_path, monkeypat
     config = SAMPLES / "pmargin.yaml"
     after = cli("check", "--config", config, "--format", "json")
     before = cli("--config", config, "check", "--format", "json")
-    assert after.exit_code == before.exit_code == 0, after.stderr
+    assert after.exit_code == before.exit_code != 2, after.stderr
     assert json.loads(after.stdout) == json.loads(before.stdout)
     export = tmp_path / "export.csv"
     export.write_text("instrument_name,size\nBTC-PERPETUAL,-250000\n")
