@@ -23,14 +23,8 @@ data ``--format json`` and ``--format csv`` print).
 """
 
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-
-try:
-    __version__ = version("pmargin")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+source"
 
 import pandas as pd
 
@@ -52,6 +46,7 @@ from .report.check import check_dict, check_rows
 from .report.margin import margin_dict
 from .report.stress import stress_dict, stress_rows
 from .stress import StressResult
+from .version import VERSION as __version__
 
 PortfolioLike = Portfolio | pd.DataFrame | str | Path
 MarketLike = Market | Mapping | str | Path

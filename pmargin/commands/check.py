@@ -15,6 +15,7 @@ from ..io.model_file import load_model
 from ..io.scenario_file import load_scenarios
 from ..limits import check_limits
 from ..render.check import print_check
+from ..report import run_dict
 from ..report.check import check_dict, check_markdown, check_rows, error_markdown
 from ..report.junit import write_junit, write_junit_error
 from .common import (
@@ -71,7 +72,7 @@ def check_command(
     JUnit file and the summary still say so (one failing case naming the error), so CI shows it.
     """
     try:
-        data = _checked(ctx, portfolio, limits, market, model)
+        data, run = _checked(ctx, portfolio, limits, market, model)
     except PmarginError as exc:
         report_bad_input(str(exc), junit)
         raise
@@ -86,13 +87,15 @@ def check_command(
         rows=lambda: check_rows(data),
         markdown=lambda: markdown,
         draw=lambda console: print_check(console, data),
+        run=run,
+        summary={"passed": data["passed"], "breaches": data["breaches"]},
     )
     if not data["passed"]:
         raise typer.Exit(1)
 
 
-def _checked(ctx: typer.Context, portfolio, limits, market, model) -> dict:
-    """The check result (as :func:`check_dict` builds it) of the run's inputs."""
+def _checked(ctx: typer.Context, portfolio, limits, market, model) -> tuple[dict, dict]:
+    """The check result (as :func:`check_dict` builds it) of the run's inputs, and the run."""
     config = run_context(ctx).config
     limits_path = limits or config.limits
     if limits_path is None:
@@ -111,7 +114,7 @@ def _checked(ctx: typer.Context, portfolio, limits, market, model) -> dict:
     result = check_limits(book, snapshot, limit_set, margin_model)
     for message in result.warnings:
         render.warning(message)
-    return check_dict(result)
+    return check_dict(result), run_dict(market=snapshot, model=margin_model.name)
 
 
 def report_bad_input(message: str, junit: Path | None) -> None:

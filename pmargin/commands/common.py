@@ -18,6 +18,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -93,6 +94,26 @@ def _set_file_format(ctx: typer.Context, value: FileFormat | None) -> None:
         run_context(ctx).file_format = value.value
 
 
+#: ``--wide`` of this run: tables at their full width (set by the option, reset per run)
+WIDE: ContextVar[bool] = ContextVar("wide", default=False)
+
+
+def _set_wide(value: bool) -> None:
+    if value:
+        WIDE.set(True)
+
+
+#: ``--wide``, accepted before the command name and after it
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Tables at their full width, every column shown (lines may be longer than the "
+        "terminal).",
+        expose_value=False,
+        callback=_set_wide,
+    ),
+]
 #: ``--config``, accepted before the command name and after it
 ConfigOption = Annotated[
     Path | None,
@@ -120,13 +141,14 @@ FromOption = Annotated[
 
 
 def with_run_options(command: Callable) -> Callable:
-    """``command`` also taking the run's options (``--config``, ``--from``) after its name.
+    """``command`` also taking the run's options (``--config``, ``--from``, ``--wide``) after its
+    name.
 
     The options set the :class:`RunContext` (they are not passed to ``command``), so a command
     module declares none of them; :mod:`pmargin.cli` wraps every command it registers.
     """
 
-    extra = {"config": ConfigOption, "file_format": FromOption}
+    extra = {"config": ConfigOption, "file_format": FromOption, "wide": WideOption}
 
     @functools.wraps(command)
     def wrapped(*args, **kwargs):
@@ -201,6 +223,8 @@ class PmarginGroup(TyperGroup):
     becomes one line on stderr and exit 2; a bad option value is told in plain words."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # a new run: no --wide until an option says so
+            WIDE.set(False)
         try:
             return super().parse_args(ctx, args)
         except typer.BadParameter as exc:
@@ -281,6 +305,7 @@ def main_callback(
     debug: DebugOption = False,
     config: ConfigOption = None,
     file_format: FromOption = None,
+    wide: WideOption = False,
 ) -> None:
     """pmargin: portfolio margin and stress tests for crypto derivatives books."""
 
@@ -331,8 +356,33 @@ ModelOption = Annotated[
         "--model", metavar="NAME|FILE", help="Margin model: a bundled name or a model YAML file."
     ),
 ]
+#: the format an ``--output`` file's extension asks for when ``--format`` is not given
+FORMAT_BY_SUFFIX = {
+    ".json": Format.json,
+    ".csv": Format.csv,
+    ".md": Format.markdown,
+    ".markdown": Format.markdown,
+}
+
+
+def _format_from_output(ctx: typer.Context, param: typer.CallbackParam, value: Format) -> Format:
+    """``--format`` as given; when not given, what ``--output``'s extension says (click takes
+    the options given on the command line first, so ``--output`` is known here)."""
+    source = ctx.get_parameter_source(param.name)
+    output = ctx.params.get("output")
+    if source is not None and source.name == "DEFAULT" and output is not None:
+        return FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), value)
+    return value
+
+
 FormatOption = Annotated[
-    Format, typer.Option("--format", case_sensitive=False, help="Output format.")
+    Format,
+    typer.Option(
+        "--format",
+        case_sensitive=False,
+        callback=_format_from_output,
+        help="Output format (default: from --output's extension: .json, .csv, .md; else table).",
+    ),
 ]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
@@ -372,30 +422,48 @@ def emit(text: str, output: Path | None) -> None:
         ) from None
 
 
-def emit_result(format: Format, output: Path | None, data: dict, *, rows, markdown, draw) -> None:
-    """Print a result in the chosen ``--format``.
+def emit_result(
+    format: Format,
+    output: Path | None,
+    data: dict,
+    *,
+    rows,
+    markdown,
+    draw,
+    run: dict | None = None,
+    summary: dict | None = None,
+) -> None:
+    """Print a result in the chosen ``--format``, saying what produced it.
 
-    JSON is ``data`` itself (what :mod:`pmargin.report` built from the library result); CSV is
-    ``rows()``, a list of flat dicts; markdown is ``markdown()``; the table is ``draw(console)``.
-    Only the chosen one is built.
+    JSON is ``data`` itself (what :mod:`pmargin.report` built from the library result) with
+    ``run`` (:func:`pmargin.report.run_dict`: version, market, ``as_of``, model); CSV is
+    ``rows()``, a list of dicts, under ``#`` comment lines giving the run and ``summary``;
+    markdown is ``markdown()`` with a closing line giving the run; the table is
+    ``draw(console)`` with a footer giving the run. Only the chosen one is built.
     """
+    run = run or report.run_dict()
     if format is Format.json:
-        emit(report.to_json(data), output)
+        emit(report.to_json({**data, "run": run}), output)
     elif format is Format.csv:
-        emit(report.to_csv(rows()), output)
+        comments = [report.run_line(run)]
+        if summary:
+            comments.append("summary: " + report.summary_line(summary))
+        emit(report.to_csv(rows(), comments), output)
     elif format is Format.markdown:
-        emit(markdown(), output)
+        emit(markdown().rstrip("\n") + f"\n\n_{report.run_line(run)}_\n", output)
     else:
-        emit_table(draw, output)
+        emit_table(lambda console: (draw(console), render.footer(console, run)), output)
 
 
 def emit_table(draw, output: Path | None) -> None:
-    """Render rich output to stdout, or as plain text to ``output``."""
+    """Render rich output to stdout, or as plain text to ``output``; ``--wide`` draws tables at
+    their full width (no column left out)."""
+    wide = WIDE.get()
     if output is None:
-        draw(render.stdout_console())
+        draw(render.stdout_console(wide=wide))
         return
     buffer = io.StringIO()
-    draw(render.stdout_console(file=buffer))
+    draw(render.stdout_console(file=buffer, wide=wide))
     emit(buffer.getvalue(), output)
 
 
@@ -418,8 +486,9 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
     portfolio = load_portfolio(portfolio_path, run.file_format)
     if portfolio.positions.empty and not portfolio.has_collateral:
         render.warning(f"{portfolio_path} holds no positions and no collateral")
-    if market_path is None and portfolio.market_path is None:
+    if market_path is None and portfolio.market_path is None and config.market is not None:
         market_path = config.market
+        _warn_if_a_market_sits_beside(Path(portfolio_path), config)
     path, is_demo = find_market(portfolio_path, portfolio.market_path, market_path)
     if is_demo:
         render.warning(
@@ -427,3 +496,14 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
             f"using the bundled demo snapshot {path}"
         )
     return portfolio, load_market(path, run.file_format)
+
+
+def _warn_if_a_market_sits_beside(portfolio_path: Path, config: ProjectConfig) -> None:
+    """The project config's market wins over a ``market.yaml`` beside the portfolio (SPEC §3
+    lookup); when they are different files, say which one is used."""
+    beside = portfolio_path.parent / "market.yaml"
+    if beside.is_file() and beside.resolve() != Path(config.market).resolve():
+        render.warning(
+            f"using the market {config.market} of {config.path}, not {beside} beside the "
+            "portfolio; pass --market to choose"
+        )

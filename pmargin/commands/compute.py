@@ -14,7 +14,14 @@ from ..portfolio_margin import compute_margin
 from ..profile import spot_profiles
 from ..render.margin import print_margin
 from ..render.plot import check_plot_target, write_margin_chart
-from ..report.margin import margin_dict, margin_markdown, profiles_dict
+from ..report import run_dict
+from ..report.margin import (
+    margin_dict,
+    margin_markdown,
+    margin_rows,
+    margin_summary,
+    profiles_dict,
+)
 from .common import (
     DebugOption,
     Format,
@@ -74,11 +81,14 @@ def compute_command(
             )
         result = result.in_currency(coin, snapshot.spot(coin))
     data = margin_dict(result)
+    shape = "models" if compare else "accounts" if by_account else "positions"
     emit_result(
         format,
         output,
         data,
-        rows=lambda: data["accounts"] if by_account else data["positions"],
+        rows=lambda: margin_rows(data, shape),
         markdown=lambda: margin_markdown(data),
         draw=lambda console: print_margin(console, data),
+        run=run_dict(market=snapshot, model=margin_model.name),
+        summary=margin_summary(data),
     )

@@ -12,7 +12,8 @@ from ..errors import InputError, Problem
 from ..io.scenario_file import bundled_sets, load_scenarios
 from ..render.plot import check_plot_target, write_stress_chart
 from ..render.stress import print_stress, stress_progress
-from ..report.stress import stress_dict, stress_markdown, stress_rows
+from ..report import run_dict
+from ..report.stress import stress_dict, stress_markdown, stress_rows, stress_summary
 from ..stress import run_stress
 from .common import (
     DebugOption,
@@ -100,6 +101,8 @@ def stress_command(
         rows=lambda: stress_rows(data),
         markdown=lambda: stress_markdown(data, top),
         draw=lambda console: print_stress(console, data, top),
+        run=run_dict(market=snapshot),
+        summary=stress_summary(data),
     )
 
 

@@ -13,6 +13,9 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
+from ..report import run_line
+from .fit import UNBOUNDED
+
 STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
 
 
@@ -21,12 +24,24 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-def stdout_console(file=None) -> Console:
-    """Console for results; wide (160 columns) when not writing to a terminal."""
+#: the width of results written to a file or a pipe
+FILE_WIDTH = 160
+
+
+def stdout_console(file=None, *, wide: bool = False) -> Console:
+    """Console for results: the terminal's width (or ``COLUMNS``), 160 columns when not writing
+    to a terminal, or (``wide``) no limit, so that tables keep every column."""
     console = Console(file=file, no_color=no_color(), highlight=False)
-    if not console.is_terminal:
-        console = Console(file=file, no_color=no_color(), highlight=False, width=160)
+    if wide:
+        return Console(file=file, no_color=no_color(), highlight=False, width=UNBOUNDED)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(file=file, no_color=no_color(), highlight=False, width=FILE_WIDTH)
     return console
+
+
+def footer(console: Console, run: dict) -> None:
+    """The line under every table that says what produced it (version, model, market)."""
+    console.print(Text(run_line(run), style="dim"))
 
 
 def stderr_console() -> Console:

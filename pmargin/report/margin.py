@@ -150,3 +150,40 @@ def profiles_dict(profiles: list[SpotProfile], data: dict[str, Any]) -> dict[str
             ],
         }
     )
+
+
+#: the figures a compute CSV states above its rows (SPEC §4 keys)
+SUMMARY_KEYS = (
+    "model",
+    "currency",
+    "portfolio_margin",
+    "maintenance_margin",
+    "isolated_margin",
+    "offset",
+    "equity",
+    "excess",
+    "status",
+)
+
+
+def margin_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The portfolio's figures (margin, maintenance, isolated, equity, status, worst scenario)."""
+    summary = {key: data.get(key) for key in SUMMARY_KEYS}
+    worst = data.get("worst_scenario") or {}
+    summary["worst_scenario"] = worst.get("name")
+    summary["worst_scenario_pnl"] = worst.get("pnl")
+    return summary
+
+
+def margin_rows(data: dict[str, Any], shape: str = "positions") -> list[dict[str, Any]]:
+    """CSV rows of a compute result: a row per position (``positions``), per account
+    (``accounts``, from ``--by-account``) or per model (``models``, from ``--compare``). Nested
+    figures become dotted columns (``components.scan_risk``) when written."""
+    if shape == "models":
+        return [
+            {"model": name, **{k: v for k, v in m.items() if k != "model"}}
+            for name, m in (data.get("models") or {}).items()
+        ]
+    if shape == "accounts":
+        return list(data.get("accounts") or [])
+    return list(data.get("positions") or [])

@@ -149,6 +149,21 @@ def stress_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def stress_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The worst scenario over every set, and each sampled set's 99% VaR and ES."""
+    worst = data["worst"]
+    summary: dict[str, Any] = {
+        "worst_set": worst["set"],
+        "worst_scenario": worst["name"],
+        "worst_pnl": worst["pnl"],
+    }
+    for entry in data["scenario_sets"]:
+        for key in ("var_99", "es_99"):
+            if entry.get(key) is not None:
+                summary[f"{entry['name']}.{key}"] = entry[key]
+    return summary
+
+
 def tidy(value: float) -> float:
     """``value`` with rounding noise under half a cent shown as 0 (no "-0.00" in tables)."""
     return 0.0 if abs(value) < 0.005 else value
