@@ -33,6 +33,13 @@ correlations:
 """
 
 
+@pytest.fixture(autouse=True)
+def _default_width(monkeypatch):
+    """Output to a file or pipe is 160 columns unless COLUMNS says otherwise: tests that check
+    another width set it themselves."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.fixture
 def write(tmp_path: Path):
     """write("name.csv", text) -> path of a dedented file in tmp_path."""
