@@ -18,8 +18,8 @@ name, a model YAML path or a :class:`MarginModel`.
 
 The domain classes never import the loaders (the layout's border), so the entry points that
 need them are installed here: ``Portfolio.from_frame``, ``Market.from_dict``, and ``to_dict()`` /
-``to_frame()`` on :class:`MarginResult`, :class:`StressResult` and :class:`CheckResult` (the same
-data ``--format json`` and ``--format csv`` print).
+``to_frame()`` on :class:`MarginResult`, :class:`StressResult`, :class:`CheckResult` and
+:class:`LiquidationResult` (the same data ``--format json`` and ``--format csv`` print).
 """
 
 from collections.abc import Mapping
@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from . import limits as _limits
+from . import liquidation as _liquidation
 from . import portfolio_margin
 from . import stress as _stress
 from .errors import InputError, MarketDataError, PmarginError, Problem
@@ -38,11 +39,14 @@ from .io.model_file import load_model
 from .io.portfolio_file import load_portfolio, portfolio_from_frame
 from .io.scenario_file import load_scenarios
 from .limits import CheckResult, Limits
+from .liquidation import LiquidationResult
+from .liquidation_price import LiquidationPrice
 from .margin import DEFAULT_MODEL, MarginModel
 from .market import Market
 from .portfolio import Portfolio
 from .portfolio_margin import MarginResult
 from .report.check import check_dict, check_rows
+from .report.liquidation import STEP_KEYS, account_rows, liquidation_dict, liquidation_rows
 from .report.margin import margin_dict
 from .report.stress import stress_dict, stress_rows
 from .stress import StressResult
@@ -60,6 +64,7 @@ def compute_margin(
     *,
     by_account: bool = False,
     compare: list[ModelLike] | None = None,
+    with_liquidation_prices: bool = False,
 ) -> MarginResult:
     """Portfolio margin of ``portfolio`` under ``model``; ``compare`` lists further models shown
     beside it. See :func:`pmargin.portfolio_margin.compute_margin`."""
@@ -69,17 +74,31 @@ def compute_margin(
         _model(model),
         by_account=by_account,
         compare=[_model(m) for m in compare] if compare else None,
+        with_liquidation_prices=with_liquidation_prices,
     )
 
 
 def run_stress(
-    portfolio: PortfolioLike, market: MarketLike, scenarios: Any, *, progress=None
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    scenarios: Any,
+    *,
+    model: ModelLike | None = DEFAULT_MODEL,
+    progress=None,
 ) -> StressResult:
     """P&L of ``portfolio`` under scenario sets: a bundled name (``"crash"``), a YAML path, a
-    loaded set, or a list of them. See :func:`pmargin.stress.run_stress`."""
+    loaded set, or a list of them. For a book that states collateral, ``model`` (as
+    ``pmargin stress --model``; None for P&L alone) gives each scenario's equity and whether an
+    account falls into liquidation. See :func:`pmargin.stress.run_stress`."""
     items = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
     sets = [load_scenarios(s) if isinstance(s, (str, Path)) else s for s in items]
-    return _stress.run_stress(_portfolio(portfolio), _market(market), sets, progress=progress)
+    return _stress.run_stress(
+        _portfolio(portfolio),
+        _market(market),
+        sets,
+        progress=progress,
+        model=None if model is None else _model(model),
+    )
 
 
 def check_limits(
@@ -118,6 +137,41 @@ def _market(market: MarketLike) -> Market:
     if isinstance(market, (str, Path)):
         return load_market(market)
     raise _wrong_type("market", market, "a Market, a dict or a file path")
+
+
+def liquidate(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
+    *,
+    target: str = "maintenance",
+    buffer: float | None = None,
+    mode: str = "risk-reducing",
+) -> LiquidationResult:
+    """Liquidation plans per account of ``portfolio`` (which must state collateral) under
+    ``model``. See :func:`pmargin.liquidation.liquidate`."""
+    return _liquidation.liquidate(
+        _portfolio(portfolio),
+        _market(market),
+        _model(model),
+        target=target,
+        buffer=buffer,
+        mode=mode,
+    )
+
+
+def liquidation_prices(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
+    *,
+    account: str | None = None,
+) -> dict[str, LiquidationPrice]:
+    """Per underlying, the spots at which an account's equity = maintenance margin. See
+    :func:`pmargin.liquidation.liquidation_prices`."""
+    return _liquidation.liquidation_prices(
+        _portfolio(portfolio), _market(market), _model(model), account=account
+    )
 
 
 def _model(model: ModelLike) -> MarginModel:
@@ -179,6 +233,20 @@ def _check_frame(self: CheckResult) -> pd.DataFrame:
     return pd.DataFrame.from_records(check_rows(check_dict(self)))
 
 
+_LIQUIDATION_ROWS = ("steps", "accounts")
+
+
+def _liquidation_frame(self: LiquidationResult, rows: str = "steps") -> pd.DataFrame:
+    """One row per step of every account's plan (default; what ``--format csv`` prints) or per
+    account (``rows="accounts"``: before and after, restored, fees, deposit to restore)."""
+    if rows not in _LIQUIDATION_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_LIQUIDATION_ROWS)}, not {rows!r}")
+    data = liquidation_dict(self)
+    if rows == "accounts":
+        return pd.DataFrame.from_records(account_rows(data))
+    return pd.DataFrame.from_records(liquidation_rows(data), columns=["account", *STEP_KEYS])
+
+
 Portfolio.from_frame = classmethod(_portfolio_from_frame)
 Market.from_dict = classmethod(_market_from_dict)
 MarginResult.to_dict = margin_dict
@@ -187,12 +255,16 @@ StressResult.to_dict = _stress_dict
 StressResult.to_frame = _stress_frame
 CheckResult.to_dict = check_dict
 CheckResult.to_frame = _check_frame
+LiquidationResult.to_dict = liquidation_dict
+LiquidationResult.to_frame = _liquidation_frame
 
 
 __all__ = [
     "CheckResult",
     "InputError",
     "Limits",
+    "LiquidationPrice",
+    "LiquidationResult",
     "MarginModel",
     "MarginResult",
     "Market",
@@ -203,6 +275,8 @@ __all__ = [
     "__version__",
     "check_limits",
     "compute_margin",
+    "liquidate",
+    "liquidation_prices",
     "load_market",
     "load_model",
     "load_portfolio",

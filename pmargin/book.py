@@ -102,6 +102,24 @@ class Book:
         """Net contracts per distinct instrument (positions, orders and coin collateral)."""
         return np.bincount(self.instrument, self.quantity, minlength=len(self.instruments))
 
+    def with_spot_scaled(self, underlying: str, factor: float) -> Book:
+        """This book with ``underlying``'s spot × ``factor`` (:meth:`Market.with_spot_scaled`).
+
+        Its instruments' spots and forwards move by ``factor``; implied vols stay as bound (per
+        strike, including vols implied from marks); nothing is factorized or priced again
+        until a model asks (the table's memo starts empty).
+        """
+        table = self.instruments
+        moved = np.asarray(table.underlyings)[table.underlying_index] == underlying
+        scale = np.where(moved, factor, 1.0)
+        values = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "memo"}
+        values.update(spot=table.spot * scale, forward=table.forward * scale)
+        return replace(
+            self,
+            market=self.market.with_spot_scaled(underlying, factor),
+            instruments=InstrumentTable(**values),
+        )
+
     def underlying_of_positions(self) -> np.ndarray:
         return np.asarray(self.instruments.underlyings)[
             self.instruments.underlying_index[self.instrument]

@@ -7,7 +7,17 @@ The app, its shared options, the error boundary and output live in
 
 from __future__ import annotations
 
-from .commands import check, compute, greeks, market, models, scenarios, stress, validate
+from .commands import (
+    check,
+    compute,
+    greeks,
+    liquidate,
+    market,
+    models,
+    scenarios,
+    stress,
+    validate,
+)
 from .commands.common import app, with_run_options
 
 #: command name -> the function that parses its arguments and calls the library
@@ -17,6 +27,7 @@ COMMANDS = {
     "check": check.check_command,
     "greeks": greeks.greeks_command,
     "validate": validate.validate_command,
+    "liquidate": liquidate.liquidate_command,
 }
 #: command name -> its ``list | show`` sub-command group
 GROUPS = {

@@ -9,7 +9,7 @@ continuously compounded decimals; prices in USD per coin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -162,6 +162,23 @@ class Market:
             return data.smile.vol(self.as_of, expiry, strike)
         flat = np.nan if data.vol is None else data.vol
         return np.full(np.shape(strike), flat, dtype=np.float64)
+
+    def with_spot_scaled(self, underlying: str, factor: float) -> Market:
+        """This market with ``underlying``'s spot × ``factor`` (> 0), everything else held.
+
+        Quoted forwards move by the same factor (the others follow the spot through
+        ``spot·exp((rate − carry)·T)``); implied vols stay as given per strike (sticky strike),
+        and every other underlying is unchanged.
+        """
+        if not factor > 0:
+            raise ValueError(f"`factor` must be > 0, not {factor!r}")
+        data = self.underlyings[underlying]
+        moved = replace(
+            data,
+            spot=data.spot * factor,
+            forwards={expiry: price * factor for expiry, price in data.forwards.items()},
+        )
+        return replace(self, underlyings={**self.underlyings, underlying: moved})
 
     def correlation(self, first: str, second: str) -> float | None:
         if first == second:

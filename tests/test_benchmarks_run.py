@@ -11,6 +11,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TINY = {
+    "bench_liquidation.py": ["--options", "20", "--repeat", "1"],
     "bench_engine.py": [
         "--positions",
         "300",

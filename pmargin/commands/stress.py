@@ -9,6 +9,7 @@ import typer
 
 from .. import render
 from ..errors import InputError, Problem
+from ..io.model_file import load_model
 from ..io.scenario_file import bundled_sets, load_scenarios
 from ..render.plot import check_plot_target, write_stress_chart
 from ..render.stress import print_stress, stress_progress
@@ -20,6 +21,7 @@ from .common import (
     Format,
     FormatOption,
     MarketOption,
+    ModelOption,
     OutputOption,
     PlotOption,
     PortfolioArgument,
@@ -49,6 +51,7 @@ def stress_command(
         ),
     ] = None,
     market: MarketOption = None,
+    model: ModelOption = None,
     top: Annotated[
         int | None,
         typer.Option("--top", min=1, help="Only the N worst scenarios of each set."),
@@ -66,7 +69,8 @@ def stress_command(
     plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
+    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets; with
+    collateral, equity after each scenario and the scenarios that force a liquidation."""
     if plot is not None:
         check_plot_target(plot)
     names = list(scenario or run_context(ctx).config.scenarios)
@@ -81,13 +85,16 @@ def stress_command(
         )
     scenario_sets = _load_all(names)
     holdings, snapshot = load_inputs(ctx, portfolio, market)
+    margin_model = load_model(run_context(ctx).config.model_or_default(model))
     # a set with a correlation stress is valued twice: stressed and as the market has it
     total = sum(
         getattr(s, "count", 0) * (2 if getattr(s, "correlation_stress", 0) else 1)
         for s in scenario_sets
     )
     with stress_progress(total) as progress:
-        result = run_stress(holdings, snapshot, scenario_sets, progress=progress)
+        result = run_stress(
+            holdings, snapshot, scenario_sets, progress=progress, model=margin_model
+        )
     for s in result.sets:
         for message in s.warnings:
             render.warning(message)
@@ -101,7 +108,7 @@ def stress_command(
         rows=lambda: stress_rows(data),
         markdown=lambda: stress_markdown(data, top),
         draw=lambda console: print_stress(console, data, top),
-        run=run_dict(market=snapshot),
+        run=run_dict(market=snapshot, model=data["model"]),  # a model only with collateral
         summary=stress_summary(data),
     )
 

@@ -13,11 +13,14 @@ from ..engine import instrument_pnl
 from ..errors import ProblemCollector
 from ..scenarios import Shocks
 from ..values import check_keys, number, section
+from .liquidation_parameters import LiquidationParameters
 
 #: keys of a parameter block that say where its values come from (``models show`` prints them)
 SOURCE_KEYS = ("source", "date")
 #: the block of a per-underlying (or per-currency) table that serves every name without its own
 DEFAULT = "default"
+#: the ``table.memo`` slot of a model's scenario P&L (see :func:`keep_pnl`)
+PNL_SLOT = "pnl"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class MarginModel(Protocol):
     description: str
     source: str
     parameters: dict[str, Any]
+    #: how the model's venue liquidates (fees, step size, buffer)
+    liquidation: LiquidationParameters
 
     def requirement(self, book: Book) -> Requirement: ...
 
@@ -80,13 +85,33 @@ def model_pnl(
     model: MarginModel, table: InstrumentTable, build_shocks
 ) -> tuple[Shocks, np.ndarray]:
     """``model``'s shocks and the P&L per contract (I, S) they give on ``table``, computed once
-    per table (:func:`memoised`). ``build_shocks()`` makes the shocks."""
-
-    def compute():
+    per table and kept (:func:`keep_pnl`), so the book and each of its accounts (which share the
+    table) are priced in one pass. ``build_shocks()`` makes the shocks."""
+    cached = cached_pnl(model, table)
+    if cached is None:
         shocks = build_shocks()
-        return shocks, instrument_pnl(table, shocks)
+        cached = keep_pnl(model, table, shocks, instrument_pnl(table, shocks))
+    return cached
 
-    return memoised(model, table, compute)
+
+def keep_pnl(
+    model: MarginModel, table: InstrumentTable, shocks: Shocks, pnl: np.ndarray
+) -> tuple[Shocks, np.ndarray]:
+    """Keep ``model``'s shocks and (I, S) P&L per contract in ``table.memo``; return them."""
+    table.memo[(model.method, PNL_SLOT)] = (model, (shocks, pnl))
+    return shocks, pnl
+
+
+def cached_pnl(model: MarginModel, table: InstrumentTable) -> tuple[Shocks, np.ndarray] | None:
+    """The shocks and (I, S) P&L per contract that ``model`` kept for ``table``, if it did.
+
+    Scenario models keep them (see :func:`model_pnl`) once they have margined a book on
+    ``table``; models without scenarios (standard) keep none.
+    """
+    cached = table.memo.get((model.method, PNL_SLOT))
+    if cached is None or cached[0] is not model:
+        return None
+    return cached[1]
 
 
 def parameter_block(

@@ -41,16 +41,17 @@ official replication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..book import Book, InstrumentTable
-from ..scenarios import format_move
-from .base import Requirement
+from ..scenarios import Shocks, format_move
+from .base import Requirement, keep_pnl
 from .deribit_parameters import VOL_COLUMNS, DeribitParameters, parse_parameters
 from .deribit_risk import HolderMargins, RiskArrays, holder_margins, risk_arrays, scenario_moves
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 #: row labels of the holders of one book: positions, then with every buy / every sell order filled
 POSITIONS, WITH_BUYS, WITH_SELLS = 0, 1, 2
@@ -108,6 +109,7 @@ class DeribitModel:
     source: str
     parameters: dict[str, Any]
     settings: DeribitParameters
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
     method: str = "deribit"
 
     def scenario_moves(self, underlyings: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +123,18 @@ class DeribitModel:
             return cached[1]
         arrays = risk_arrays(table, self.settings)
         table.memo[self.method] = (self, arrays)
+        spot, vol = self.scenario_moves(table.underlyings)
+        count = spot.shape[1]
+        counted = Shocks(
+            names=tuple(str(k) for k in range(count)),
+            underlyings=table.underlyings,
+            spot=spot,
+            vol=vol,
+            vol_shift=np.zeros_like(vol),
+            days=np.zeros(count),
+            weight=np.ones(count),
+        )
+        keep_pnl(self, table, counted, arrays.counted_usd)  # liquidation's worst-loss guard
         return arrays
 
     # ---- the book ------------------------------------------------------------------------
@@ -266,7 +280,8 @@ class DeribitModel:
 def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None:
     """A DeribitModel from a parsed model YAML (see ``pmargin/models/deribit.yaml``)."""
     settings = parse_parameters(document, where, problems)
-    if settings is None:
+    liquidation = parse_liquidation(document, where, problems)
+    if settings is None or problems:
         return None
     return DeribitModel(
         name=str(document.get("name", "deribit")),
@@ -274,4 +289,5 @@ def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None
         source=str(document.get("source", "")),
         parameters=document,
         settings=settings,
+        liquidation=liquidation,
     )

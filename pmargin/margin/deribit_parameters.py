@@ -42,6 +42,7 @@ TOP_KEYS = (
     "extended_table",
     "currency_pairs",
     "settlement_currencies",
+    "liquidation",
 )
 GENERAL_KEYS = (
     *SOURCE_KEYS,

@@ -27,7 +27,9 @@ class RiskArrays:
     """Risk vectors of one contract of each distinct instrument, and how they aggregate.
 
     Per instrument (length I): ``vectors`` (K, I), P&L in the settlement currency, the grid's
-    scenarios then the extended moves (already × their fraction); ``group``, its (settlement
+    scenarios then the extended moves (already × their fraction); ``counted_usd`` (I, K), the
+    same scenarios' USD P&L with each extended move × its fraction (a USD view of the scenarios,
+    without the per-currency netting, dampener and offsets); ``group``, its (settlement
     currency, underlying) pair in ``groups``; ``delta``, net delta per contract in coins (futures:
     coin size; options: forward delta, less the coin premium when inverse); ``roll_time``, years to
     expiry (0 for perpetuals, NaN for spot: no roll shock); ``spot_coins``, coins per contract of a
@@ -39,6 +41,7 @@ class RiskArrays:
     """
 
     vectors: np.ndarray
+    counted_usd: np.ndarray
     group: np.ndarray
     delta: np.ndarray
     roll_time: np.ndarray
@@ -114,6 +117,8 @@ def risk_arrays(table: InstrumentTable, settings: DeribitParameters) -> RiskArra
     fraction = factor * price_range / np.abs(extended)
     edge = (1.0 + extended) / (1.0 + np.sign(extended) * price_range)
     vectors[:, grid:] *= np.where(inverse[:, None], fraction * edge, fraction)
+    counted_usd = usd.copy()  # USD P&L with each extended move counted at its fraction
+    counted_usd[:, grid:] *= fraction
 
     coin = np.asarray(table.underlyings, dtype=object)[table.underlying_index]
     currency = np.where(inverse, coin, LINEAR_CURRENCY)
@@ -131,6 +136,7 @@ def risk_arrays(table: InstrumentTable, settings: DeribitParameters) -> RiskArra
     )
     return RiskArrays(
         vectors=np.ascontiguousarray(vectors.T),
+        counted_usd=counted_usd,
         group=group.astype(np.int64),
         delta=delta,
         roll_time=np.where(is_spot, np.nan, table.time),

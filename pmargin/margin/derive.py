@@ -33,7 +33,7 @@ contract, not an official replication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ from ..pricing.black76 import black76_price
 from ..scenarios import DEFAULT_KEY, ScenarioSet, format_move
 from .base import Requirement, isolated_from_unit, memoised
 from .derive_parameters import ABS, DOWN, LINEAR, NONE, SKEW, UP, DeriveParameters, parse_parameters
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class DeriveModel:
     source: str
     parameters: dict[str, Any]
     settings: DeriveParameters
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
     method: str = "derive"
 
     # ---- per instrument -------------------------------------------------------------------
@@ -357,6 +359,7 @@ def scenario_label(move: float, direction: str) -> str:
 def build(document: dict[str, Any], where: str, problems) -> DeriveModel | None:
     """A DeriveModel from a parsed model YAML (see ``pmargin/models/derive.yaml``)."""
     settings = parse_parameters(document, where, problems, scenario_label)
+    liquidation = parse_liquidation(document, where, problems)
     if problems or settings is None:
         return None
     return DeriveModel(
@@ -365,4 +368,5 @@ def build(document: dict[str, Any], where: str, problems) -> DeriveModel | None:
         source=str(document.get("source", "")),
         parameters=document,
         settings=settings,
+        liquidation=liquidation,
     )

@@ -75,6 +75,7 @@ TOP_KEYS = (
     "stable_price",
     "settlement_twap_minutes",
     "scenarios",
+    "liquidation",
 )
 
 

@@ -28,7 +28,7 @@ standard margin, not an official replication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -39,8 +39,9 @@ from ..engine import underlying_matrix
 from ..errors import ProblemCollector
 from ..values import check_keys, section
 from .base import DEFAULT, Requirement, parameter_block, parameter_blocks
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
-KEYS = ("name", "method", "description", "source", "short_option", "futures")
+KEYS = ("name", "method", "description", "source", "short_option", "futures", "liquidation")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class StandardModel:
     parameters: dict[str, Any]
     short_option: ShortOptionRates
     futures: dict[str, FuturesRates]
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
     method: str = "standard"
 
     def futures_rates(self, underlying: str) -> FuturesRates:
@@ -161,6 +163,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         problems,
     )
     futures = parameter_blocks(FuturesRates, document, "futures", where, problems)
+    liquidation = parse_liquidation(document, where, problems)
     if problems:
         return None
     return StandardModel(
@@ -170,4 +173,5 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         document,
         short_option,
         futures,
+        liquidation=liquidation,
     )

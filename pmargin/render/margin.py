@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..report import status_words
+from ..report.margin import liquidation_price_text
 from . import STATUS_STYLE, money, number
 from .fit import Column, FittedTable
 
@@ -65,6 +66,10 @@ def margin_summary(data: dict[str, Any]) -> FittedTable:
         table.add_row("Excess", usd(data["excess"], signed=True) + f" {currency}")
         status = data["status"]
         table.add_row("Status", Text(status_words(status), style=STATUS_STYLE.get(status, "")))
+        for underlying, prices in (data.get("liquidation_prices") or {}).items():
+            table.add_row(
+                f"  liquidation price {escape(underlying)}", liquidation_price_text(prices)
+            )
     else:
         table.add_row("Equity", "— (no collateral stated)")
     return table

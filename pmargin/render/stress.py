@@ -17,6 +17,8 @@ from rich.text import Text
 
 from ..report.stress import (
     DEFAULT_SHOWN,
+    liquidation_line,
+    liquidation_text,
     move_text,
     risk_line,
     set_rows,
@@ -24,7 +26,7 @@ from ..report.stress import (
     shown,
     tidy,
 )
-from . import number, stderr_console, usd
+from . import STATUS_STYLE, number, stderr_console, usd
 from .fit import Column, FittedTable
 from .heat import DivergingScale, Heatmap
 
@@ -49,6 +51,9 @@ def print_stress(console: Console, data: dict[str, Any], top: int | None = None)
         line = risk_line(entry)
         if line:
             console.print(Text(line, style="bold"))
+        line = liquidation_line(entry, data)
+        if line:
+            console.print(Text(line, style="bold red" if entry["liquidation_count"] else "bold"))
         if "grid" in entry:
             console.print(heatmap_table(entry["grid"]))
         console.print()
@@ -65,7 +70,8 @@ def print_stress(console: Console, data: dict[str, Any], top: int | None = None)
 
 def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[str]) -> FittedTable:
     """The set's scenarios, a spot, vol and P&L column per underlying. At a narrow width the vol
-    columns go first, then the spot columns, then the P&L of the last underlyings."""
+    columns go first, then the spot columns, then the P&L of the last underlyings, then equity
+    (a book with collateral); the status column stays."""
     has_vol = any(
         s["shocks"][u]["vol"] or s["shocks"][u]["vol_shift"] for s in rows for u in underlyings
     )
@@ -76,6 +82,9 @@ def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[st
         if has_vol:
             columns.append(Column(f"{u} vol", drop=count - index))
         columns.append(Column(f"{u} P&L", drop=3 * count - index if index else 0))
+    with_equity = any(s.get("equity") is not None for s in rows)
+    if with_equity:  # the status stays; equity goes after every column above
+        columns += [Column("equity", drop=3 * count), Column("status", number=False)]
     table = FittedTable(columns)
     worst_name = entry["worst"]["name"]
     for s in rows:
@@ -87,6 +96,9 @@ def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[st
                 vol = {k: shock[k] for k in ("vol", "vol_shift")}
                 cells.append(shocks_text(vol).replace("vol shift ", "").replace("vol ", ""))
             cells.append(usd(tidy(s["by_underlying"][u]), signed=True))
+        if with_equity:
+            cells.append(usd(s["equity"]))
+            cells.append(Text(liquidation_text(s), style=STATUS_STYLE["liquidation"]))
         table.add_row(*cells, style=WORST_STYLE if s["name"] == worst_name else None)
     return table
 

@@ -42,7 +42,9 @@ def test_json_equals_library_result(cli):
     result = cli("compute", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
     printed = without_run(json.loads(result.stdout))
-    library = compute_margin(load_portfolio(path), load_market(SAMPLES / "market.yaml"))
+    library = compute_margin(
+        load_portfolio(path), load_market(SAMPLES / "market.yaml"), with_liquidation_prices=True
+    )
     assert printed == json.loads(json.dumps(margin_dict(library)))
     assert set(printed) >= SPEC_KEYS
     assert {"name", "pnl"} <= set(printed["worst_scenario"])
