@@ -2,52 +2,79 @@
 
 Library first; the ``pmargin`` command is a thin layer over these functions::
 
-    from pmargin import load_portfolio, load_market, compute_margin
-    result = compute_margin(load_portfolio("book.csv"), load_market("market.yaml"), "deribit")
-    result.portfolio_margin, result.isolated_margin
+    import pandas as pd
+    from pmargin import Market, Portfolio, compute_margin, run_stress
 
-This module is the public API: it joins the loaders of :mod:`pmargin.io` to the library, so a
-model may be named here (``"deribit"``, ``"my_model.yaml"``) where the library takes a model.
+    book = Portfolio.from_frame(pd.DataFrame({"instrument": ["BTC-PERPETUAL"], "quantity": [-100]}))
+    market = Market.from_dict({"as_of": "2024-11-25", "underlyings": {"BTC": {"spot": 95000}}})
+    compute_margin(book, market, "deribit").to_frame()
+    run_stress(book, market, "crash").to_dict()["worst"]
+
+This module is the public API: it joins the loaders of :mod:`pmargin.io` and the reports of
+:mod:`pmargin.report` to the library. Every function takes a portfolio as a
+:class:`Portfolio`, a DataFrame with the portfolio CSV's columns or a file path; a market as a
+:class:`Market`, a dict with the market YAML's structure or a file path; a model as a bundled
+name, a model YAML path or a :class:`MarginModel`.
+
+The domain classes never import the loaders (the layout's border), so the entry points that
+need them are installed here: ``Portfolio.from_frame``, ``Market.from_dict``, and ``to_dict()`` /
+``to_frame()`` on :class:`MarginResult`, :class:`StressResult`, :class:`CheckResult` and
+:class:`LiquidationResult` (the same data ``--format json`` and ``--format csv`` print).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
-try:
-    __version__ = version("pmargin")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+source"
+import pandas as pd
 
-from . import liquidation, portfolio_margin
-from .errors import InputError, MarketDataError, PmarginError
-from .io.market_file import load_market
+from . import limits as _limits
+from . import liquidation as _liquidation
+from . import portfolio_margin
+from . import stress as _stress
+from .errors import InputError, MarketDataError, PmarginError, Problem
+from .io.limits_file import limits_from_document, load_limits
+from .io.market_file import load_market, market_from_document
 from .io.model_file import load_model
-from .io.portfolio_file import load_portfolio
+from .io.portfolio_file import load_portfolio, portfolio_from_frame
 from .io.scenario_file import load_scenarios
+from .limits import CheckResult, Limits
 from .liquidation import LiquidationResult
 from .liquidation_price import LiquidationPrice
 from .margin import DEFAULT_MODEL, MarginModel
 from .market import Market
 from .portfolio import Portfolio
 from .portfolio_margin import MarginResult
+from .report import plain
+from .report.check import check_dict, check_rows
+from .report.liquidation import STEP_KEYS, account_rows, liquidation_dict, liquidation_rows
+from .report.margin import accounts_records, margin_dict, positions_records
+from .report.records import Records
+from .report.stress import stress_dict, stress_rows
+from .stress import StressResult
+from .version import VERSION as __version__
+
+PortfolioLike = Portfolio | pd.DataFrame | str | Path
+MarketLike = Market | Mapping | str | Path
+ModelLike = str | MarginModel
 
 
 def compute_margin(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
     *,
-    compare: list[str | MarginModel] | None = None,
+    compare: list[ModelLike] | None = None,
     engine=None,
     with_liquidation_prices: bool = False,
 ) -> MarginResult:
-    """Margin of every account of ``portfolio`` under ``model`` (a bundled name, a YAML path or
-    a model), and the totals over accounts; ``compare`` lists further models shown beside it;
-    ``engine`` runs the per-account work (this process by default, or a
-    :class:`pmargin.dask_engine.DaskEngine`). See :func:`pmargin.portfolio_margin.compute_margin`.
-    """
+    """Margin of every account of ``portfolio`` under ``model`` and the totals over accounts
+    (accounts never net); ``compare`` lists further models shown beside it; ``engine`` runs the
+    per-account work (this process by default, or a :class:`pmargin.dask_engine.DaskEngine`).
+    See :func:`pmargin.portfolio_margin.compute_margin`."""
     return portfolio_margin.compute_margin(
-        portfolio,
-        market,
+        _portfolio(portfolio),
+        _market(market),
         _model(model),
         compare=[_model(m) for m in compare] if compare else None,
         engine=engine,
@@ -55,46 +82,226 @@ def compute_margin(
     )
 
 
+def run_stress(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    scenarios: Any,
+    *,
+    model: ModelLike | None = DEFAULT_MODEL,
+    progress=None,
+) -> StressResult:
+    """P&L of ``portfolio`` under scenario sets: a bundled name (``"crash"``), a YAML path, a
+    loaded set, or a list of them. For a book that states collateral, ``model`` (as
+    ``pmargin stress --model``; None for P&L alone) gives each scenario's equity and whether an
+    account falls into liquidation. See :func:`pmargin.stress.run_stress`."""
+    items = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
+    sets = [load_scenarios(s) if isinstance(s, (str, Path)) else s for s in items]
+    return _stress.run_stress(
+        _portfolio(portfolio),
+        _market(market),
+        sets,
+        progress=progress,
+        model=None if model is None else _model(model),
+    )
+
+
+def check_limits(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    limits: Limits | Mapping | str | Path,
+    model: ModelLike | None = None,
+) -> CheckResult:
+    """``portfolio`` against risk limits: a :class:`Limits`, a dict with the limits file's
+    structure (``{"limits": {"max_margin": 250000}}``; relative paths resolve against the current
+    folder) or a limits YAML path. The model is ``model``, else the limits' ``model:``, else
+    deribit. See :func:`pmargin.limits.check_limits`."""
+    if isinstance(limits, Mapping):
+        limits = limits_from_document(dict(limits), Path("limits"), "limits")
+    elif not isinstance(limits, Limits):
+        limits = load_limits(limits)
+    chosen = model if model is not None else limits.model or DEFAULT_MODEL
+    return _limits.check_limits(_portfolio(portfolio), _market(market), limits, _model(chosen))
+
+
+def _portfolio(portfolio: PortfolioLike) -> Portfolio:
+    if isinstance(portfolio, Portfolio):
+        return portfolio
+    if isinstance(portfolio, pd.DataFrame):
+        return portfolio_from_frame(portfolio)
+    if isinstance(portfolio, (str, Path)):
+        return load_portfolio(portfolio)
+    raise _wrong_type("portfolio", portfolio, "a Portfolio, a DataFrame or a file path")
+
+
+def _market(market: MarketLike) -> Market:
+    if isinstance(market, Market):
+        return market
+    if isinstance(market, Mapping):
+        return market_from_document(dict(market), "dict")
+    if isinstance(market, (str, Path)):
+        return load_market(market)
+    raise _wrong_type("market", market, "a Market, a dict or a file path")
+
+
 def liquidate(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
     *,
     target: str = "maintenance",
     buffer: float | None = None,
     mode: str = "risk-reducing",
 ) -> LiquidationResult:
-    """Liquidation plans per account of ``portfolio`` under ``model`` (a bundled name, a YAML
-    path or a model). See :func:`pmargin.liquidation.liquidate`."""
-    return liquidation.liquidate(
-        portfolio, market, _model(model), target=target, buffer=buffer, mode=mode
+    """Liquidation plans per account of ``portfolio`` (which must state collateral) under
+    ``model``. See :func:`pmargin.liquidation.liquidate`."""
+    return _liquidation.liquidate(
+        _portfolio(portfolio),
+        _market(market),
+        _model(model),
+        target=target,
+        buffer=buffer,
+        mode=mode,
     )
 
 
 def liquidation_prices(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
     *,
     account: str | None = None,
 ) -> dict[str, LiquidationPrice]:
     """Per underlying, the spots at which an account's equity = maintenance margin. See
     :func:`pmargin.liquidation.liquidation_prices`."""
-    return liquidation.liquidation_prices(portfolio, market, _model(model), account=account)
+    return _liquidation.liquidation_prices(
+        _portfolio(portfolio), _market(market), _model(model), account=account
+    )
 
 
-def _model(model: str | MarginModel) -> MarginModel:
+def _model(model: ModelLike) -> MarginModel:
     return load_model(model) if isinstance(model, str) else model
 
 
+def _wrong_type(name: str, value: Any, expected: str) -> InputError:
+    return InputError(
+        Problem(f"`{name}`", f"expected {expected}, found {type(value).__name__}", "")
+    )
+
+
+# --- entry points installed on the domain classes (see the module docstring) ----------------
+
+
+def _portfolio_from_frame(
+    cls, frame: pd.DataFrame, collateral: Mapping | None = None, *, account: str = ""
+) -> Portfolio:
+    """A portfolio from a DataFrame with the portfolio CSV's columns (``instrument`` or
+    ``underlying`` + ``kind``, ``quantity``, ...), validated as a CSV file is; ``collateral`` is
+    ``{currency: amount}`` or ``{account: {currency: amount}}``."""
+    return portfolio_from_frame(frame, collateral, account=account)
+
+
+def _market_from_dict(cls, document: Mapping, source: str = "dict") -> Market:
+    """A market snapshot from the market YAML's structure: ``{"as_of": ..., "rate": ...,
+    "underlyings": {"BTC": {"spot": ..., "vol": ...}}, "correlations": {...}}``."""
+    return market_from_document(dict(document), source)
+
+
+_FRAME_ROWS = ("positions", "accounts", "models")
+
+
+def _margin_dict(self: MarginResult, **options: Any) -> dict:
+    """What ``pmargin compute --format json`` prints, as plain dicts and lists (``options`` as
+    :func:`pmargin.report.margin.margin_dict` takes them: ``positions``, ``accounts``, ``top``)."""
+    return plain(margin_dict(self, **options))
+
+
+def _margin_frame(self: MarginResult, rows: str = "positions") -> pd.DataFrame:
+    """One row per position (default), per account (``rows="accounts"``: largest initial margin
+    first, parts as dotted columns ``components.scan_risk``, ``by_underlying.BTC``) or per model
+    (``rows="models"``, with ``compare``). Columnar: no dict per row."""
+    if rows not in _FRAME_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_FRAME_ROWS)}, not {rows!r}")
+    if rows == "positions":
+        return positions_records(self.positions).frame.reset_index(drop=True)
+    if rows == "accounts":
+        return accounts_records(self.accounts).frame
+    data = _margin_dict(self, positions=False)
+    records = [{"model": name, **m} for name, m in (data.get("models") or {}).items()]
+    return pd.DataFrame.from_records(records)
+
+
+def _stress_dict(
+    self: StressResult, top: int | None = None, by_position: bool = False, by_account=False
+) -> dict:
+    """What ``pmargin stress --format json`` prints (``top`` worst scenarios of each set; each
+    account's worst scenarios with ``by_account``)."""
+    return plain(stress_dict(self, top=top, by_position=by_position, by_account=by_account))
+
+
+def _frame(rows: list[dict[str, Any]] | Records) -> pd.DataFrame:
+    """CSV rows as a DataFrame (large results are already columns)."""
+    if isinstance(rows, Records):
+        return rows.frame.reset_index(drop=True)
+    return pd.DataFrame.from_records(rows)
+
+
+def _stress_frame(self: StressResult, by_account: bool = False) -> pd.DataFrame:
+    """One row per scenario: set, name, P&L, P&L and shocks per underlying (per account, its
+    worst scenarios, with ``by_account``)."""
+    return _frame(stress_rows(stress_dict(self, by_account=by_account)))
+
+
+def _check_dict(self: CheckResult) -> dict:
+    """What ``pmargin check --format json`` prints."""
+    return plain(check_dict(self))
+
+
+def _check_frame(self: CheckResult) -> pd.DataFrame:
+    """One row per limit and account: value, limit, headroom, passed."""
+    return _frame(check_rows(check_dict(self)))
+
+
+_LIQUIDATION_ROWS = ("steps", "accounts")
+
+
+def _liquidation_frame(self: LiquidationResult, rows: str = "steps") -> pd.DataFrame:
+    """One row per step of every account's plan (default; what ``--format csv`` prints) or per
+    account (``rows="accounts"``: before and after, restored, fees, deposit to restore)."""
+    if rows not in _LIQUIDATION_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_LIQUIDATION_ROWS)}, not {rows!r}")
+    data = liquidation_dict(self)
+    if rows == "accounts":
+        return pd.DataFrame.from_records(account_rows(data))
+    return pd.DataFrame.from_records(liquidation_rows(data), columns=["account", *STEP_KEYS])
+
+
+Portfolio.from_frame = classmethod(_portfolio_from_frame)
+Market.from_dict = classmethod(_market_from_dict)
+MarginResult.to_dict = _margin_dict
+MarginResult.to_frame = _margin_frame
+StressResult.to_dict = _stress_dict
+StressResult.to_frame = _stress_frame
+CheckResult.to_dict = _check_dict
+CheckResult.to_frame = _check_frame
+LiquidationResult.to_dict = liquidation_dict
+LiquidationResult.to_frame = _liquidation_frame
+
+
 __all__ = [
+    "CheckResult",
     "InputError",
+    "Limits",
     "LiquidationPrice",
     "LiquidationResult",
+    "MarginModel",
     "MarginResult",
+    "Market",
     "MarketDataError",
     "PmarginError",
+    "Portfolio",
+    "StressResult",
     "__version__",
+    "check_limits",
     "compute_margin",
     "liquidate",
     "liquidation_prices",
@@ -102,4 +309,5 @@ __all__ = [
     "load_model",
     "load_portfolio",
     "load_scenarios",
+    "run_stress",
 ]

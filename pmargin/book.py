@@ -174,6 +174,9 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
     problems = ProblemCollector(MarketDataError)
     collateral = _collateral_rows(portfolio)
     positions = portfolio.positions.assign(is_collateral=False)  # copy-on-write: no deep copy
+    if market.marks:  # a venue's marks fill the positions that have none of their own
+        venue_marks = positions["instrument"].map(market.marks).astype(np.float64)
+        positions["mark_price"] = positions["mark_price"].fillna(venue_marks)
     if len(collateral):
         collateral["is_collateral"] = True
         positions = pd.concat([positions, collateral], ignore_index=True)

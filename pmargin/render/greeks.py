@@ -6,11 +6,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..greeks import GREEKS
+from ..report import plural
 from ..report.greeks import MAX_ACCOUNT_ROWS, expiry_label
 from . import number, usd
+from .fit import Column, FittedTable
 
 _HEADERS = (
     ("delta", "coin"),
@@ -22,25 +23,30 @@ _HEADERS = (
 )
 
 
+#: at a narrow width the coin gamma goes first, then the coin delta
+_DROP = {("gamma", "coin/USD"): 1, ("delta", "coin"): 2}
+
+
 def _cells(values: dict[str, float]) -> list[str]:
     formats = {"delta": number, "gamma": lambda v: number(v, 3)}
     return [formats.get(g, usd)(values[g]) for g in GREEKS]
 
 
-def greeks_table(data: dict[str, Any]) -> Table:
+def greeks_table(data: dict[str, Any]) -> FittedTable:
     caption = "vega per 1.00 vol (100 vol points); gamma USD = change of USD delta per 1% move"
     if data["open_orders_excluded"]:
-        caption += f"; {data['open_orders_excluded']} open orders excluded"
-    table = Table(
+        caption += f"; {plural(data['open_orders_excluded'], 'open order')} excluded"
+    columns = [Column("underlying", number=False), Column("expiry", number=False)]
+    columns += [
+        Column(f"{name}\n{unit}", drop=_DROP.get((name, unit), 0)) for name, unit in _HEADERS
+    ]
+    table = FittedTable(
+        columns,
         title=f"Net greeks as of {data['as_of']}",
         caption=caption,
         title_justify="left",
         caption_justify="left",
     )
-    table.add_column("underlying")
-    table.add_column("expiry")
-    for name, unit in _HEADERS:
-        table.add_column(f"{name}\n{unit}", justify="right")
     for u in data["underlyings"]:
         for e in u["expiries"]:
             table.add_row(escape(u["underlying"]), expiry_label(e["expiry"]), *_cells(e))
@@ -61,20 +67,19 @@ def greeks_table(data: dict[str, Any]) -> Table:
     return table
 
 
-def accounts_table(data: dict[str, Any]) -> Table:
-    """Net delta per underlying and the USD greeks of each account, largest gross delta first."""
+def accounts_table(data: dict[str, Any]) -> FittedTable:
+    """Net delta per underlying and the USD greeks of each account, largest gross delta first.
+    At a narrow width the coin deltas go first (the USD delta stays)."""
     records = data["accounts"]
     accounts = records.rows(MAX_ACCOUNT_ROWS)
     names = list(accounts[0]["underlyings"]) if accounts else []
     title = "Accounts, largest gross USD delta first"
     if len(records) > MAX_ACCOUNT_ROWS:
         title += f": {MAX_ACCOUNT_ROWS} of {len(records):,} (--format csv lists all)"
-    table = Table(title=title, title_justify="left")
-    table.add_column("account")
-    for u in names:
-        table.add_column(f"{escape(u)} delta\ncoin", justify="right")
-    for name, unit in (("delta", "USD"), ("vega", "USD/vol"), ("theta", "USD/day")):
-        table.add_column(f"{name}\n{unit}", justify="right")
+    columns = [Column("account", number=False)]
+    columns += [Column(f"{escape(u)} delta\ncoin", drop=1) for u in names]
+    columns += [Column("delta\nUSD"), Column("vega\nUSD/vol"), Column("theta\nUSD/day", drop=2)]
+    table = FittedTable(columns, title=title, title_justify="left")
     for a in accounts:
         table.add_row(
             escape(a["account"] or "(none)"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..limits import CheckResult
-from . import markdown_table
+from . import limits_headline, markdown_table
 from .records import Field, Records
 
 #: a check's JSON object (SPEC §4 keys first); ``underlying`` and ``detail`` only where they apply
@@ -69,10 +69,8 @@ def check_markdown(data: dict[str, Any]) -> str:
     """A check result as GitHub-flavoured markdown (the ``GITHUB_STEP_SUMMARY`` text)."""
     checks = data["checks"].rows()
     total = len(checks)
-    if data["passed"]:
-        headline = f"✅ PASS: all {total} limits hold"
-    else:
-        headline = f"❌ FAIL: {data['breaches']} of {total} limits breached"
+    headline = limits_headline(data["passed"], data["breaches"], total)
+    headline = f"✅ PASS: {headline}" if data["passed"] else f"❌ FAIL: {headline}"
     context = f"model `{data['model']}`, limits `{data['limits']}`"
     if data["scenario_sets"]:
         context += ", scenario sets " + ", ".join(f"`{s}`" for s in data["scenario_sets"])
@@ -94,3 +92,8 @@ def check_markdown(data: dict[str, Any]) -> str:
         ]
         rows.append(row)
     return f"## pmargin check: {headline}\n\n{context}\n\n" + markdown_table(headers, rows)
+
+
+def error_markdown(message: str) -> str:
+    """The step summary of a check that could not run (bad input, exit 2)."""
+    return f"## pmargin check: ❌ ERROR: the limits could not be checked\n\n```\n{message}\n```\n"

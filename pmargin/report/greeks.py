@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..greeks import GREEKS, USD_GREEKS, GreeksResult
-from . import clean, markdown_table
+from . import clean, markdown_table, plural
 from .records import Field, Nested, Records
 
 #: table and markdown show this many accounts (csv and json list all)
@@ -133,7 +133,7 @@ def greeks_markdown(data: dict[str, Any]) -> str:
     )
     text = f"## pmargin greeks (as of {data['as_of']})\n\n" + markdown_table(headers, rows)
     if data["open_orders_excluded"]:
-        text += f"\n{data['open_orders_excluded']} open orders excluded.\n"
+        text += f"\n{plural(data['open_orders_excluded'], 'open order')} excluded.\n"
     if "accounts" in data:
         accounts = data["accounts"].rows(MAX_ACCOUNT_ROWS)
         names = list(accounts[0]["underlyings"]) if accounts else []

@@ -79,12 +79,36 @@ class Items:
 Layout = Union[Field, Nested, Present, Constant, Items, Json]  # noqa: UP007 - a runtime alias
 
 
-@dataclass(frozen=True)
+def flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys (``components.scan_risk``); lists joined with ``; ``."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flat(value, f"{name}."))
+        elif isinstance(value, (list, tuple)):
+            out[name] = "; ".join(str(v) for v in value)
+        else:
+            out[name] = value
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class Records:
-    """A list of JSON objects held as a DataFrame and a layout (see the module doc)."""
+    """A list of JSON objects held as a DataFrame and a layout (see the module doc). Equal to
+    the list of dicts it spells (``records == [{...}, ...]``)."""
 
     frame: pd.DataFrame
     layout: tuple[Layout, ...]
+
+    __hash__ = None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Records):
+            return self.rows() == other.rows()
+        if isinstance(other, list):
+            return self.rows() == other
+        return NotImplemented
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -117,8 +141,20 @@ class Records:
         return "[\n" + indent + "  " + "".join(grid.ravel().tolist()) + "\n" + indent + "]"
 
     def csv(self) -> str:
-        """Every column of the frame as CSV (pandas' writer; NaN and None as empty cells)."""
-        return self.frame.to_csv(index=False, lineterminator="\n")
+        """Every column of the frame as CSV (pandas' writer; NaN and None as empty cells); a
+        :class:`Json` column as dotted columns of its values (never JSON in a cell)."""
+        frame = self.frame.reset_index(drop=True)
+        for item in self.layout:
+            if isinstance(item, Json) and item.column in frame:
+                values = frame[item.column].to_numpy(object)
+                given = np.flatnonzero(pd.notna(values))  # the few rows that have one
+                spread = pd.DataFrame(
+                    [flat(values[row], f"{item.key}.") for row in given], index=given
+                )
+                frame = pd.concat(
+                    [frame.drop(columns=item.column), spread.reindex(range(len(frame)))], axis=1
+                )
+        return frame.to_csv(index=False, lineterminator="\n")
 
 
 def _joined(items: list, count: int) -> np.ndarray:
