@@ -100,6 +100,11 @@ class Book:
         """Net contracts per distinct instrument (positions, orders and coin collateral)."""
         return np.bincount(self.instrument, self.quantity, minlength=len(self.instruments))
 
+    def with_only(self, rows: np.ndarray) -> Book:
+        """This book with every row outside ``rows`` (a boolean mask) at zero contracts; same
+        instruments, so it shares their priced scenarios."""
+        return replace(self, quantity=np.where(rows, self.quantity, 0.0))
+
     def underlying_of_positions(self) -> np.ndarray:
         return np.asarray(self.instruments.underlyings)[
             self.instruments.underlying_index[self.instrument]

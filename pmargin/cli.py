@@ -7,7 +7,17 @@ The app, its shared options, the error boundary and output live in
 
 from __future__ import annotations
 
-from .commands import check, compute, greeks, models, scenarios, stress, validate
+from .commands import (
+    check,
+    compute,
+    explain,
+    greeks,
+    models,
+    scenarios,
+    stress,
+    validate,
+    whatif,
+)
 from .commands.common import app
 
 #: command name -> the function that parses its arguments and calls the library
@@ -17,6 +27,8 @@ COMMANDS = {
     "check": check.check_command,
     "greeks": greeks.greeks_command,
     "validate": validate.validate_command,
+    "whatif": whatif.whatif_command,
+    "explain": explain.explain_command,
 }
 #: command name -> its ``list | show`` sub-command group
 GROUPS = {"scenarios": scenarios.scenarios_app, "models": models.models_app}

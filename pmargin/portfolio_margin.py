@@ -96,13 +96,19 @@ class MarginResult:
 
     @property
     def status(self) -> str | None:
-        if self.equity is None:
-            return None
-        if self.equity < self.maintenance_margin:
-            return STATUS_LIQUIDATION
-        if self.equity < self.portfolio_margin:
-            return STATUS_MARGIN_CALL
-        return STATUS_OK
+        return margin_status(self.equity, self.portfolio_margin, self.maintenance_margin)
+
+
+def margin_status(equity: float | None, initial: float, maintenance: float) -> str | None:
+    """``liquidation`` below maintenance margin, ``margin_call`` below initial, else ``ok``;
+    None when equity is unknown (no collateral stated)."""
+    if equity is None:
+        return None
+    if equity < maintenance:
+        return STATUS_LIQUIDATION
+    if equity < initial:
+        return STATUS_MARGIN_CALL
+    return STATUS_OK
 
 
 def position_values(book: Book) -> np.ndarray:
@@ -149,15 +155,22 @@ def _without_orders(book: Book) -> Book:
     return replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
 
 
-def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
-    """Open orders are margined as if filled, the worse of filled and not filled (SPEC §3)."""
+def margined_book(model: MarginModel, book: Book) -> tuple[Book, Requirement]:
+    """The book whose margin counts, and its requirement: open orders are margined as if filled,
+    the worse of filled and not filled (SPEC §3). Isolated margin counts the orders as filled."""
     filled = model.requirement(book)
     if not book.is_order.any():
-        return filled
-    unfilled = model.requirement(_without_orders(book))
-    if unfilled.initial > filled.initial:  # isolated margin still counts the orders as filled
-        return replace(unfilled, position_initial=filled.position_initial)
-    return filled
+        return book, filled
+    unfilled_book = _without_orders(book)
+    unfilled = model.requirement(unfilled_book)
+    if unfilled.initial > filled.initial:
+        return unfilled_book, replace(unfilled, position_initial=filled.position_initial)
+    return book, filled
+
+
+def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
+    """Open orders are margined as if filled, the worse of filled and not filled (SPEC §3)."""
+    return margined_book(model, book)[1]
 
 
 def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:

@@ -26,7 +26,17 @@ from ..book import Book
 from ..engine import underlying_matrix
 from ..scenarios import DEFAULT_KEY, ScenarioSet, Shocks, VolTerm, format_move, grid_set
 from ..values import number, number_list, section, spot_axis
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .base import (
+    Allocation,
+    BatchMargin,
+    QuantityBatch,
+    Requirement,
+    by_underlying_columns,
+    isolated_from_unit,
+    model_pnl,
+    worst_loss,
+    worst_scenario_allocation,
+)
 
 
 @dataclass(frozen=True)
@@ -69,11 +79,17 @@ class DeribitModel:
         grid, extended = self.scenario_sets()
         return grid.shocks(underlyings).concat(extended.shocks(underlyings))
 
+    def counted_pnl(self, book: Book) -> tuple[Shocks, np.ndarray, np.ndarray]:
+        """The shocks, the P&L per contract (I, S) and the counted P&L (× each scenario's
+        weight) on ``book``'s instruments, priced once per table."""
+        table = book.instruments
+        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
+        return shocks, pnl, pnl * shocks.weight
+
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
         grid_count = len(self.spot_moves) * len(self.vol_moves)  # the grid comes first
-        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
-        weighted = pnl * shocks.weight  # counted P&L per contract
+        shocks, pnl, weighted = self.counted_pnl(book)
         by_underlying = underlying_matrix(book) @ (book.net_quantity[:, None] * weighted)
         per_underlying = worst_loss(by_underlying)
         grid_risk = worst_loss(by_underlying[:, :grid_count]).sum()
@@ -98,6 +114,24 @@ class DeribitModel:
                 "weight": float(shocks.weight[worst]),
             },
         )
+
+    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+        """Margin of each candidate book of ``batch`` on ``book``'s instruments."""
+        _, _, weighted = self.counted_pnl(book)
+        by_underlying = batch.dot(by_underlying_columns(book.instruments, weighted))  # (C, U, S)
+        initial = worst_loss(by_underlying).sum(axis=-1)
+        return BatchMargin(initial, self.maintenance_ratio * initial)
+
+    def allocation(self, book: Book) -> Allocation:
+        """Each position's counted loss in its underlying's worst counted scenario."""
+        shocks, _, weighted = self.counted_pnl(book)
+        by_underlying = underlying_matrix(book) @ (book.net_quantity[:, None] * weighted)
+        contribution, worst, has_loss = worst_scenario_allocation(book, by_underlying, weighted)
+        basis = {
+            u: f"worst counted scenario: {shocks.names[w]}" if loss else "no loss in any scenario"
+            for u, w, loss in zip(book.instruments.underlyings, worst, has_loss)
+        }
+        return Allocation(contribution, basis)
 
 
 def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None:

@@ -48,7 +48,18 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..greeks import unit_greeks
 from ..scenarios import ScenarioSet, Shocks
 from ..values import number, number_list, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .base import (
+    Allocation,
+    BatchMargin,
+    QuantityBatch,
+    Requirement,
+    by_underlying_columns,
+    isolated_from_unit,
+    model_pnl,
+    per_instrument_allocation,
+    worst_loss,
+    worst_scenario_allocation,
+)
 
 DEFAULT_UNDERLYING = "default"
 KEYS = (
@@ -90,6 +101,21 @@ class InterCommoditySpread:
     pair: tuple[str, str]
     credit_rate: float
     delta_ratio: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class _UnitTerms:
+    """Per contract of each instrument (I,): P&L in the 16 scenarios (raw and counted, (I, 16)),
+    base delta (coins), short option minimum (USD); per underlying (U,): spot and price scan
+    range in USD per coin."""
+
+    shocks: Shocks
+    pnl: np.ndarray
+    counted: np.ndarray
+    delta: np.ndarray
+    short_option_minimum: np.ndarray
+    spot: np.ndarray
+    scan_range_usd: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -159,10 +185,10 @@ class SpanModel:
         price_risk: np.ndarray,
         scan_range_usd: np.ndarray,
     ) -> np.ndarray:
-        """Credit per underlying (U,), USD, from composite deltas (coins) and price risk (USD).
+        """Credit per underlying (..., U), USD, from composite deltas (coins) and price risk (USD).
 
         Spreads are taken in the order of ``spreads`` (SPAN's priority); each uses up the deltas
-        it is formed from.
+        it is formed from. Leading axes (candidate books) are computed independently.
         """
         index = {u: i for i, u in enumerate(underlyings)}
         magnitude = np.abs(delta)
@@ -171,17 +197,22 @@ class SpanModel:
             scan_range_usd,
         )
         remaining = magnitude.copy()
-        credit = np.zeros(len(underlyings))
+        credit = np.zeros_like(magnitude)
         for spread in self.spreads:  # a handful of parameter rows, not positions
             first, second = (index.get(u) for u in spread.pair)
-            if first is None or second is None or delta[first] * delta[second] >= 0:
+            if first is None or second is None:
                 continue
             ratio_a, ratio_b = spread.delta_ratio
-            count = min(remaining[first] / ratio_a, remaining[second] / ratio_b)
-            remaining[first] -= count * ratio_a
-            remaining[second] -= count * ratio_b
-            credit[first] += spread.credit_rate * count * ratio_a * wpr[first]
-            credit[second] += spread.credit_rate * count * ratio_b * wpr[second]
+            opposite = delta[..., first] * delta[..., second] < 0
+            count = np.where(
+                opposite,
+                np.minimum(remaining[..., first] / ratio_a, remaining[..., second] / ratio_b),
+                0.0,
+            )
+            remaining[..., first] -= count * ratio_a
+            remaining[..., second] -= count * ratio_b
+            credit[..., first] += spread.credit_rate * count * ratio_a * wpr[..., first]
+            credit[..., second] += spread.credit_rate * count * ratio_b * wpr[..., second]
         return credit
 
     def risk_arrays(self, book: Book) -> tuple[Shocks, np.ndarray]:
@@ -193,34 +224,62 @@ class SpanModel:
         table = book.instruments
         return model_pnl(self, table, lambda: self.shocks(table.underlyings))
 
+    def unit_terms(self, book: Book) -> _UnitTerms:
+        """What SPAN needs per contract of each instrument, on ``book``'s table."""
+        table = book.instruments
+        ranges = self.ranges_for(table.underlyings)
+        spot = np.array([book.market.spot(u) for u in table.underlyings])
+        som_rate = np.array([r.short_option_minimum for r in ranges])
+        u = table.underlying_index
+        shocks, pnl = self.risk_arrays(book)
+        return _UnitTerms(
+            shocks=shocks,
+            pnl=pnl,
+            counted=pnl * shocks.weight,
+            delta=unit_greeks(table).delta,
+            short_option_minimum=np.where(
+                table.is_option, som_rate[u] * table.spot * table.multiplier, 0.0
+            ),
+            spot=spot,
+            scan_range_usd=np.array([r.price_scan_range for r in ranges]) * spot,
+        )
+
+    def underlying_margin(
+        self,
+        underlyings: tuple[str, ...],
+        terms: _UnitTerms,
+        by_underlying: np.ndarray,
+        delta: np.ndarray,
+        short_option_minimum: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scan risk, inter-commodity credit and requirement per underlying (..., U), from the
+        counted P&L per underlying (..., U, 16), composite deltas (..., U) and short option
+        minimum (..., U)."""
+        scan_risk = worst_loss(by_underlying)
+        unchanged_price_loss = np.maximum(-by_underlying[..., :2].mean(axis=-1), 0.0)
+        price_risk = np.maximum(scan_risk - unchanged_price_loss, 0.0)
+        credit = self.inter_commodity_credit(underlyings, delta, price_risk, terms.scan_range_usd)
+        return scan_risk, credit, np.maximum(scan_risk - credit, short_option_minimum)
+
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
         underlyings = table.underlyings
-        ranges = self.ranges_for(underlyings)
-        price_scan = np.array([r.price_scan_range for r in ranges])
-        som_rate = np.array([r.short_option_minimum for r in ranges])
-        shocks, pnl = self.risk_arrays(book)
-        weighted = pnl * shocks.weight
+        terms = self.unit_terms(book)
         q = book.net_quantity
         matrix = underlying_matrix(book)  # (U, I)
-        by_underlying = matrix @ (q[:, None] * weighted)  # (U, 16) counted P&L
-        scan_risk = worst_loss(by_underlying)
-
-        unchanged_price_loss = np.maximum(-by_underlying[:, :2].mean(axis=1), 0.0)
-        price_risk = np.maximum(scan_risk - unchanged_price_loss, 0.0)
-        delta = matrix @ (q * unit_greeks(table).delta)  # composite delta, coins
-        spot = np.array([book.market.spot(u) for u in underlyings])
-        credit = self.inter_commodity_credit(underlyings, delta, price_risk, price_scan * spot)
-
-        u = table.underlying_index
-        som_unit = np.where(table.is_option, som_rate[u] * table.spot * table.multiplier, 0.0)
-        short_option_minimum = matrix @ (np.maximum(-q, 0.0) * som_unit)
-        per_underlying = np.maximum(scan_risk - credit, short_option_minimum)
+        by_underlying = matrix @ (q[:, None] * terms.counted)  # (U, 16) counted P&L
+        delta = matrix @ (q * terms.delta)  # composite delta, coins
+        short_option_minimum = matrix @ (np.maximum(-q, 0.0) * terms.short_option_minimum)
+        scan_risk, credit, per_underlying = self.underlying_margin(
+            underlyings, terms, by_underlying, delta, short_option_minimum
+        )
         initial = float(per_underlying.sum())
 
         option_values = np.where(table.is_option, table.option_prices() * table.multiplier, 0.0)
         isolated = isolated_from_unit(
-            book, worst_loss(weighted), np.maximum(worst_loss(-weighted), som_unit)
+            book,
+            worst_loss(terms.counted),
+            np.maximum(worst_loss(-terms.counted), terms.short_option_minimum),
         )
         total = by_underlying.sum(axis=0)
         worst = int(np.argmin(total)) if len(total) else 0
@@ -233,7 +292,7 @@ class SpanModel:
         components.update(
             {
                 f"composite_delta_usd_{name}": float(d * s)
-                for name, d, s in zip(underlyings, delta, spot)
+                for name, d, s in zip(underlyings, delta, terms.spot)
             }
         )
         return Requirement(
@@ -243,11 +302,62 @@ class SpanModel:
             components=components,
             by_underlying=dict(zip(underlyings, per_underlying.tolist())),
             worst_scenario={
-                "name": shocks.names[worst],
-                "pnl": float(q @ pnl[:, worst]),
-                "weight": float(shocks.weight[worst]),
+                "name": terms.shocks.names[worst],
+                "pnl": float(q @ terms.pnl[:, worst]),
+                "weight": float(terms.shocks.weight[worst]),
             },
         )
+
+    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+        """Margin of each candidate book of ``batch`` on ``book``'s instruments."""
+        table = book.instruments
+        terms = self.unit_terms(book)
+        membership = underlying_matrix(book).T  # (I, U)
+        _, _, per_underlying = self.underlying_margin(
+            table.underlyings,
+            terms,
+            batch.dot(by_underlying_columns(table, terms.counted)),
+            batch.dot(terms.delta[:, None] * membership),
+            batch.dot_short(terms.short_option_minimum[:, None] * membership),
+        )
+        initial = per_underlying.sum(axis=-1)
+        return BatchMargin(initial, self.maintenance_ratio * initial)
+
+    def allocation(self, book: Book) -> Allocation:
+        """Per underlying: where the short option minimum binds, each short option's own
+        minimum (pro rata to its signed share of its instrument's net short); else each
+        position's counted loss in the worst scenario less its share of the inter-commodity
+        credit, pro rata to its signed share of the underlying's composite delta."""
+        table = book.instruments
+        terms = self.unit_terms(book)
+        q = book.net_quantity
+        matrix = underlying_matrix(book)
+        by_underlying = matrix @ (q[:, None] * terms.counted)
+        delta = matrix @ (q * terms.delta)
+        short_option_minimum = matrix @ (np.maximum(-q, 0.0) * terms.short_option_minimum)
+        scan_risk, credit, _ = self.underlying_margin(
+            table.underlyings, terms, by_underlying, delta, short_option_minimum
+        )
+        scan, worst, _ = worst_scenario_allocation(book, by_underlying, terms.counted)
+        row_u = table.underlying_index[book.instrument]
+        row_delta = book.quantity * terms.delta[book.instrument]
+        share = np.divide(
+            row_delta, delta[row_u], out=np.zeros_like(row_delta), where=delta[row_u] != 0
+        )
+        minimum_binds = short_option_minimum > scan_risk - credit
+        floor = per_instrument_allocation(book, np.zeros(len(table)), terms.short_option_minimum)
+        contribution = np.where(minimum_binds[row_u], floor, scan - credit[row_u] * share)
+        basis = {}
+        for i, u in enumerate(table.underlyings):
+            if minimum_binds[i]:
+                basis[u] = "short option minimum"
+            elif scan_risk[i] > 0:
+                basis[u] = f"worst scenario: {terms.shocks.names[worst[i]]}" + (
+                    ", less the inter-commodity credit by composite delta" if credit[i] else ""
+                )
+            else:
+                basis[u] = "no loss in any scenario"
+        return Allocation(contribution, basis)
 
 
 def _ranges(value: Any, where: str, problems: ProblemCollector) -> SpanRanges | None:

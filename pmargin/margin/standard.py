@@ -34,7 +34,14 @@ from ..book import Book, mark_in_usd
 from ..engine import underlying_matrix
 from ..errors import ProblemCollector
 from ..values import number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from .base import (
+    Allocation,
+    BatchMargin,
+    QuantityBatch,
+    Requirement,
+    isolated_from_unit,
+    per_instrument_allocation,
+)
 
 KEYS = (
     "name",
@@ -127,6 +134,24 @@ class StandardModel:
             },
             by_underlying=dict(zip(table.underlyings, per_underlying.tolist())),
             worst_scenario=None,
+        )
+
+    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+        """Margin of each candidate book of ``batch``: the formula on each instrument's net
+        quantity is a sum over long and short contracts, so one product each gives all."""
+        unit = self.unit_margins(book)
+        return BatchMargin(
+            batch.dot_long(unit.long_initial) + batch.dot_short(unit.short_initial),
+            batch.dot_long(unit.long_maintenance) + batch.dot_short(unit.short_maintenance),
+        )
+
+    def allocation(self, book: Book) -> Allocation:
+        """Each instrument's formula margin, split over its positions pro rata to their signed
+        quantities (a position against the instrument's net gets a negative share)."""
+        unit = self.unit_margins(book)
+        return Allocation(
+            per_instrument_allocation(book, unit.long_initial, unit.short_initial),
+            {u: "per-position formula" for u in book.instruments.underlyings},
         )
 
 

@@ -38,7 +38,18 @@ from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..scenarios import ScenarioSet, Shocks, format_move
 from ..values import check_keys, number, number_list, section
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .base import (
+    Allocation,
+    BatchMargin,
+    QuantityBatch,
+    Requirement,
+    by_underlying_columns,
+    isolated_from_unit,
+    model_pnl,
+    per_instrument_allocation,
+    worst_loss,
+    worst_scenario_allocation,
+)
 
 KEYS = (
     "name",
@@ -169,6 +180,43 @@ class TimsModel:
                 "weight": 1.0,
             },
         )
+
+    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+        """Margin of each candidate book of ``batch`` on ``book``'s instruments."""
+        table = book.instruments
+        _, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
+        membership = underlying_matrix(book).T  # (I, U)
+        long_min, short_min = self.unit_minimum(book)
+        largest_loss = worst_loss(batch.dot(by_underlying_columns(table, pnl)))
+        minimum = batch.dot_long(long_min[:, None] * membership) + batch.dot_short(
+            short_min[:, None] * membership
+        )
+        initial = np.maximum(largest_loss, minimum).sum(axis=-1)
+        return BatchMargin(initial, self.maintenance_ratio * initial)
+
+    def allocation(self, book: Book) -> Allocation:
+        """Per underlying: each position's loss in the worst valuation point, or, where the
+        per-contract minimum is larger, its share of that minimum."""
+        table = book.instruments
+        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
+        q = book.net_quantity
+        matrix = underlying_matrix(book)
+        by_underlying = matrix @ (q[:, None] * pnl)
+        long_min, short_min = self.unit_minimum(book)
+        minimum = matrix @ np.where(q > 0, q * long_min, -q * short_min)
+        scenario, worst, has_loss = worst_scenario_allocation(book, by_underlying, pnl)
+        minimum_binds = minimum > worst_loss(by_underlying)
+        row_u = table.underlying_index[book.instrument]
+        contribution = np.where(
+            minimum_binds[row_u], per_instrument_allocation(book, long_min, short_min), scenario
+        )
+        basis = {
+            u: "minimum per contract"
+            if binds
+            else (f"worst valuation point: {shocks.names[w]}" if loss else "no loss at any point")
+            for u, w, loss, binds in zip(table.underlyings, worst, has_loss, minimum_binds)
+        }
+        return Allocation(contribution, basis)
 
 
 def _price_range(value: Any, where: str, problems: ProblemCollector) -> PriceRange | None:

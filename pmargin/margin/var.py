@@ -17,21 +17,22 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..book import Book
-from ..engine import instrument_pnl_chunks, underlying_matrix
+from ..engine import instrument_pnl, instrument_pnl_chunks, underlying_matrix
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..historical import HistoricalSet
 from ..market import Market
 from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
-from ..risk_measures import expected_shortfall, value_at_risk
+from ..risk_measures import expected_shortfall, tail_count, value_at_risk
 from ..scenarios import Shocks
 from ..values import number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from .base import Allocation, BatchMargin, QuantityBatch, Requirement, isolated_from_unit
 
 KEYS = (
     "name",
@@ -54,6 +55,10 @@ REMOVED_KEYS = {
 }
 #: instruments × scenarios valued at a time (bounds memory for large books)
 CHUNK_CELLS = 2_000_000
+#: instruments × scenarios of P&L a batch of candidate books keeps between passes (128 MB)
+KEPT_CELLS = 16_000_000
+#: books whose scenario P&L is kept per instrument table (a what-if after a margin run)
+KEPT_BOOKS = 8
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,13 @@ class VarModel:
         matrix = underlying_matrix(book)
         by_underlying = np.zeros((len(table.underlyings), shocks.count))
         long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
-        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
-        for rows, pnl in instrument_pnl_chunks(table, shocks, along="instruments", size=size):
+        for rows, pnl in self._pnl_chunks(table, shocks):
             # pnl: (rows, S) USD per contract
             long_unit[rows] = self.expected_shortfall(pnl)
             short_unit[rows] = self.expected_shortfall(-pnl)
             by_underlying += matrix[:, rows] @ (q[rows, None] * pnl)
         total = by_underlying.sum(axis=0)
+        self._kept_pnl(table)[q.tobytes()] = total
         es_total = float(self.expected_shortfall(total))
         es_underlying = self.expected_shortfall(by_underlying)
         worst = int(np.argmin(total))
@@ -111,6 +116,104 @@ class VarModel:
             by_underlying=dict(zip(table.underlyings, es_underlying.tolist())),
             worst_scenario={"name": shocks.names[worst], "pnl": float(total[worst]), "weight": 1.0},
         )
+
+    @staticmethod
+    def _pnl_chunks(table, shocks: Shocks):
+        """``instrument_pnl`` in pieces of whole instruments that bound memory."""
+        size = CHUNK_CELLS // max(shocks.count, 1)
+        return instrument_pnl_chunks(table, shocks, along="instruments", size=size)
+
+    def _kept_pnl(self, table) -> dict[bytes, np.ndarray]:
+        """Scenario P&L (S,) of the last :data:`KEPT_BOOKS` books margined on ``table``, by
+        their net quantities, so that a what-if or an attribution after a margin run does not
+        price the book again."""
+        key = (self.method, "book pnl")
+        kept = table.memo.get(key)
+        if kept is None or kept[0] is not self:
+            kept = table.memo[key] = (self, _LastFew(KEPT_BOOKS))
+        return kept[1]
+
+    def _books_pnl(self, table, shocks: Shocks, quantities: np.ndarray, changed: np.ndarray):
+        """P&L (B, S) of books with net quantities ``quantities`` (B, I), and the P&L (T, S) of
+        the instruments ``changed`` (None when they would take more than :data:`KEPT_CELLS`),
+        in at most one pass over the instruments."""
+        kept = self._kept_pnl(table)
+        books = np.zeros((len(quantities), shocks.count))
+        missing = []
+        for b, row in enumerate(quantities):
+            known = kept.get(row.tobytes())
+            if known is None:
+                missing.append(b)
+            else:
+                books[b] = known
+        keep = len(changed) * shocks.count <= KEPT_CELLS
+        changed_pnl = None
+        if keep and not missing:
+            changed_pnl = np.zeros((len(changed), shocks.count))
+            for rows, pnl in self._pnl_chunks(table.rows(changed), shocks):
+                changed_pnl[rows] = pnl
+            return books, changed_pnl
+        if keep:
+            changed_pnl = np.zeros((len(changed), shocks.count))
+        for rows, pnl in self._pnl_chunks(table, shocks):
+            books[missing] += quantities[missing][:, rows] @ pnl
+            if keep:
+                inside = (changed >= rows.start) & (changed < rows.stop)
+                changed_pnl[inside] = pnl[changed[inside] - rows.start]
+        return books, changed_pnl
+
+    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+        """ES of each candidate book of ``batch``: the base books' P&L (kept from their margin
+        run, else priced) and the P&L of the instruments the candidates change (re-priced per
+        chunk of candidates when it would take more than :data:`KEPT_CELLS`); no (candidates ×
+        instruments) matrix, at most one pass over the book."""
+        table = book.instruments
+        shocks = self.shocks(table.underlyings, book.market)
+        changed = batch.changed_instruments()
+        base_pnl, changed_pnl = self._books_pnl(table, shocks, batch.base, changed)
+        initial = np.zeros(batch.count)
+        size = max(CHUNK_CELLS // max(shocks.count, 1), 1)
+        for start in range(0, batch.count, size):
+            part = batch.take(slice(start, start + size))
+            kept = changed_pnl is not None
+            columns = changed if kept else part.changed_instruments()
+            total = base_pnl[part.book_of]
+            if len(columns):
+                pnl = changed_pnl if kept else instrument_pnl(table.rows(columns), shocks)
+                total = total + part.change[:, columns] @ pnl
+            initial[start : start + size] = self.expected_shortfall(total)
+        return BatchMargin(initial, self.maintenance_ratio * initial)
+
+    def allocation(self, book: Book) -> Allocation:
+        """Each position's mean loss over the tail scenarios of the book's P&L (the k worst
+        that the expected shortfall averages), so the contributions add up to the ES."""
+        table = book.instruments
+        shocks = self.shocks(table.underlyings, book.market)
+        none = np.zeros(0, np.int64)
+        total = self._books_pnl(table, shocks, book.net_quantity[None, :], none)[0][0]
+        basis_text = "no loss in the tail"
+        contribution = np.zeros(len(book.quantity))
+        if self.expected_shortfall(total) > 0:
+            k = tail_count(shocks.count, self.confidence)
+            tail = np.argpartition(total, k - 1)[:k]
+            tail_loss = -instrument_pnl(table, shocks.take(tail)).mean(axis=1)  # per contract
+            contribution = book.quantity * tail_loss[book.instrument]
+            basis_text = f"mean loss over the {k} tail scenarios of {shocks.count:,}"
+        return Allocation(contribution, {u: basis_text for u in table.underlyings})
+
+
+class _LastFew(OrderedDict):
+    """A dict that keeps only its ``size`` most recently set entries."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 def _complete_returns(
@@ -137,17 +240,7 @@ def _complete_returns(
                 "Add more rows of daily closes.",
             )
         )
-    if len(keep) == shocks.count:
-        return shocks
-    return replace(
-        shocks,
-        names=tuple(shocks.names[i] for i in keep),
-        spot=shocks.spot[:, keep],
-        vol=shocks.vol[:, keep],
-        vol_shift=shocks.vol_shift[:, keep],
-        days=shocks.days[keep],
-        weight=shocks.weight[keep],
-    )
+    return shocks if len(keep) == shocks.count else shocks.take(keep)
 
 
 def _check_keys(block, valid: tuple[str, ...], where: str, problems: ProblemCollector) -> None:
