@@ -6,6 +6,10 @@ Library first; the ``pmargin`` command is a thin layer over these functions::
     result = compute_margin(load_portfolio("book.csv"), load_market("market.yaml"), "deribit")
     result.portfolio_margin, result.isolated_margin
 
+    what_if(book, market, ["BTC-27DEC24-60000-C:-5"]).trades     # what a trade adds
+    explain_margin(book, market, "span").positions               # who uses the margin
+    breakeven(book, market).all_together                          # how far before liquidation
+
 This module is the public API: it joins the loaders of :mod:`pmargin.io` to the library, so a
 model may be named here (``"deribit"``, ``"my_model.yaml"``) where the library takes a model.
 """
@@ -17,12 +21,15 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+source"
 
-from . import portfolio_margin
+import pandas as pd
+
+from . import attribution, portfolio_margin, reverse_stress, whatif
 from .errors import InputError, MarketDataError, PmarginError
 from .io.market_file import load_market
 from .io.model_file import load_model
 from .io.portfolio_file import load_portfolio
 from .io.scenario_file import load_scenarios
+from .io.trades import load_trades
 from .margin import DEFAULT_MODEL, MarginModel
 from .market import Market
 from .portfolio import Portfolio
@@ -49,6 +56,45 @@ def compute_margin(
     )
 
 
+def what_if(
+    portfolio: Portfolio,
+    market: Market,
+    trades: list[str] | pd.DataFrame,
+    model: str | MarginModel = DEFAULT_MODEL,
+    *,
+    account: str = "",
+) -> whatif.WhatIfResult:
+    """Margin before and after ``trades`` — ``"INSTRUMENT:QUANTITY"`` strings or trade files
+    (see :func:`pmargin.io.trades.load_trades`), or position rows — and each trade's
+    incremental margin alone. See :func:`pmargin.whatif.what_if`."""
+    if not isinstance(trades, pd.DataFrame):
+        trades = load_trades(list(trades), account=account)
+    return whatif.what_if(portfolio, market, _model(model), trades)
+
+
+def explain_margin(
+    portfolio: Portfolio, market: Market, model: str | MarginModel = DEFAULT_MODEL
+) -> attribution.Attribution:
+    """Each position's contribution to the margin (Euler allocation). See
+    :func:`pmargin.attribution.explain_margin`."""
+    return attribution.explain_margin(portfolio, market, _model(model))
+
+
+def breakeven(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel = DEFAULT_MODEL,
+    *,
+    loss: float | None = None,
+    horizon_days: float | None = None,
+) -> reverse_stress.Breakeven:
+    """Reverse stress: the smallest moves at which equity meets maintenance margin (or the loss
+    reaches ``loss``). See :func:`pmargin.reverse_stress.breakeven`."""
+    return reverse_stress.breakeven(
+        portfolio, market, _model(model), loss=loss, horizon_days=horizon_days
+    )
+
+
 def _model(model: str | MarginModel) -> MarginModel:
     return load_model(model) if isinstance(model, str) else model
 
@@ -59,9 +105,13 @@ __all__ = [
     "MarketDataError",
     "PmarginError",
     "__version__",
+    "breakeven",
     "compute_margin",
+    "explain_margin",
     "load_market",
     "load_model",
     "load_portfolio",
     "load_scenarios",
+    "load_trades",
+    "what_if",
 ]

@@ -21,6 +21,7 @@ from .errors import MarketDataError, ProblemCollector
 from .market import Market
 from .portfolio import INSTRUMENT_KEY, USD_LIKE, Portfolio
 from .pricing.black76 import black76_price, implied_vol
+from .scenarios import VOL_FLOOR
 
 MAX_PROBLEMS = 25
 
@@ -100,15 +101,46 @@ class Book:
         """Net contracts per distinct instrument (positions, orders and coin collateral)."""
         return np.bincount(self.instrument, self.quantity, minlength=len(self.instruments))
 
-    def with_only(self, rows: np.ndarray) -> Book:
-        """This book with every row outside ``rows`` (a boolean mask) at zero contracts; same
-        instruments, so it shares their priced scenarios."""
-        return replace(self, quantity=np.where(rows, self.quantity, 0.0))
+    def with_spot_scaled(self, underlying: str, factor: float) -> Book:
+        """This book with ``underlying``'s spot × ``factor`` (:meth:`Market.with_spot_scaled`).
+
+        Its instruments' spots and forwards move by ``factor``; implied vols stay as bound (per
+        strike, including vols implied from marks); nothing is factorized or priced again
+        until a model asks (the table's memo starts empty).
+        """
+        table = self.instruments
+        moved = np.asarray(table.underlyings)[table.underlying_index] == underlying
+        scale = np.where(moved, factor, 1.0)
+        values = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "memo"}
+        values.update(spot=table.spot * scale, forward=table.forward * scale)
+        return replace(
+            self,
+            market=self.market.with_spot_scaled(underlying, factor),
+            instruments=InstrumentTable(**values),
+        )
 
     def underlying_of_positions(self) -> np.ndarray:
         return np.asarray(self.instruments.underlyings)[
             self.instruments.underlying_index[self.instrument]
         ]
+
+    def with_only(self, rows: np.ndarray) -> Book:
+        """This book with every row outside ``rows`` (a boolean mask) at zero contracts; same
+        instruments, so it shares their priced scenarios."""
+        return replace(self, quantity=np.where(rows, self.quantity, 0.0))
+
+    def with_vol_scaled(self, factor: float) -> Book:
+        """This book with every implied vol × ``factor`` (:meth:`Market.with_vol_scaled`): the
+        instruments' vols as bound (smile or implied from marks), each × ``factor``, never below
+        the engine's floor; spots and forwards held. Nothing is priced until a model asks."""
+        table = self.instruments
+        values = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "memo"}
+        values.update(vol=np.maximum(table.vol * factor, VOL_FLOOR))
+        return replace(
+            self,
+            market=self.market.with_vol_scaled(factor),
+            instruments=InstrumentTable(**values),
+        )
 
 
 def _collateral_rows(portfolio: Portfolio) -> pd.DataFrame:

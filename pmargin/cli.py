@@ -8,6 +8,7 @@ The app, its shared options, the error boundary and output live in
 from __future__ import annotations
 
 from .commands import (
+    breakeven,
     check,
     compute,
     explain,
@@ -29,6 +30,7 @@ COMMANDS = {
     "validate": validate.validate_command,
     "whatif": whatif.whatif_command,
     "explain": explain.explain_command,
+    "breakeven": breakeven.breakeven_command,
 }
 #: command name -> its ``list | show`` sub-command group
 GROUPS = {"scenarios": scenarios.scenarios_app, "models": models.models_app}

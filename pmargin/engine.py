@@ -97,9 +97,11 @@ def instrument_pnl_chunks(
 
 def _inverse_pnl(table, rows, price, base, spot) -> np.ndarray:
     """Coin P&L converted at the scenario's spot, for the inverse instruments ``rows``."""
+    option = table.is_option[rows, None]
     coin_option = price / spot - (base / table.spot[rows])[:, None]
-    coin_future = 1.0 / base[:, None] - 1.0 / price
-    coin_pnl = np.where(table.is_option[rows, None], coin_option, coin_future)
+    future_base, future_price = np.where(option, 1.0, base[:, None]), np.where(option, 1.0, price)
+    coin_future = 1.0 / future_base - 1.0 / future_price  # (an option's value may be 0)
+    coin_pnl = np.where(option, coin_option, coin_future)
     return table.multiplier[rows, None] * coin_pnl * spot
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from .book import Book, bind, mark_in_usd
 from .greeks import unit_greeks
 from .margin import MarginModel, Requirement
+from .margin.base import BatchMargin, QuantityBatch
 from .market import Market
 from .portfolio import Portfolio
 
@@ -129,11 +130,12 @@ def position_values(book: Book) -> np.ndarray:
     has_entry = np.isfinite(entry)
     safe_entry = np.where(has_entry, entry, 1.0)
     linear_unrealised = quantity * multiplier * (price - safe_entry)
+    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
+    future_price = np.where(is_future, price, 1.0)  # (an option's value may be 0)
     inverse_unrealised = (
-        quantity * multiplier * (1.0 / safe_entry - 1.0 / price) * table.spot[codes]
+        quantity * multiplier * (1.0 / safe_entry - 1.0 / future_price) * table.spot[codes]
     )
     futures_value = np.where(table.is_inverse[codes], inverse_unrealised, linear_unrealised)
-    is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
     values = np.where(is_future, np.where(has_entry, futures_value, 0.0), linear_value)
     return np.where(book.is_order, 0.0, values)
 
@@ -171,6 +173,47 @@ def margined_book(model: MarginModel, book: Book) -> tuple[Book, Requirement]:
 def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
     """Open orders are margined as if filled, the worse of filled and not filled (SPEC §3)."""
     return margined_book(model, book)[1]
+
+
+def candidate_margins(
+    model: MarginModel, book: Book, batch: QuantityBatch, orders: np.ndarray | None = None
+) -> BatchMargin:
+    """Initial and maintenance margin (C,) of each candidate book of ``batch`` on ``book``'s
+    instruments, priced once.
+
+    ``orders`` (B, I) are the open orders within each base book of ``batch``: as
+    :func:`margin_for_book` does, a candidate is margined with its
+    orders filled or not filled, whichever margins higher. Models with ``batch_margin`` (every
+    bundled one) do all candidates in one vectorised pass; any other model is run once per
+    candidate.
+    """
+    filled = _batch_margin(model, book, batch)
+    if orders is None or not orders.any():
+        return filled
+    unfilled = _batch_margin(model, book, batch.with_base(batch.base - orders))
+    use = unfilled.initial > filled.initial
+    return BatchMargin(
+        np.where(use, unfilled.initial, filled.initial),
+        np.where(use, unfilled.maintenance, filled.maintenance),
+    )
+
+
+def _batch_margin(model: MarginModel, book: Book, batch: QuantityBatch) -> BatchMargin:
+    batch_margin = getattr(model, "batch_margin", None)
+    if batch_margin is not None:
+        return batch_margin(book, batch)
+    # a model without a batch method: one requirement per candidate, each instrument's net
+    # quantity on its first position row
+    first_row = np.full(len(book.instruments), -1)
+    first_row[book.instrument[::-1]] = np.arange(len(book.instrument))[::-1]
+    initial, maintenance = np.zeros(batch.count), np.zeros(batch.count)
+    for c in range(batch.count):  # the slow path, for models that cannot batch
+        net = batch.base[batch.book_of[c]] + batch.change[[c]].toarray()[0]
+        rows = np.zeros(len(book.quantity))
+        rows[first_row[first_row >= 0]] = net[first_row >= 0]
+        requirement = model.requirement(replace(book, quantity=rows))
+        initial[c], maintenance[c] = requirement.initial, requirement.maintenance
+    return BatchMargin(initial, maintenance)
 
 
 def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:

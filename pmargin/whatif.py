@@ -4,9 +4,9 @@ The portfolio and the trades are bound to the market once, as one book (the trad
 the positions, so a new instrument is priced once with the rest); "before" is that book with the
 trades' quantities at zero. Every other book asked about — the account with all its trades, the
 account with each trade alone — differs from it only in net quantities, so all of them are
-margined together by :func:`candidate_margins` from the instruments × scenarios P&L the book was
-priced with: thousands of candidate trades cost one (candidates × instruments) product, not
-thousands of margin runs.
+margined together by :func:`~pmargin.portfolio_margin.candidate_margins` from the instruments ×
+scenarios P&L the book was priced with: thousands of candidate trades cost one (candidates ×
+instruments) product, not thousands of margin runs.
 
 Conventions:
 
@@ -32,10 +32,10 @@ from scipy import sparse
 from .book import Book, bind, mark_in_usd
 from .errors import InputError, Problem
 from .margin import MarginModel
-from .margin.base import BatchMargin, QuantityBatch
+from .margin.base import QuantityBatch
 from .market import Market
 from .portfolio import Portfolio
-from .portfolio_margin import margin_for_book, margin_status, position_values
+from .portfolio_margin import candidate_margins, margin_for_book, margin_status, position_values
 
 #: columns of :attr:`WhatIfResult.trades`
 TRADE_COLUMNS = (
@@ -183,47 +183,6 @@ def what_if(
         trades=table,
         accounts=accounts,
     )
-
-
-def candidate_margins(
-    model: MarginModel, book: Book, batch: QuantityBatch, orders: np.ndarray | None = None
-) -> BatchMargin:
-    """Initial and maintenance margin (C,) of each candidate book of ``batch`` on ``book``'s
-    instruments, priced once.
-
-    ``orders`` (B, I) are the open orders within each base book of ``batch``: as
-    :func:`~pmargin.portfolio_margin.margin_for_book` does, a candidate is margined with its
-    orders filled or not filled, whichever margins higher. Models with ``batch_margin`` (every
-    bundled one) do all candidates in one vectorised pass; any other model is run once per
-    candidate.
-    """
-    filled = _batch_margin(model, book, batch)
-    if orders is None or not orders.any():
-        return filled
-    unfilled = _batch_margin(model, book, batch.with_base(batch.base - orders))
-    use = unfilled.initial > filled.initial
-    return BatchMargin(
-        np.where(use, unfilled.initial, filled.initial),
-        np.where(use, unfilled.maintenance, filled.maintenance),
-    )
-
-
-def _batch_margin(model: MarginModel, book: Book, batch: QuantityBatch) -> BatchMargin:
-    batch_margin = getattr(model, "batch_margin", None)
-    if batch_margin is not None:
-        return batch_margin(book, batch)
-    # a model without a batch method: one requirement per candidate, each instrument's net
-    # quantity on its first position row
-    first_row = np.full(len(book.instruments), -1)
-    first_row[book.instrument[::-1]] = np.arange(len(book.instrument))[::-1]
-    initial, maintenance = np.zeros(batch.count), np.zeros(batch.count)
-    for c in range(batch.count):  # the slow path, for models that cannot batch
-        net = batch.base[batch.book_of[c]] + batch.change[[c]].toarray()[0]
-        rows = np.zeros(len(book.quantity))
-        rows[first_row[first_row >= 0]] = net[first_row >= 0]
-        requirement = model.requirement(replace(book, quantity=rows))
-        initial[c], maintenance[c] = requirement.initial, requirement.maintenance
-    return BatchMargin(initial, maintenance)
 
 
 def _candidates(

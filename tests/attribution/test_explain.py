@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from conftest import SAMPLES
 
-from pmargin import compute_margin, load_market, load_portfolio
+from pmargin import InputError, compute_margin, load_market, load_portfolio
 from pmargin.attribution import explain_margin
 from pmargin.book import bind
 from pmargin.io.model_file import bundled_models, load_model
 from pmargin.portfolio_margin import requirement_with_orders
 
-MODELS = bundled_models()
+#: every bundled model that allocates its margin (a model without `allocation` is refused)
+MODELS = [name for name in bundled_models() if hasattr(load_model(name), "allocation")]
 MIXED = """\
 id,instrument,quantity
 short-call,BTC_USDC-27DEC24-110000-C,-4
@@ -163,3 +164,17 @@ def test_open_orders_get_nothing_when_the_book_margins_higher_without_them(write
     by_id = result.positions.set_index("id")["contribution"]
     assert by_id["order"] == 0
     assert by_id["short"] == pytest.approx(result.portfolio_margin, rel=1e-12)
+
+
+def test_every_model_of_the_five_methods_allocates_and_others_are_refused(write, market_path):
+    assert {"deribit", "span", "tims", "var", "standard"} <= set(MODELS)
+
+    class OnlyRequirement:
+        name, method = "mine", "mine"
+
+        def requirement(self, book):
+            return load_model("deribit").requirement(book)
+
+    portfolio = load_portfolio(write("b.csv", "instrument,quantity\nBTC_USDC-PERPETUAL,1\n"))
+    with pytest.raises(InputError, match="the mine method has no margin attribution"):
+        explain_margin(portfolio, load_market(market_path), OnlyRequirement())

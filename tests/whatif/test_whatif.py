@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import pmargin
 from pmargin import InputError, compute_margin, load_market, load_portfolio
 from pmargin.io.model_file import bundled_models, load_model
 from pmargin.io.trades import load_trades
@@ -210,3 +211,11 @@ def test_many_single_trades_match_compute_one_by_one(write, market_path):
         assert result.trades["incremental_margin"].iloc[i] == pytest.approx(
             alone.portfolio_margin - before, rel=1e-9, abs=1e-6
         )
+
+
+def test_the_public_api_takes_trade_strings_and_model_names(book):
+    portfolio, market = book
+    public = pmargin.what_if(portfolio, market, TRADES, "span")
+    library = what_if(portfolio, market, load_model("span"), load_trades(TRADES))
+    assert public.after == library.after
+    pd.testing.assert_frame_equal(public.trades, library.trades)
