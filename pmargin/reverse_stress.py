@@ -28,6 +28,7 @@ moved market.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -117,13 +118,15 @@ def breakeven(
     ``horizon_days`` sizes the joint move's distance; by default the model's own scenario
     horizon (the var model's) or one day.
     """
-    if loss is not None and not loss > 0:
+    if loss is not None and not 0 < loss < math.inf:
         raise InputError(Problem("--loss", f"must be > 0 (USD), found {loss}", "e.g. --loss 50000"))
     if horizon_days is None:
         horizon_days = getattr(getattr(model, "scenario_set", None), "horizon_days", None)
-    horizon = float(horizon_days or DEFAULT_HORIZON_DAYS)
-    if not horizon > 0:
-        raise InputError(Problem("--horizon-days", f"must be > 0, found {horizon_days}"))
+    horizon = DEFAULT_HORIZON_DAYS if horizon_days is None else float(horizon_days)
+    if not 0 < horizon < math.inf:
+        raise InputError(
+            Problem("--horizon-days", f"must be > 0 (days), found {horizon_days}", "e.g. 2")
+        )
     if loss is None and not portfolio.has_collateral:
         raise InputError(
             Problem(

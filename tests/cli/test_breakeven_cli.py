@@ -51,6 +51,8 @@ def test_loss_target_formats(cli):
     [
         ([], "states no collateral"),
         (["--loss", "-5"], "--loss: must be > 0"),
+        (["--loss", "inf"], "--loss: must be > 0"),
+        (["--loss", "1000", "--horizon-days", "0"], "--horizon-days: must be > 0"),
     ],
 )
 def test_bad_requests_exit_2(cli, args, expected):
