@@ -23,13 +23,15 @@ except PackageNotFoundError:  # running from a source tree
 
 import pandas as pd
 
-from . import attribution, portfolio_margin, reverse_stress, whatif
+from . import attribution, liquidation, portfolio_margin, reverse_stress, whatif
 from .errors import InputError, MarketDataError, PmarginError
 from .io.market_file import load_market
 from .io.model_file import load_model
 from .io.portfolio_file import load_portfolio
 from .io.scenario_file import load_scenarios
 from .io.trades import load_trades
+from .liquidation import LiquidationResult
+from .liquidation_price import LiquidationPrice
 from .margin import DEFAULT_MODEL, MarginModel
 from .market import Market
 from .portfolio import Portfolio
@@ -43,6 +45,7 @@ def compute_margin(
     *,
     by_account: bool = False,
     compare: list[str | MarginModel] | None = None,
+    with_liquidation_prices: bool = False,
 ) -> MarginResult:
     """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
     model); ``compare`` lists further models shown beside it. See
@@ -53,6 +56,7 @@ def compute_margin(
         _model(model),
         by_account=by_account,
         compare=[_model(m) for m in compare] if compare else None,
+        with_liquidation_prices=with_liquidation_prices,
     )
 
 
@@ -95,12 +99,42 @@ def breakeven(
     )
 
 
+def liquidate(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel = DEFAULT_MODEL,
+    *,
+    target: str = "maintenance",
+    buffer: float | None = None,
+    mode: str = "risk-reducing",
+) -> LiquidationResult:
+    """Liquidation plans per account of ``portfolio`` under ``model`` (a bundled name, a YAML
+    path or a model). See :func:`pmargin.liquidation.liquidate`."""
+    return liquidation.liquidate(
+        portfolio, market, _model(model), target=target, buffer=buffer, mode=mode
+    )
+
+
+def liquidation_prices(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel = DEFAULT_MODEL,
+    *,
+    account: str | None = None,
+) -> dict[str, LiquidationPrice]:
+    """Per underlying, the spots at which an account's equity = maintenance margin. See
+    :func:`pmargin.liquidation.liquidation_prices`."""
+    return liquidation.liquidation_prices(portfolio, market, _model(model), account=account)
+
+
 def _model(model: str | MarginModel) -> MarginModel:
     return load_model(model) if isinstance(model, str) else model
 
 
 __all__ = [
     "InputError",
+    "LiquidationPrice",
+    "LiquidationResult",
     "MarginResult",
     "MarketDataError",
     "PmarginError",
@@ -108,6 +142,8 @@ __all__ = [
     "breakeven",
     "compute_margin",
     "explain_margin",
+    "liquidate",
+    "liquidation_prices",
     "load_market",
     "load_model",
     "load_portfolio",

@@ -125,12 +125,14 @@ def allocate(book: Book, model: MarginModel, *, account: str | None = None) -> A
         },
         columns=list(POSITION_COLUMNS),
     )[keep]
-    held = set(frame["underlying"])
+    # the book's table may list other accounts' underlyings; a key that is no underlying (a
+    # settlement currency) comes from the model for this book's rows
+    held, listed = set(frame["underlying"]), set(book.instruments.underlyings)
     return Attribution(
         model=model.name,
         portfolio_margin=requirement.initial,
         positions=_sorted(frame),
-        basis={u: text for u, text in allocation.basis.items() if u in held},
+        basis={u: text for u, text in allocation.basis.items() if u in held or u not in listed},
         account=account,
     )
 

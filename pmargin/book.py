@@ -31,7 +31,9 @@ class InstrumentTable:
     """Distinct instruments as arrays of base market inputs (one entry per instrument).
 
     Prices are USD per coin; ``time`` in years ACT/365 (0 for spot and perpetuals); ``vol`` is
-    NaN for non-options; ``multiplier`` is coins per contract (USD face for inverse futures).
+    NaN for non-options; ``multiplier`` is coins per contract (USD face for inverse futures);
+    ``forward`` is the forward for dated contracts, the perpetual mark for perpetuals and spot
+    otherwise; ``rate`` is the USD rate (continuously compounded) for each instrument's expiry.
     """
 
     symbols: np.ndarray
@@ -48,7 +50,7 @@ class InstrumentTable:
     spot: np.ndarray
     forward: np.ndarray
     vol: np.ndarray
-    rate: float
+    rate: np.ndarray
     #: results computed once per table and reused (e.g. a model's scenario P&L, shared by the
     #: book and each account of it); keyed by whoever computes them
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -65,7 +67,7 @@ class InstrumentTable:
             self.strike[o],
             self.time[o],
             self.vol[o],
-            np.exp(-self.rate * self.time[o]),
+            np.exp(-self.rate[o] * self.time[o]),
             self.is_call[o],
         )
         return price
@@ -268,6 +270,7 @@ def _instrument_table(distinct: pd.DataFrame, market: Market) -> InstrumentTable
     for u_index, underlying in enumerate(underlyings):
         rows = (index == u_index) & is_dated
         forward[rows] = market.forwards(underlying, expiry[rows])
+        forward[(index == u_index) & (kind == "perpetual")] = market.perpetual_price(underlying)
         options = (index == u_index) & is_option
         if options.any():
             vol[options] = market.vols(underlying, expiry[options], strike[options])
@@ -286,7 +289,7 @@ def _instrument_table(distinct: pd.DataFrame, market: Market) -> InstrumentTable
         spot=spot,
         forward=forward,
         vol=vol,
-        rate=market.rate,
+        rate=market.rates_for(expiry),
     )
 
 
@@ -323,7 +326,7 @@ def _fill_vols(table, distinct, positions, codes, market, problems) -> Instrumen
             table.forward[solve],
             table.strike[solve],
             table.time[solve],
-            np.exp(-table.rate * table.time[solve]),
+            np.exp(-table.rate[solve] * table.time[solve]),
             table.is_call[solve],
         )
         failed = np.zeros(len(positions), bool)

@@ -13,6 +13,8 @@ from .commands import (
     compute,
     explain,
     greeks,
+    liquidate,
+    market,
     models,
     scenarios,
     stress,
@@ -31,9 +33,14 @@ COMMANDS = {
     "whatif": whatif.whatif_command,
     "explain": explain.explain_command,
     "breakeven": breakeven.breakeven_command,
+    "liquidate": liquidate.liquidate_command,
 }
 #: command name -> its ``list | show`` sub-command group
-GROUPS = {"scenarios": scenarios.scenarios_app, "models": models.models_app}
+GROUPS = {
+    "scenarios": scenarios.scenarios_app,
+    "models": models.models_app,
+    "market": market.market_app,
+}
 
 for _name, _function in COMMANDS.items():
     app.command(_name)(_function)

@@ -13,7 +13,8 @@ margin model on the moved market):
 1. **rays** (bracketing): along directions in ``z`` — the seeds the caller found (moves of one
    underlying alone and of all together) and a fixed set of quasi-random directions — the first
    change of sign of ``gap`` is bracketed on a grid of trial points and refined by
-   :func:`scipy.optimize.brentq`; a ray is searched only up to the nearest point found so far;
+   :func:`scipy.optimize.brentq` (:func:`pmargin.root_search.nearest_crossing`); a ray is
+   searched only up to the nearest point found so far;
 2. **solver**: from the nearest ray point, :func:`scipy.optimize.minimize` (SLSQP) minimises
    ``|z|²`` with ``gap = 0`` as an equality constraint and the move bounds (spot × 0.01 to × 10)
    as inequalities;
@@ -32,7 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq, minimize
+from scipy.optimize import minimize
+
+from .root_search import nearest_crossing
 
 #: spot moves searched: factor 0.01 to 10 of today's spot (moves −0.99 to +9)
 LOG_LOWEST, LOG_HIGHEST = np.log(0.01), np.log(10.0)
@@ -68,7 +71,7 @@ def nearest_move(
     reach the boundary; ``here`` is ``gap`` of no move (> 0). None when no ray and no solver
     step finds the boundary within the move bounds.
     """
-    search = _RaySearch(gap, np.asarray(factor, dtype=np.float64))
+    search = _RaySearch(gap, np.asarray(factor, dtype=np.float64), here)
     size = len(factor)
     directions = [search.direction_of(np.log1p(np.asarray(s, dtype=np.float64))) for s in seeds]
     directions = [d for d in directions if d is not None]
@@ -103,9 +106,10 @@ def nearest_move(
 class _RaySearch:
     """Roots of ``gap`` along rays ``z = t·direction`` (``r = L·z``), by bracketing."""
 
-    def __init__(self, gap: Gap, factor: np.ndarray):
+    def __init__(self, gap: Gap, factor: np.ndarray, here: float):
         self.gap = gap
         self.factor = factor
+        self.here = here  # gap of no move
 
     def gap_at(self, z: np.ndarray) -> float:
         return self.gap(np.expm1(self.factor @ z))
@@ -139,30 +143,13 @@ class _RaySearch:
             return None
         even = np.linspace(0.0, min(end, EVEN_UP_TO), RAY_STEPS + 1)[1:]
         far = np.geomspace(EVEN_UP_TO, end, FAR_STEPS + 1)[1:] if end > EVEN_UP_TO else []
-        t = first_crossing(
+        t = nearest_crossing(
             lambda t: self.gap_at(t * direction),
             np.concatenate([even, far]),
+            here=self.here,
             xtol=RAY_TOLERANCE,
         )
         return None if t is None else t * direction
-
-
-def first_crossing(
-    gap_at: Callable[[float], float], points: np.ndarray, *, xtol: float
-) -> float | None:
-    """The nearest ``x`` to 0 with ``gap_at(x) = 0``, walking out through ``points`` (ordered
-    away from 0, all on one side; ``gap_at(0) > 0``): the first trial point where the gap is
-    ≤ 0 and the one before it bracket the root, which :func:`scipy.optimize.brentq` refines to
-    ``xtol``. None when no trial point reaches it. A change of sign that opens and closes
-    between two neighbouring points is not seen."""
-    previous = 0.0
-    for point in points:  # each a full margin run; the walk stops at the first crossing
-        point = float(point)
-        if gap_at(point) <= 0:
-            low, high = sorted((previous, point))
-            return float(brentq(gap_at, low, high, xtol=xtol))
-        previous = point
-    return None
 
 
 def _solve(search: _RaySearch, start: np.ndarray, scale: float) -> np.ndarray | None:

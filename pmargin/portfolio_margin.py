@@ -16,8 +16,9 @@ import pandas as pd
 
 from .book import Book, bind, mark_in_usd
 from .greeks import unit_greeks
+from .liquidation_price import LiquidationPrice, search_liquidation_prices
 from .margin import MarginModel, Requirement
-from .margin.base import BatchMargin, QuantityBatch
+from .margin.batch import OpenOrders, QuantityBatch, candidate_margins
 from .market import Market
 from .portfolio import Portfolio
 
@@ -43,6 +44,8 @@ class MarginResult:
     account: str | None = None
     models: dict[str, MarginResult] = field(default_factory=dict)
     currency: str = "USD"
+    #: per underlying, for one account with collateral (see :func:`liquidation_prices`)
+    liquidation_prices: dict[str, LiquidationPrice] | None = None
 
     @property
     def offset(self) -> float:
@@ -129,9 +132,9 @@ def position_values(book: Book) -> np.ndarray:
     entry = positions["entry_price"].to_numpy(np.float64)
     has_entry = np.isfinite(entry)
     safe_entry = np.where(has_entry, entry, 1.0)
-    linear_unrealised = quantity * multiplier * (price - safe_entry)
     is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
-    future_price = np.where(is_future, price, 1.0)  # (an option's value may be 0)
+    future_price = np.where(is_future, price, 1.0)  # an option's price may be 0
+    linear_unrealised = quantity * multiplier * (price - safe_entry)
     inverse_unrealised = (
         quantity * multiplier * (1.0 / safe_entry - 1.0 / future_price) * table.spot[codes]
     )
@@ -173,47 +176,6 @@ def margined_book(model: MarginModel, book: Book) -> tuple[Book, Requirement]:
 def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
     """Open orders are margined as if filled, the worse of filled and not filled (SPEC §3)."""
     return margined_book(model, book)[1]
-
-
-def candidate_margins(
-    model: MarginModel, book: Book, batch: QuantityBatch, orders: np.ndarray | None = None
-) -> BatchMargin:
-    """Initial and maintenance margin (C,) of each candidate book of ``batch`` on ``book``'s
-    instruments, priced once.
-
-    ``orders`` (B, I) are the open orders within each base book of ``batch``: as
-    :func:`margin_for_book` does, a candidate is margined with its
-    orders filled or not filled, whichever margins higher. Models with ``batch_margin`` (every
-    bundled one) do all candidates in one vectorised pass; any other model is run once per
-    candidate.
-    """
-    filled = _batch_margin(model, book, batch)
-    if orders is None or not orders.any():
-        return filled
-    unfilled = _batch_margin(model, book, batch.with_base(batch.base - orders))
-    use = unfilled.initial > filled.initial
-    return BatchMargin(
-        np.where(use, unfilled.initial, filled.initial),
-        np.where(use, unfilled.maintenance, filled.maintenance),
-    )
-
-
-def _batch_margin(model: MarginModel, book: Book, batch: QuantityBatch) -> BatchMargin:
-    batch_margin = getattr(model, "batch_margin", None)
-    if batch_margin is not None:
-        return batch_margin(book, batch)
-    # a model without a batch method: one requirement per candidate, each instrument's net
-    # quantity on its first position row
-    first_row = np.full(len(book.instruments), -1)
-    first_row[book.instrument[::-1]] = np.arange(len(book.instrument))[::-1]
-    initial, maintenance = np.zeros(batch.count), np.zeros(batch.count)
-    for c in range(batch.count):  # the slow path, for models that cannot batch
-        net = batch.base[batch.book_of[c]] + batch.change[[c]].toarray()[0]
-        rows = np.zeros(len(book.quantity))
-        rows[first_row[first_row >= 0]] = net[first_row >= 0]
-        requirement = model.requirement(replace(book, quantity=rows))
-        initial[c], maintenance[c] = requirement.initial, requirement.maintenance
-    return BatchMargin(initial, maintenance)
 
 
 def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
@@ -285,16 +247,90 @@ def compute_margin(
     *,
     by_account: bool = False,
     compare: list[MarginModel] | None = None,
+    with_liquidation_prices: bool = False,
 ) -> MarginResult:
     """Portfolio margin of ``portfolio`` under ``model``.
 
     ``compare`` lists further models whose results go in ``result.models`` (with the main one).
+    ``with_liquidation_prices`` adds :func:`liquidation_prices` for a portfolio of one account
+    with collateral (and, with ``by_account``, for each account with collateral): some hundred
+    runs of the model, so they are asked for.
     """
     book = bind(portfolio, market)
     result = margin_for_book(book, model, by_account=by_account)
+    if with_liquidation_prices and portfolio.has_collateral:
+        single = len(portfolio.accounts) == 1
+        if single:
+            result.liquidation_prices = liquidation_prices(portfolio, market, model)
+        for account in result.accounts or []:
+            if single:
+                account.liquidation_prices = result.liquidation_prices
+            elif account.account in portfolio.collateral:
+                one = portfolio.for_account(account.account)
+                account.liquidation_prices = liquidation_prices(one, market, model)
     if compare:
         result.models = {model.name: replace(result, accounts=None)}
         for other in compare:
             if other.name not in result.models:
                 result.models[other.name] = margin_for_book(book, other)
     return result
+
+
+def at_model_prices(book: Book) -> Book:
+    """``book`` valued at model prices: no marks, and futures and perpetuals without an
+    ``entry_price`` (worth 0 to :func:`position_values`: nothing unrealised) entered at today's
+    price, so that on a moved market their P&L shows in equity."""
+    table, codes = book.instruments, book.instrument
+    entry = book.positions["entry_price"].to_numpy(np.float64)
+    future = (~table.is_option & (table.kind != "spot"))[codes]
+    entry = np.where(future & ~np.isfinite(entry), table.forward[codes], entry)
+    return replace(book, positions=book.positions.assign(mark_price=np.nan, entry_price=entry))
+
+
+class MaintenanceGap:
+    """Equity − maintenance margin (USD) of one account's book on moved markets, with the
+    whole margin model re-run on each (open orders as :func:`margin_for_book` counts them).
+
+    Positions are valued at model prices on the moved market (``unmarked``, see
+    :func:`at_model_prices`; move it with :meth:`Book.with_spot_scaled` or
+    :meth:`Book.with_vol_scaled`), plus what their marks are worth above the model today
+    (``marks_over_model``: a mark observed at one spot says nothing of another). So with no
+    move the gap is :func:`compute_margin`'s equity − maintenance margin, and a book without
+    marks whose futures state entry prices gives exactly ``compute``'s on the moved market.
+    The margin is the model's ``batch_margin`` of the one book (no isolated margins).
+    """
+
+    def __init__(self, book: Book, model: MarginModel):
+        if equity(book, position_values(book)) is None:
+            raise ValueError("the book states no collateral, so its equity is unknown")
+        self.model = model
+        self.unmarked = at_model_prices(book)
+        self.batch = QuantityBatch.of(book.net_quantity)
+        self.orders = OpenOrders.of(book, np.zeros(len(book.quantity), np.int64), 1)
+        self.marks_over_model = self.unmoved(book) - self.unmoved(self.unmarked)
+
+    def unmoved(self, book: Book) -> float:
+        """Equity − maintenance margin of ``book`` as it is valued (no marks offset)."""
+        margins = candidate_margins(self.model, book, self.batch, self.orders)
+        return float(equity(book, position_values(book)) - margins.maintenance[0])
+
+    def __call__(self, moved: Book) -> float:
+        """The gap on ``moved`` (a move of ``unmarked``), marks over the model added."""
+        return self.unmoved(moved) + self.marks_over_model
+
+
+def liquidation_prices(
+    portfolio: Portfolio, market: Market, model: MarginModel
+) -> dict[str, LiquidationPrice]:
+    """Liquidation prices of a one-account portfolio with collateral, per underlying it holds.
+
+    Each is the spot at which equity = maintenance margin when that underlying alone moves, the
+    whole model re-run at every trial spot (see :mod:`pmargin.liquidation_price`), equity and
+    margin as :class:`MaintenanceGap` counts them.
+    """
+    gap = MaintenanceGap(bind(portfolio, market), model)
+
+    def at(underlying: str, factor: float) -> float:
+        return gap(gap.unmarked.with_spot_scaled(underlying, factor))
+
+    return search_liquidation_prices(market, portfolio.underlyings, at)

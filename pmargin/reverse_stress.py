@@ -18,12 +18,13 @@ then :func:`scipy.optimize.brentq` refines the first change of sign to 1e-9; a c
 that opens and closes between two trial moves is not seen. None where no move in
 the range reaches the target; 0 where the account has already reached it.
 
-Positions are valued at model prices on the moved market, plus what their marks are worth above
-the model today (a mark observed at one spot says nothing of another), as ``pmargin liquidate``
-values them for liquidation prices; a future or perpetual without an ``entry_price`` (worth 0
-to ``compute``) counts as entered at today's price, so that its P&L on the move counts. A book
+Equity and maintenance margin on a moved market are counted as for liquidation prices (one
+shared :class:`~pmargin.portfolio_margin.MaintenanceGap`): positions at model prices on the
+moved market, plus what their marks are worth above the model today (a mark observed at one
+spot says nothing of another); a future or perpetual without an ``entry_price`` (worth 0 to
+``compute``) counts as entered at today's price, so that its P&L on the move counts. A book
 without marks whose futures state entry prices gives exactly what ``compute`` gives on the
-moved market.
+moved market. The searches are :func:`pmargin.root_search.nearest_crossing`.
 """
 
 from __future__ import annotations
@@ -32,22 +33,22 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
 
 from .book import Book, bind
 from .errors import InputError, Problem
-from .joint_move import NearestMove, first_crossing, nearest_move
+from .joint_move import NearestMove, nearest_move
 from .margin import MarginModel
-from .margin.base import QuantityBatch
 from .market import Market
 from .montecarlo import NotPositiveSemiDefinite, correlation_factor, underlying_vols
 from .portfolio import Portfolio
 from .portfolio_margin import (
-    candidate_margins,
+    MaintenanceGap,
+    at_model_prices,
     equity,
     position_values,
     requirement_with_orders,
 )
+from .root_search import nearest_crossing
 
 TARGET_MAINTENANCE, TARGET_LOSS = "maintenance", "loss"
 #: trial moves, nearest first: 1% apart to 5%, 2.5% to 20%, 5% to 95%, then −99% or, up,
@@ -190,34 +191,19 @@ def _one_account(portfolio, market, model, loss, horizon, account) -> Breakeven:
 
 class _Gap:
     """``gap(underlyings, moves, vol)``: > 0 while the target is not reached, on the market with
-    those underlyings' spots × (1 + move) and every vol × (1 + vol).
-
-    The maintenance margin at a trial point is the model's ``batch_margin`` of the book as it
-    is (one candidate, open orders filled or not as ``compute`` counts them): the same figure as
-    ``compute``'s without the per-position isolated margins it does not need.
+    those underlyings' spots × (1 + move) and every vol × (1 + vol): equity − maintenance margin
+    as :class:`~pmargin.portfolio_margin.MaintenanceGap` counts it (liquidation prices count it
+    so too), or, with a loss target, ``loss`` − the loss of the book at model prices.
     """
 
     def __init__(self, book: Book, model: MarginModel, loss: float | None):
-        self.model = model
         self.loss = loss
-        self.unmarked = _at_model_prices(book)
-        count = len(book.instruments)
-        self.batch = QuantityBatch(
-            book.net_quantity[None, :], np.zeros(1, np.int64), sparse.csr_array((1, count))
-        )
-        order = book.is_order
-        self.orders = np.bincount(book.instrument[order], book.quantity[order], minlength=count)
         if loss is None:
-            # what marks are worth above the model, in equity and maintenance margin
-            self.offset = self.equity_less_maintenance(book) - self.equity_less_maintenance(
-                self.unmarked
-            )
+            self.maintenance_gap = MaintenanceGap(book, model)
+            self.unmarked = self.maintenance_gap.unmarked
         else:
+            self.unmarked = at_model_prices(book)
             self.value_today = float(position_values(self.unmarked).sum())
-
-    def equity_less_maintenance(self, book: Book) -> float:
-        margins = candidate_margins(self.model, book, self.batch, self.orders[None, :])
-        return equity(book, position_values(book)) - float(margins.maintenance[0])
 
     def __call__(self, underlyings, moves: np.ndarray, vol: float = 0.0) -> float:
         moved = self.unmarked
@@ -227,18 +213,8 @@ class _Gap:
         if vol != 0:
             moved = moved.with_vol_scaled(1.0 + vol)
         if self.loss is None:
-            return self.equity_less_maintenance(moved) + self.offset
+            return self.maintenance_gap(moved)
         return self.loss + float(position_values(moved).sum()) - self.value_today
-
-
-def _at_model_prices(book: Book) -> Book:
-    """``book`` valued at model prices: no marks, and futures and perpetuals without an entry
-    price entered at today's price (so that a move's P&L shows in their value)."""
-    table, codes = book.instruments, book.instrument
-    entry = book.positions["entry_price"].to_numpy(np.float64)
-    future = (~table.is_option & (table.kind != "spot"))[codes]
-    entry = np.where(future & ~np.isfinite(entry), table.forward[codes], entry)
-    return replace(book, positions=book.positions.assign(mark_price=np.nan, entry_price=entry))
 
 
 def _equity(book: Book) -> float | None:
@@ -248,7 +224,7 @@ def _equity(book: Book) -> float | None:
 def _first(gap_of_move, here: float, moves: np.ndarray) -> float | None:
     if here <= 0:
         return 0.0
-    return first_crossing(gap_of_move, moves, xtol=MOVE_TOLERANCE)
+    return nearest_crossing(gap_of_move, moves, here=here, xtol=MOVE_TOLERANCE)
 
 
 def _spot_moves(gap_of_move, here: float) -> SpotMoves:

@@ -4,7 +4,7 @@ The portfolio and the trades are bound to the market once, as one book (the trad
 the positions, so a new instrument is priced once with the rest); "before" is that book with the
 trades' quantities at zero. Every other book asked about — the account with all its trades, the
 account with each trade alone — differs from it only in net quantities, so all of them are
-margined together by :func:`~pmargin.portfolio_margin.candidate_margins` from the instruments ×
+margined together by :func:`~pmargin.margin.batch.candidate_margins` from the instruments ×
 scenarios P&L the book was priced with: thousands of candidate trades cost one (candidates ×
 instruments) product, not thousands of margin runs.
 
@@ -32,10 +32,10 @@ from scipy import sparse
 from .book import Book, bind, mark_in_usd
 from .errors import InputError, Problem
 from .margin import MarginModel
-from .margin.base import QuantityBatch
+from .margin.batch import OpenOrders, QuantityBatch, candidate_margins
 from .market import Market
 from .portfolio import Portfolio
-from .portfolio_margin import candidate_margins, margin_for_book, margin_status, position_values
+from .portfolio_margin import margin_for_book, margin_status, position_values
 
 #: columns of :attr:`WhatIfResult.trades`
 TRADE_COLUMNS = (
@@ -190,9 +190,9 @@ def _candidates(
     row_accounts: np.ndarray,
     touched: np.ndarray,
     trades: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> tuple[QuantityBatch, np.ndarray]:
+) -> tuple[QuantityBatch, OpenOrders]:
     """Candidates on the before-book: each touched account as it is (0..B−1), with all its
-    trades (B..2B−1), and each trade alone (2B..); and the accounts' open orders (B, I).
+    trades (B..2B−1), and each trade alone (2B..); and the accounts' open orders.
 
     ``trades`` are each trade's instrument, quantity and account (an index into ``touched``).
     """
@@ -203,18 +203,15 @@ def _candidates(
         pd.Series(row_accounts).map({a: i for i, a in enumerate(touched)}).fillna(-1)
     ).to_numpy(np.int64)
     held = base_of_row >= 0
-    base, orders = np.zeros(shape), np.zeros(shape)
+    base = np.zeros(shape)
     np.add.at(base, (base_of_row[held], book.instrument[held]), book.quantity[held])
-    order_rows = held & book.is_order
-    np.add.at(
-        orders, (base_of_row[order_rows], book.instrument[order_rows]), book.quantity[order_rows]
-    )
     candidate = np.concatenate([bases + trade_base, 2 * bases + np.arange(count)])
     change = sparse.csr_array(
         (np.tile(quantity, 2), (candidate, np.tile(instrument, 2))),
         shape=(2 * bases + count, shape[1]),
     )
     book_of = np.concatenate([np.arange(bases), np.arange(bases), trade_base])
+    orders = OpenOrders.of(book, base_of_row, bases)
     return QuantityBatch(base, book_of, change), orders
 
 

@@ -9,6 +9,7 @@ import typer
 
 from .. import render
 from ..errors import InputError, Problem
+from ..io.model_file import load_model
 from ..io.scenario_file import bundled_sets, load_scenarios
 from ..render.stress import print_stress, stress_progress
 from ..report.stress import stress_dict, stress_markdown, stress_rows
@@ -18,6 +19,7 @@ from .common import (
     Format,
     FormatOption,
     MarketOption,
+    ModelOption,
     OutputOption,
     PortfolioArgument,
     emit_result,
@@ -46,6 +48,7 @@ def stress_command(
         ),
     ] = None,
     market: MarketOption = None,
+    model: ModelOption = None,
     top: Annotated[
         int | None,
         typer.Option("--top", min=1, help="Only the N worst scenarios of each set."),
@@ -62,7 +65,8 @@ def stress_command(
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
+    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets; with
+    collateral, equity after each scenario and the scenarios that force a liquidation."""
     names = list(scenario or run_context(ctx).config.scenarios)
     if not names:
         raise InputError(
@@ -75,9 +79,16 @@ def stress_command(
         )
     scenario_sets = _load_all(names)
     holdings, snapshot = load_inputs(ctx, portfolio, market)
-    total = sum(getattr(s, "count", 0) for s in scenario_sets)
+    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    # a set with a correlation stress is valued twice: stressed and as the market has it
+    total = sum(
+        getattr(s, "count", 0) * (2 if getattr(s, "correlation_stress", 0) else 1)
+        for s in scenario_sets
+    )
     with stress_progress(total) as progress:
-        result = run_stress(holdings, snapshot, scenario_sets, progress=progress)
+        result = run_stress(
+            holdings, snapshot, scenario_sets, progress=progress, model=margin_model
+        )
     for s in result.sets:
         for message in s.warnings:
             render.warning(message)

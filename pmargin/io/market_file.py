@@ -4,12 +4,14 @@ Format (SPEC §3)::
 
     as_of: 2024-11-25T08:00:00Z       # UTC instant; a bare date means 08:00 UTC
     rate: 0.0                         # USD rate, continuously compounded
+    rates: {2024-12-27: 0.05}         # optional USD rate per expiry; other expiries use `rate`
     underlyings:
       BTC:
         spot: 95000                   # USD per coin, > 0
         vol: 0.55                     # flat implied vol (decimal), used when there is no smile
         forwards: {2024-12-27: 95800} # optional quoted forwards per expiry
         carry: 0.0                    # optional yield: forward = spot·exp((rate − carry)·T)
+        perpetual_price: 95100        # optional mark of the perpetuals (default: spot)
         smile:                        # optional: expiry -> {strike: vol}
           2024-12-27: {80000: 0.62, 95000: 0.55, 110000: 0.57}
       ETH: {spot: 3400, vol: 0.65}
@@ -30,8 +32,8 @@ from ..market import Market, Smile, UnderlyingMarket
 from ..values import finite_number, unknown_key_problem
 from .yaml_safe import load_yaml
 
-MARKET_KEYS = ("as_of", "rate", "underlyings", "correlations", "description", "name")
-UNDERLYING_KEYS = ("spot", "vol", "forwards", "carry", "smile")
+MARKET_KEYS = ("as_of", "rate", "rates", "underlyings", "correlations", "description", "name")
+UNDERLYING_KEYS = ("spot", "vol", "forwards", "carry", "smile", "perpetual_price")
 DEMO_MARKET = "demo_market.yaml"
 
 
@@ -88,6 +90,7 @@ def load_market(path: str | Path) -> Market:
     rate = 0.0
     if "rate" in document:
         rate = finite_number(document["rate"], f"{where}: rate", problems) or 0.0
+    rates = _per_expiry(document.get("rates"), f"{where}: rates", "rate", problems)
     raw_underlyings = document.get("underlyings")
     underlyings: dict[str, UnderlyingMarket] = {}
     if not isinstance(raw_underlyings, dict) or not raw_underlyings:
@@ -104,7 +107,7 @@ def load_market(path: str | Path) -> Market:
     correlations = _correlations(document.get("correlations"), f"{where}: correlations", problems)
     problems.raise_if_any()
     assert as_of is not None
-    return Market(as_of, rate, underlyings, correlations, source=where)
+    return Market(as_of, rate, underlyings, correlations, source=where, rates=rates)
 
 
 def _underlying(name: str, entry, where: str, problems: ProblemCollector):
@@ -125,21 +128,44 @@ def _underlying(name: str, entry, where: str, problems: ProblemCollector):
     carry = 0.0
     if "carry" in entry:
         carry = finite_number(entry["carry"], f"{where}.carry", problems) or 0.0
-    forwards = {}
-    raw_forwards = entry.get("forwards") or {}
-    if not isinstance(raw_forwards, dict):
-        problems.add(f"{where}.forwards", "expected a mapping expiry -> forward price")
-        raw_forwards = {}
-    for expiry, price in raw_forwards.items():
-        key = f"{where}.forwards.{expiry}"
-        instant = parse_instant(expiry, key, problems)
-        value = finite_number(price, key, problems, strictly_positive=True)
-        if instant is not None and value is not None:
-            forwards[_as_datetime64(instant)] = value
+    forwards = _per_expiry(
+        entry.get("forwards"), f"{where}.forwards", "forward price", problems, positive=True
+    )
+    perpetual = None
+    if entry.get("perpetual_price") is not None:
+        perpetual = finite_number(
+            entry["perpetual_price"], f"{where}.perpetual_price", problems, strictly_positive=True
+        )
     smile = _smile(entry.get("smile"), f"{where}.smile", problems)
     if spot is None:
         return None
-    return UnderlyingMarket(spot=spot, vol=vol, carry=carry, forwards=forwards, smile=smile)
+    return UnderlyingMarket(
+        spot=spot,
+        vol=vol,
+        carry=carry,
+        forwards=forwards,
+        smile=smile,
+        perpetual_price=perpetual,
+    )
+
+
+def _per_expiry(
+    raw, where: str, what: str, problems: ProblemCollector, *, positive: bool = False
+) -> dict[np.datetime64, float]:
+    """A mapping expiry -> number (``forwards:``, ``rates:``), keyed by datetime64[s]."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(where, f"expected a mapping expiry -> {what}")
+        return {}
+    values = {}
+    for expiry, number in raw.items():
+        key = f"{where}.{expiry}"
+        instant = parse_instant(expiry, key, problems)
+        value = finite_number(number, key, problems, strictly_positive=positive)
+        if instant is not None and value is not None:
+            values[_as_datetime64(instant)] = value
+    return values
 
 
 def _smile(raw, where: str, problems: ProblemCollector) -> Smile | None:

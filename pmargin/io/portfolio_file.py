@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..portfolio import Portfolio, empty_positions
+from ..portfolio import USD_LIKE, Portfolio, empty_positions
 from ..values import finite_number, unknown_key_problem
 from .common import read_text, resolve_beside
 from .position_rows import KNOWN_COLUMNS, build_positions, check_columns
@@ -228,7 +228,9 @@ def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, floa
         return {}
     amounts = {}
     for currency, amount in value.items():
-        number = finite_number(amount, f"{path}: collateral.{currency}", problems, minimum=0)
+        code = str(currency).strip().upper()
+        minimum = None if code in USD_LIKE else 0  # a negative cash balance is a debit
+        number = finite_number(amount, f"{path}: collateral.{currency}", problems, minimum=minimum)
         if number is not None:
-            amounts[str(currency).strip().upper()] = number
+            amounts[code] = number
     return amounts

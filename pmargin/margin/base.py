@@ -1,26 +1,26 @@
-"""What every margin model gives, and helpers shared by the scenario-based models.
-
-Besides ``requirement(book)`` every bundled model gives
-
-* ``batch_margin(book, batch)``: the initial and maintenance margin of many candidate books that
-  differ from ``book`` only in their net quantities (a :class:`QuantityBatch`), in one
-  vectorised pass over the instruments × scenarios P&L that ``book`` was priced with
-  (``pmargin whatif``);
-* ``allocation(book)``: each position row's contribution to ``requirement(book).initial``
-  (an :class:`Allocation`; the contributions add up to the margin, ``pmargin explain``).
-"""
+"""What every margin model gives, and helpers shared by the scenario-based models."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import numpy as np
-from scipy import sparse
 
 from ..book import Book, InstrumentTable
 from ..engine import instrument_pnl
+from ..errors import ProblemCollector
 from ..scenarios import Shocks
+from ..values import check_keys, number, section
+from .liquidation_parameters import LiquidationParameters
+
+#: keys of a parameter block that say where its values come from (``models show`` prints them)
+SOURCE_KEYS = ("source", "date")
+#: the block of a per-underlying (or per-currency) table that serves every name without its own
+DEFAULT = "default"
+#: the ``table.memo`` slot of a model's scenario P&L (see :func:`keep_pnl`)
+PNL_SLOT = "pnl"
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class MarginModel(Protocol):
     description: str
     source: str
     parameters: dict[str, Any]
+    #: how the model's venue liquidates (fees, step size, buffer)
+    liquidation: LiquidationParameters
 
     def requirement(self, book: Book) -> Requirement: ...
 
@@ -70,135 +72,85 @@ def isolated_from_unit(book: Book, long_unit: np.ndarray, short_unit: np.ndarray
     return np.abs(q) * unit
 
 
+def memoised(model: MarginModel, table: InstrumentTable, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per table and model, kept in ``table.memo``: the book and each of its
+    accounts (which share the table) are priced in one pass."""
+    cached = table.memo.get(model.method)
+    if cached is None or cached[0] is not model:
+        cached = table.memo[model.method] = (model, compute())
+    return cached[1]
+
+
 def model_pnl(
     model: MarginModel, table: InstrumentTable, build_shocks
 ) -> tuple[Shocks, np.ndarray]:
-    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``.
-
-    Computed once per table and model and kept in ``table.memo``, so the book and each of its
-    accounts (which share the table) are priced in one pass. ``build_shocks()`` makes the shocks.
-    """
-    cached = table.memo.get(model.method)
-    if cached is None or cached[0] is not model:
+    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``, computed once
+    per table and kept (:func:`keep_pnl`), so the book and each of its accounts (which share the
+    table) are priced in one pass. ``build_shocks()`` makes the shocks."""
+    cached = cached_pnl(model, table)
+    if cached is None:
         shocks = build_shocks()
-        cached = table.memo[model.method] = (model, shocks, instrument_pnl(table, shocks))
-    return cached[1], cached[2]
+        cached = keep_pnl(model, table, shocks, instrument_pnl(table, shocks))
+    return cached
 
 
-@dataclass(frozen=True)
-class QuantityBatch:
-    """Net contracts per distinct instrument of C candidate books, as base books plus changes.
+def keep_pnl(
+    model: MarginModel, table: InstrumentTable, shocks: Shocks, pnl: np.ndarray
+) -> tuple[Shocks, np.ndarray]:
+    """Keep ``model``'s shocks and (I, S) P&L per contract in ``table.memo``; return them."""
+    table.memo[(model.method, PNL_SLOT)] = (model, (shocks, pnl))
+    return shocks, pnl
 
-    Candidate ``c`` holds ``base[book_of[c]] + change[c]`` contracts of each instrument of the
-    table the books share: ``base`` is (B, I) dense (a few base books, e.g. one per account),
-    ``book_of`` (C,) picks each candidate's base, ``change`` is a sparse (C, I) matrix (a trade
-    touches one instrument). Products with a per-instrument matrix cost B·I plus the changes'
-    non-zeros, not C·I.
+
+def cached_pnl(model: MarginModel, table: InstrumentTable) -> tuple[Shocks, np.ndarray] | None:
+    """The shocks and (I, S) P&L per contract that ``model`` kept for ``table``, if it did.
+
+    Scenario models keep them (see :func:`model_pnl`) once they have margined a book on
+    ``table``; models without scenarios (standard) keep none.
     """
-
-    base: np.ndarray
-    book_of: np.ndarray
-    change: sparse.csr_array
-
-    def __post_init__(self) -> None:
-        if self.change.shape != (len(self.book_of), self.base.shape[1]):
-            raise ValueError("`change` must be (candidates, instruments)")
-        self.change.sum_duplicates()
-
-    @property
-    def count(self) -> int:
-        return len(self.book_of)
-
-    def dot(self, matrix: np.ndarray) -> np.ndarray:
-        """Σᵢ qᶜᵢ · matrix[i] for every candidate: shape (C, *matrix.shape[1:])."""
-        return self._dot(matrix, lambda q: q)
-
-    def dot_long(self, matrix: np.ndarray) -> np.ndarray:
-        """Σᵢ max(qᶜᵢ, 0) · matrix[i]: long contracts only."""
-        return self._dot(matrix, lambda q: np.maximum(q, 0.0))
-
-    def dot_short(self, matrix: np.ndarray) -> np.ndarray:
-        """Σᵢ max(−qᶜᵢ, 0) · matrix[i]: short contracts only (as a positive count)."""
-        return self._dot(matrix, lambda q: np.maximum(-q, 0.0))
-
-    def _dot(self, matrix: np.ndarray, part) -> np.ndarray:
-        flat = np.asarray(matrix, dtype=np.float64).reshape(len(matrix), -1)
-        result = (part(self.base) @ flat)[self.book_of]
-        coo = self.change.tocoo()
-        if coo.nnz:
-            before = self.base[self.book_of[coo.row], coo.col]
-            moved = part(before + coo.data) - part(before)
-            correction = sparse.csr_array((moved, (coo.row, coo.col)), shape=self.change.shape)
-            result = result + correction @ flat
-        return result.reshape((self.count, *np.shape(matrix)[1:]))
-
-    def take(self, candidates: slice | np.ndarray) -> QuantityBatch:
-        """The candidates ``candidates`` of this batch (same bases)."""
-        return QuantityBatch(self.base, self.book_of[candidates], self.change[candidates])
-
-    def changed_instruments(self) -> np.ndarray:
-        """Indices of the instruments some candidate changes, ascending."""
-        return np.unique(self.change.tocoo().col)
-
-    def with_base(self, base: np.ndarray) -> QuantityBatch:
-        """The same changes on other base books (e.g. the bases without their open orders)."""
-        return replace(self, base=base)
+    cached = table.memo.get((model.method, PNL_SLOT))
+    if cached is None or cached[0] is not model:
+        return None
+    return cached[1]
 
 
-@dataclass(frozen=True)
-class BatchMargin:
-    """Initial and maintenance margin of each candidate of a :class:`QuantityBatch`, USD (C,)."""
-
-    initial: np.ndarray
-    maintenance: np.ndarray
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """Each position row's contribution to a book's initial margin, USD (N,), and per underlying
-    a sentence saying what was allocated (the worst scenario, a minimum, ...)."""
-
-    contribution: np.ndarray
-    basis: dict[str, str] = field(default_factory=dict)
-
-
-def by_underlying_columns(table: InstrumentTable, matrix: np.ndarray) -> np.ndarray:
-    """(I, U, S) from an (I, S) matrix: each instrument's row under its own underlying, zeros
-    under the others, so that ``quantities @ result`` is the (U, S) P&L per underlying."""
-    spread = np.zeros((len(table), len(table.underlyings), matrix.shape[-1]))
-    spread[np.arange(len(table)), table.underlying_index] = matrix
-    return spread
+def parameter_block(
+    cls, raw: Any, where: str, problems: ProblemCollector, checks: dict[str, dict] | None = None
+):
+    """A YAML block of numbers as the dataclass ``cls``: every field required, each checked with
+    ``checks[field]`` (keywords of :func:`pmargin.values.number`, default ≥ 0), ``source`` and
+    ``date`` allowed beside them. None after a problem (recorded in ``problems``)."""
+    if not isinstance(raw, dict):
+        problems.add(where, "expected a mapping of parameters")
+        return None
+    names = [f.name for f in fields(cls)]
+    check_keys(raw, (*SOURCE_KEYS, *names), where, problems, sep=".")
+    values = {}
+    for name in names:
+        if name not in raw:
+            problems.add(f"{where}.{name}", "missing", f"Add `{name}:` (see pmargin/models).")
+            continue
+        check = (checks or {}).get(name, {"minimum": 0})
+        values[name] = number(raw[name], f"{where}.{name}", problems, **check)
+    if len(values) < len(names) or None in values.values():
+        return None
+    return cls(**values)
 
 
-def worst_scenario_allocation(
-    book: Book, by_underlying: np.ndarray, counted_pnl: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Euler allocation of Σ over underlyings of the largest counted loss.
-
-    ``by_underlying`` is the book's counted P&L (U, S), ``counted_pnl`` the counted P&L per
-    contract (I, S). In each underlying with a loss, a position's contribution is its own counted
-    loss in that underlying's worst scenario (the derivative of a maximum of linear losses), so
-    the underlying's contributions add up to its largest loss. Returns the contributions (N,),
-    each underlying's worst scenario (U,) and whether it has a loss (U,).
-    """
-    if by_underlying.shape[-1] == 0:
-        empty = np.zeros(len(by_underlying), bool)
-        return np.zeros(len(book.quantity)), np.zeros(len(by_underlying), int), empty
-    worst = np.argmin(by_underlying, axis=1)
-    has_loss = worst_loss(by_underlying) > 0
-    row_underlying = book.instruments.underlying_index[book.instrument]
-    contribution = -book.quantity * counted_pnl[book.instrument, worst[row_underlying]]
-    return np.where(has_loss[row_underlying], contribution, 0.0), worst, has_loss
-
-
-def per_instrument_allocation(
-    book: Book, long_unit: np.ndarray, short_unit: np.ndarray
-) -> np.ndarray:
-    """Euler allocation of Σ over instruments of f(net quantity), f(q) = q·long_unit for q > 0,
-    −q·short_unit for q < 0: each row gets f'(net) × its own quantity, i.e. its signed share of
-    its instrument's amount (a row against its instrument's net position gets a negative one)."""
-    net = book.net_quantity[book.instrument]
-    slope = np.where(
-        net > 0, long_unit[book.instrument], np.where(net < 0, -short_unit[book.instrument], 0.0)
-    )
-    return book.quantity * slope
+def parameter_blocks(
+    cls, document: dict, key: str, where: str, problems: ProblemCollector, checks=None
+) -> dict[str, Any]:
+    """``document[key]``: a mapping of names (underlyings, currencies) to blocks of ``cls``,
+    which must include :data:`DEFAULT`. Blocks with a problem are left out (and recorded)."""
+    raw = section(document, key, where, problems)
+    if DEFAULT not in raw:
+        problems.add(
+            f"{where}: {key}",
+            f"missing `{DEFAULT}`",
+            f"Add a `{DEFAULT}:` block for the names without their own.",
+        )
+    blocks = {
+        str(name): parameter_block(cls, value, f"{where}: {key}.{name}", problems, checks)
+        for name, value in raw.items()
+    }
+    return {name: block for name, block in blocks.items() if block is not None}

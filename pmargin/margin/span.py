@@ -37,7 +37,7 @@ A model *of* CME's SPAN method with illustrative crypto parameters, not an offic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,18 +48,17 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..greeks import unit_greeks
 from ..scenarios import ScenarioSet, Shocks
 from ..values import number, number_list, section, unknown_key_problem
-from .base import (
+from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .batch import (
     Allocation,
     BatchMargin,
+    OpenOrders,
     QuantityBatch,
-    Requirement,
-    by_underlying_columns,
-    isolated_from_unit,
-    model_pnl,
     per_instrument_allocation,
-    worst_loss,
+    short_contracts,
     worst_scenario_allocation,
 )
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 DEFAULT_UNDERLYING = "default"
 KEYS = (
@@ -71,6 +70,7 @@ KEYS = (
     "extreme_move",
     "inter_commodity_spreads",
     "maintenance_ratio",
+    "liquidation",
 )
 RANGE_KEYS = ("price_scan_range", "vol_scan_range", "short_option_minimum")
 
@@ -131,6 +131,7 @@ class SpanModel:
     spreads: tuple[InterCommoditySpread, ...]
     maintenance_ratio: float
     method: str = "span"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     def ranges_for(self, underlyings: tuple[str, ...]) -> list[SpanRanges]:
         """Each underlying's parameters (its own entry, else ``default``)."""
@@ -308,17 +309,21 @@ class SpanModel:
             },
         )
 
-    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+    def batch_margin(
+        self, book: Book, batch: QuantityBatch, orders: OpenOrders | None = None
+    ) -> BatchMargin:
         """Margin of each candidate book of ``batch`` on ``book``'s instruments."""
         table = book.instruments
         terms = self.unit_terms(book)
-        membership = underlying_matrix(book).T  # (I, U)
+        group, count = table.underlying_index, len(table.underlyings)
         _, _, per_underlying = self.underlying_margin(
             table.underlyings,
             terms,
-            batch.dot(by_underlying_columns(table, terms.counted)),
-            batch.dot(terms.delta[:, None] * membership),
-            batch.dot_short(terms.short_option_minimum[:, None] * membership),
+            batch.grouped_dot(terms.counted, group, count),
+            batch.grouped_dot(terms.delta[:, None], group, count)[..., 0],
+            batch.grouped_dot(terms.short_option_minimum[:, None], group, count, short_contracts)[
+                ..., 0
+            ],
         )
         initial = per_underlying.sum(axis=-1)
         return BatchMargin(initial, self.maintenance_ratio * initial)
@@ -345,7 +350,7 @@ class SpanModel:
             row_delta, delta[row_u], out=np.zeros_like(row_delta), where=delta[row_u] != 0
         )
         minimum_binds = short_option_minimum > scan_risk - credit
-        floor = per_instrument_allocation(book, np.zeros(len(table)), terms.short_option_minimum)
+        floor = per_instrument_allocation(book, np.maximum(-q, 0.0) * terms.short_option_minimum)
         contribution = np.where(minimum_binds[row_u], floor, scan - credit[row_u] * share)
         basis = {}
         for i, u in enumerate(table.underlyings):
@@ -447,6 +452,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     ratio = number(
         document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     for name, entry in ranges.items():
         if multiple is not None and multiple * entry.price_scan_range >= 1:
             problems.add(
@@ -468,4 +474,5 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         extreme_cover=float(cover),
         spreads=tuple(spreads),
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

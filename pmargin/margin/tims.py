@@ -28,7 +28,7 @@ A model *of* the FINRA 4210(g) / OCC TIMS method, not an official replication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,18 +38,18 @@ from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..scenarios import ScenarioSet, Shocks, format_move
 from ..values import check_keys, number, number_list, section
-from .base import (
+from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .batch import (
     Allocation,
     BatchMargin,
+    OpenOrders,
     QuantityBatch,
-    Requirement,
-    by_underlying_columns,
-    isolated_from_unit,
-    model_pnl,
+    long_contracts,
     per_instrument_allocation,
-    worst_loss,
+    short_contracts,
     worst_scenario_allocation,
 )
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -63,6 +63,7 @@ KEYS = (
     "vol_stress",
     "minimum_per_contract",
     "maintenance_ratio",
+    "liquidation",
 )
 UNDERLYING_KEYS = ("class", "price_range")
 
@@ -91,6 +92,7 @@ class TimsModel:
     minimum_per_contract: float
     maintenance_ratio: float
     method: str = "tims"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     def range_for(self, underlying: str) -> PriceRange:
         """The underlying's own range, else its class's, else the default class's."""
@@ -157,7 +159,8 @@ class TimsModel:
         by_underlying = matrix @ (q[:, None] * pnl)
         largest_loss = worst_loss(by_underlying)
         long_min, short_min = self.unit_minimum(book)
-        minimum = matrix @ np.where(q > 0, q * long_min, -q * short_min)
+        net_minimum = np.where(q > 0, q * long_min, -q * short_min)
+        minimum = matrix @ net_minimum
         per_underlying = np.maximum(largest_loss, minimum)
         initial = float(per_underlying.sum())
         isolated = isolated_from_unit(
@@ -181,16 +184,19 @@ class TimsModel:
             },
         )
 
-    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+    def batch_margin(
+        self, book: Book, batch: QuantityBatch, orders: OpenOrders | None = None
+    ) -> BatchMargin:
         """Margin of each candidate book of ``batch`` on ``book``'s instruments."""
         table = book.instruments
         _, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
-        membership = underlying_matrix(book).T  # (I, U)
+        group, count = table.underlying_index, len(table.underlyings)
         long_min, short_min = self.unit_minimum(book)
-        largest_loss = worst_loss(batch.dot(by_underlying_columns(table, pnl)))
-        minimum = batch.dot_long(long_min[:, None] * membership) + batch.dot_short(
-            short_min[:, None] * membership
-        )
+        largest_loss = worst_loss(batch.grouped_dot(pnl, group, count))
+        minimum = (
+            batch.grouped_dot(long_min[:, None], group, count, long_contracts)
+            + batch.grouped_dot(short_min[:, None], group, count, short_contracts)
+        )[..., 0]
         initial = np.maximum(largest_loss, minimum).sum(axis=-1)
         return BatchMargin(initial, self.maintenance_ratio * initial)
 
@@ -203,12 +209,13 @@ class TimsModel:
         matrix = underlying_matrix(book)
         by_underlying = matrix @ (q[:, None] * pnl)
         long_min, short_min = self.unit_minimum(book)
-        minimum = matrix @ np.where(q > 0, q * long_min, -q * short_min)
+        net_minimum = np.where(q > 0, q * long_min, -q * short_min)
+        minimum = matrix @ net_minimum
         scenario, worst, has_loss = worst_scenario_allocation(book, by_underlying, pnl)
         minimum_binds = minimum > worst_loss(by_underlying)
         row_u = table.underlying_index[book.instrument]
         contribution = np.where(
-            minimum_binds[row_u], per_instrument_allocation(book, long_min, short_min), scenario
+            minimum_binds[row_u], per_instrument_allocation(book, net_minimum), scenario
         )
         basis = {
             u: "minimum per contract"
@@ -307,6 +314,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
     ratio = number(
         document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     if problems:
         return None
     return TimsModel(
@@ -323,4 +331,5 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
         vol_stress=float(stress),
         minimum_per_contract=float(minimum),
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

@@ -2,10 +2,13 @@
 
 Scenarios move spots (and forwards) only: no vol or theta shocks. ``scenarios: montecarlo`` is a
 :class:`~pmargin.montecarlo.MonteCarloSet` (correlated log returns over ``horizon_days`` from the
-market's vols and correlations, normal or Student-t, seeded); ``historical`` a
-:class:`~pmargin.historical.HistoricalSet` of the overlapping ``horizon_days``-row returns of the
-``prices`` CSV (``date`` — or ``date_column`` — and daily closes per underlying, beside the model
-YAML), where an empty cell is a missing close and returns across it are skipped.
+market's vols and correlations, normal or Student-t, seeded; with ``montecarlo: {estimate:
+{method, lambda, window}}`` the vols and correlations are instead estimated from the
+``historical:`` prices by :mod:`pmargin.estimate`, so both variants draw on one file);
+``historical`` a :class:`~pmargin.historical.HistoricalSet` of the overlapping
+``horizon_days``-row returns of the ``prices`` CSV (``date`` — or ``date_column`` — and daily
+closes per underlying, beside the model YAML), where an empty cell is a missing close and
+returns across it are skipped (an estimate, which needs every close, calls a gap an error).
 
 ES and VaR are :mod:`pmargin.risk_measures`' (of the k = ⌈(1 − confidence)·N⌉ worst scenarios: ES
 the mean loss, VaR the k-th largest), floored at 0. Initial margin = the book's ES;
@@ -18,7 +21,7 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,13 +29,16 @@ import numpy as np
 from ..book import Book
 from ..engine import instrument_pnl, instrument_pnl_chunks, underlying_matrix
 from ..errors import MarketDataError, Problem, ProblemCollector
+from ..estimate import Estimate
 from ..historical import HistoricalSet
 from ..market import Market
 from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
 from ..risk_measures import expected_shortfall, tail_count, value_at_risk
 from ..scenarios import Shocks
 from ..values import number, section, unknown_key_problem
-from .base import Allocation, BatchMargin, QuantityBatch, Requirement, isolated_from_unit
+from .base import Requirement, cached_pnl, isolated_from_unit, keep_pnl
+from .batch import Allocation, BatchMargin, OpenOrders, QuantityBatch
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -45,8 +51,9 @@ KEYS = (
     "montecarlo",
     "historical",
     "maintenance_ratio",
+    "liquidation",
 )
-MONTECARLO_KEYS = ("paths", "seed", "distribution", "df")
+MONTECARLO_KEYS = ("paths", "seed", "distribution", "df", "estimate")
 HISTORICAL_KEYS = ("prices", "date_column")
 #: keys of earlier versions of this model, and why they went
 REMOVED_KEYS = {
@@ -55,8 +62,12 @@ REMOVED_KEYS = {
 }
 #: instruments × scenarios valued at a time (bounds memory for large books)
 CHUNK_CELLS = 2_000_000
-#: instruments × scenarios of P&L a batch of candidate books keeps between passes (128 MB)
-KEPT_CELLS = 16_000_000
+#: instruments × scenarios P&L kept for later books on the same instruments (64 MB)
+KEEP_CELLS = 8_000_000
+#: memo key of the ES of +1 and −1 contract of each instrument, kept with the P&L
+UNIT_SHORTFALLS = "var unit shortfalls"
+#: P&L cells (changed instruments × scenarios) a batch of candidate books keeps (128 MB)
+CHANGED_CELLS = 16_000_000
 #: books whose scenario P&L is kept per instrument table (a what-if after a margin run)
 KEPT_BOOKS = 8
 
@@ -72,6 +83,7 @@ class VarModel:
     scenario_set: MonteCarloSet | HistoricalSet
     maintenance_ratio: float
     method: str = "var"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     @property
     def kind(self) -> str:
@@ -87,18 +99,46 @@ class VarModel:
         """ES along the last axis of ``pnl`` (USD), floored at 0."""
         return np.maximum(expected_shortfall(pnl, self.confidence), 0.0)
 
+    def _pnl_chunks(self, book: Book):
+        """The shocks and the (I, S) P&L per contract in pieces of rows that bound memory.
+
+        Up to :data:`KEEP_CELLS` cells the pieces are joined and kept in ``table.memo`` (as the
+        other scenario models keep theirs), so books on the same table — the accounts of a
+        book, the steps of a liquidation — are not priced again.
+        """
+        table = book.instruments
+        cached = cached_pnl(self, table)
+        if cached is not None:
+            return cached[0], [(slice(None), cached[1])]
+        shocks = self.shocks(table.underlyings, book.market)
+        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
+        chunks = instrument_pnl_chunks(table, shocks, along="instruments", size=size)
+        if len(table) * shocks.count > KEEP_CELLS:
+            return shocks, chunks
+        pnl = np.empty((len(table), shocks.count))
+        for rows, piece in chunks:
+            pnl[rows] = piece
+        return shocks, [(slice(None), keep_pnl(self, table, shocks, pnl)[1])]
+
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        shocks = self.shocks(table.underlyings, book.market)
+        shocks, chunks = self._pnl_chunks(book)
         q = book.net_quantity
         matrix = underlying_matrix(book)
         by_underlying = np.zeros((len(table.underlyings), shocks.count))
-        long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
-        for rows, pnl in self._pnl_chunks(table, shocks):
+        kept = table.memo.get(UNIT_SHORTFALLS)  # ES of ±1 contract: quantities do not matter
+        if kept is not None and kept[0] is self:
+            long_unit, short_unit = kept[1], kept[2]
+        else:
+            long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
+        for rows, pnl in chunks:
             # pnl: (rows, S) USD per contract
-            long_unit[rows] = self.expected_shortfall(pnl)
-            short_unit[rows] = self.expected_shortfall(-pnl)
-            by_underlying += matrix[:, rows] @ (q[rows, None] * pnl)
+            if kept is None or kept[0] is not self:
+                long_unit[rows] = self.expected_shortfall(pnl)
+                short_unit[rows] = self.expected_shortfall(-pnl)
+            by_underlying += (matrix[:, rows] * q[rows]) @ pnl
+        if cached_pnl(self, table) is not None:
+            table.memo[UNIT_SHORTFALLS] = (self, long_unit, short_unit)
         total = by_underlying.sum(axis=0)
         self._kept_pnl(table)[q.tobytes()] = total
         es_total = float(self.expected_shortfall(total))
@@ -117,12 +157,6 @@ class VarModel:
             worst_scenario={"name": shocks.names[worst], "pnl": float(total[worst]), "weight": 1.0},
         )
 
-    @staticmethod
-    def _pnl_chunks(table, shocks: Shocks):
-        """``instrument_pnl`` in pieces of whole instruments that bound memory."""
-        size = CHUNK_CELLS // max(shocks.count, 1)
-        return instrument_pnl_chunks(table, shocks, along="instruments", size=size)
-
     def _kept_pnl(self, table) -> dict[bytes, np.ndarray]:
         """Scenario P&L (S,) of the last :data:`KEPT_BOOKS` books margined on ``table``, by
         their net quantities, so that a what-if or an attribution after a margin run does not
@@ -133,44 +167,59 @@ class VarModel:
             kept = table.memo[key] = (self, _LastFew(KEPT_BOOKS))
         return kept[1]
 
-    def _books_pnl(self, table, shocks: Shocks, quantities: np.ndarray, changed: np.ndarray):
-        """P&L (B, S) of books with net quantities ``quantities`` (B, I), and the P&L (T, S) of
-        the instruments ``changed`` (None when they would take more than :data:`KEPT_CELLS`),
-        in at most one pass over the instruments."""
+    def _books_pnl(self, book: Book, quantities: np.ndarray, changed: np.ndarray):
+        """The shocks, the P&L (B, S) of books with net quantities ``quantities`` (B, I) on
+        ``book``'s instruments, and the P&L (T, S) of the instruments ``changed`` (None when
+        they would take more than :data:`CHANGED_CELLS`), in at most one pass over the
+        instruments (none when the P&L per contract is kept)."""
+        table = book.instruments
         kept = self._kept_pnl(table)
+        known = [kept.get(row.tobytes()) for row in quantities]
+        missing = [b for b, pnl in enumerate(known) if pnl is None]
+        if not missing and cached_pnl(self, table) is None:  # price what changes only
+            shocks = self.shocks(table.underlyings, book.market)
+            books = np.array(known).reshape(-1, shocks.count)
+            if len(changed) * shocks.count > CHANGED_CELLS:
+                return shocks, books, None
+            return shocks, books, self._pnl(table, changed, shocks)
+        shocks, chunks = self._pnl_chunks(book)
+        keep = len(changed) * shocks.count <= CHANGED_CELLS
         books = np.zeros((len(quantities), shocks.count))
-        missing = []
-        for b, row in enumerate(quantities):
-            known = kept.get(row.tobytes())
-            if known is None:
-                missing.append(b)
-            else:
-                books[b] = known
-        keep = len(changed) * shocks.count <= KEPT_CELLS
-        changed_pnl = None
-        if keep and not missing:
-            changed_pnl = np.zeros((len(changed), shocks.count))
-            for rows, pnl in self._pnl_chunks(table.rows(changed), shocks):
-                changed_pnl[rows] = pnl
-            return books, changed_pnl
-        if keep:
-            changed_pnl = np.zeros((len(changed), shocks.count))
-        for rows, pnl in self._pnl_chunks(table, shocks):
+        for b, pnl in enumerate(known):
+            if pnl is not None:
+                books[b] = pnl
+        changed_pnl = np.zeros((len(changed), shocks.count)) if keep else None
+        for rows, pnl in chunks:
+            start, stop, _ = rows.indices(len(table))
             books[missing] += quantities[missing][:, rows] @ pnl
-            if keep:
-                inside = (changed >= rows.start) & (changed < rows.stop)
-                changed_pnl[inside] = pnl[changed[inside] - rows.start]
-        return books, changed_pnl
+            if changed_pnl is not None:
+                inside = (changed >= start) & (changed < stop)
+                changed_pnl[inside] = pnl[changed[inside] - start]
+        return shocks, books, changed_pnl
 
-    def batch_margin(self, book: Book, batch: QuantityBatch) -> BatchMargin:
+    def _pnl(self, table, instruments: np.ndarray, shocks: Shocks) -> np.ndarray:
+        """P&L per contract (T, S) of the ``instruments`` of ``table``: kept, else priced."""
+        cached = cached_pnl(self, table)
+        if cached is not None:
+            return cached[1][instruments]
+        pnl = np.zeros((len(instruments), shocks.count))
+        size = max(CHUNK_CELLS // max(shocks.count, 1), 1)
+        for rows, piece in instrument_pnl_chunks(
+            table.rows(instruments), shocks, along="instruments", size=size
+        ):
+            pnl[rows] = piece
+        return pnl
+
+    def batch_margin(
+        self, book: Book, batch: QuantityBatch, orders: OpenOrders | None = None
+    ) -> BatchMargin:
         """ES of each candidate book of ``batch``: the base books' P&L (kept from their margin
         run, else priced) and the P&L of the instruments the candidates change (re-priced per
-        chunk of candidates when it would take more than :data:`KEPT_CELLS`); no (candidates ×
+        chunk of candidates when it would take more than :data:`CHANGED_CELLS`); no (candidates ×
         instruments) matrix, at most one pass over the book."""
         table = book.instruments
-        shocks = self.shocks(table.underlyings, book.market)
         changed = batch.changed_instruments()
-        base_pnl, changed_pnl = self._books_pnl(table, shocks, batch.base, changed)
+        shocks, base_pnl, changed_pnl = self._books_pnl(book, batch.base, changed)
         initial = np.zeros(batch.count)
         size = max(CHUNK_CELLS // max(shocks.count, 1), 1)
         for start in range(0, batch.count, size):
@@ -179,7 +228,7 @@ class VarModel:
             columns = changed if kept else part.changed_instruments()
             total = base_pnl[part.book_of]
             if len(columns):
-                pnl = changed_pnl if kept else instrument_pnl(table.rows(columns), shocks)
+                pnl = changed_pnl if kept else self._pnl(table, columns, shocks)
                 total = total + part.change[:, columns] @ pnl
             initial[start : start + size] = self.expected_shortfall(total)
         return BatchMargin(initial, self.maintenance_ratio * initial)
@@ -188,15 +237,21 @@ class VarModel:
         """Each position's mean loss over the tail scenarios of the book's P&L (the k worst
         that the expected shortfall averages), so the contributions add up to the ES."""
         table = book.instruments
-        shocks = self.shocks(table.underlyings, book.market)
         none = np.zeros(0, np.int64)
-        total = self._books_pnl(table, shocks, book.net_quantity[None, :], none)[0][0]
+        shocks, books, _ = self._books_pnl(book, book.net_quantity[None, :], none)
+        total = books[0]
         basis_text = "no loss in the tail"
         contribution = np.zeros(len(book.quantity))
         if self.expected_shortfall(total) > 0:
             k = tail_count(shocks.count, self.confidence)
             tail = np.argpartition(total, k - 1)[:k]
-            tail_loss = -instrument_pnl(table, shocks.take(tail)).mean(axis=1)  # per contract
+            cached = cached_pnl(self, table)
+            tail_pnl = (
+                cached[1][:, tail]
+                if cached is not None
+                else instrument_pnl(table, shocks.take(tail))
+            )
+            tail_loss = -tail_pnl.mean(axis=1)  # per contract
             contribution = book.quantity * tail_loss[book.instrument]
             basis_text = f"mean loss over the {k} tail scenarios of {shocks.count:,}"
         return Allocation(contribution, {u: basis_text for u in table.underlyings})
@@ -285,11 +340,13 @@ def build(
     problems: ProblemCollector,
     *,
     price_history: HistoricalSet | None = None,
+    estimated_inputs: Estimate | None = None,
 ) -> VarModel | None:
     """A VarModel from a parsed model YAML (see ``pmargin/models/var.yaml``).
 
     ``price_history`` is the replay of the ``historical:`` block's CSV of daily closes, read by
-    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``).
+    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``); ``estimated_inputs``
+    the vols and correlations estimated from it (needed with ``montecarlo.estimate``).
     """
     _check_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
@@ -306,6 +363,7 @@ def build(
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     scenario_set = None
     if kind == "historical":
         hist = section(document, "historical", where, problems)
@@ -323,11 +381,22 @@ def build(
                     "no price history was read for this model",
                     "Load the model with pmargin.io.model_file.load_model.",
                 )
+    wants_estimate = "estimate" in (document.get("montecarlo") or {})
+    if kind == "montecarlo" and wants_estimate and estimated_inputs is None and not problems:
+        problems.add(
+            f"{where}: montecarlo.estimate",
+            "no estimate of the price history was made for this model",
+            "Load the model with pmargin.io.model_file.load_model.",
+        )
     if problems:
         return None
     if kind == "montecarlo":
         scenario_set = MonteCarloSet(
-            name=name, horizon_days=float(horizon), source=where, **montecarlo
+            name=name,
+            horizon_days=float(horizon),
+            source=where,
+            estimate=estimated_inputs,
+            **montecarlo,
         )
     return VarModel(
         name=name,
@@ -338,4 +407,5 @@ def build(
         confidence=float(confidence),
         scenario_set=scenario_set,
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

@@ -56,6 +56,16 @@ def margin_of(book, model, rows, scale):
     return requirement_with_orders(model, replace(book, quantity=quantity)).initial
 
 
+def homogeneous(model):
+    """``model``, or where it is not positively homogeneous the same model without what makes
+    it so: standard's futures rate grows with size (its allocation splits each instrument's
+    margin pro rata, which is Euler's only at a constant rate)."""
+    if model.method != "standard":
+        return model
+    flat = {k: replace(rates, size_increment=0.0) for k, rates in model.futures.items()}
+    return replace(model, futures=flat)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_each_contribution_is_quantity_times_the_margin_derivative(write, market_path, name):
     # Euler: contribution = d margin / d(scale of the row) at scale 1, by central differences.
@@ -63,7 +73,7 @@ def test_each_contribution_is_quantity_times_the_margin_derivative(write, market
     rows = MIXED if name != "span" else "\n".join(r for r in MIXED.splitlines() if "ETH" not in r)
     portfolio = load_portfolio(write("mixed.csv", rows))
     market = load_market(market_path)
-    model = load_model(name)
+    model = homogeneous(load_model(name))
     result = explain_margin(portfolio, market, model)
     book = bind(portfolio, market)
     contribution = result.positions.set_index("id")["contribution"]
@@ -178,3 +188,20 @@ def test_every_model_of_the_five_methods_allocates_and_others_are_refused(write,
     portfolio = load_portfolio(write("b.csv", "instrument,quantity\nBTC_USDC-PERPETUAL,1\n"))
     with pytest.raises(InputError, match="the mine method has no margin attribution"):
         explain_margin(portfolio, load_market(market_path), OnlyRequirement())
+
+
+def test_standard_splits_a_size_dependent_futures_margin_by_quantity(write, market_path):
+    # BTC futures: IM = n·(2% + n·0.005%)·S on the instrument's net n coins (4): not
+    # proportional to size, so split by the rows' quantities rather than by derivatives
+    portfolio = load_portfolio(
+        write(
+            "perp.csv",
+            "id,instrument,quantity\nbig,BTC_USDC-PERPETUAL,3\nsmall,BTC_USDC-PERPETUAL,1\n",
+        )
+    )
+    result = explain_margin(portfolio, load_market(market_path), load_model("standard"))
+    margin = 4 * (0.02 + 4 * 0.00005) * 100000
+    assert result.portfolio_margin == pytest.approx(margin, rel=1e-12)
+    by_id = result.positions.set_index("id")["contribution"]
+    assert by_id["big"] == pytest.approx(0.75 * margin, rel=1e-12)
+    assert by_id["small"] == pytest.approx(0.25 * margin, rel=1e-12)

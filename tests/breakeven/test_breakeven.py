@@ -10,8 +10,8 @@ import pytest
 from pmargin import InputError, compute_margin, load_market, load_portfolio
 from pmargin.book import bind
 from pmargin.io.model_file import load_model
-from pmargin.joint_move import first_crossing
 from pmargin.reverse_stress import _Gap, breakeven
+from pmargin.root_search import nearest_crossing
 
 SCENARIO_MODELS = ["deribit", "span", "tims", "standard"]
 #: short puts on BTC and ETH with some cash: a crash breaks it, a rally does not
@@ -80,7 +80,13 @@ def test_the_vol_shock_reaches_maintenance_and_no_smaller_one_does(short_puts, n
 
 
 @pytest.mark.parametrize(
-    ("name", "rate"), [("deribit", 0.8 * 0.16), ("span", 0.16), ("tims", 0.15), ("standard", 0.01)]
+    ("name", "rate"),
+    [
+        ("deribit", 0.8 * (0.16 + 0.01)),  # mm_factor × (16% worst case + 1% roll shock)
+        ("span", 0.16),
+        ("tims", 0.15),
+        ("standard", 0.01 + 2 * 0.00005),  # 1% + 0.005% per BTC of the 2-BTC position
+    ],
 )
 def test_a_long_future_breaks_where_the_closed_form_says(write, market_path, name, rate):
     # equity C + q·S·m meets maintenance = rate × q·S·(1 + m) (each model's loss on a long
@@ -133,6 +139,7 @@ def test_the_joint_move_is_on_the_boundary_and_no_sampled_boundary_point_is_clos
     assert joint.distance == pytest.approx(distance([joint.moves["BTC"], joint.moves["ETH"]]))
     assert joint.distance <= distance([result.all_together.down] * 2) + 1e-9
     gap = _Gap(bind(portfolio, market), model, None)
+    here = gap(("BTC", "ETH"), np.zeros(2))
     for angle in np.linspace(0, 2 * np.pi, 120, endpoint=False):
         direction = np.array([np.cos(angle), np.sin(angle)])  # in log-return space
         limit = min(
@@ -143,7 +150,7 @@ def test_the_joint_move_is_on_the_boundary_and_no_sampled_boundary_point_is_clos
         def along(t, direction=direction):
             return gap(("BTC", "ETH"), np.expm1(t * direction))
 
-        t = first_crossing(along, points, xtol=1e-10)
+        t = nearest_crossing(along, points, here=here, xtol=1e-10)
         if t is not None:
             assert distance(np.expm1(t * direction)) >= joint.distance * (1 - 1e-6), angle
 

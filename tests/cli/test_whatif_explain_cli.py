@@ -105,6 +105,7 @@ def test_explain_per_account_and_formats(cli, write, market_path):
     )
     data = json.loads(cli("explain", path, "--format", "json").stdout)
     assert [a["account"] for a in data["accounts"]] == ["a", "b"]
-    assert data["portfolio_margin"] == pytest.approx(32000.0)
+    # each account: 16% worst case + 1% roll shock of 100,000 USD (deribit)
+    assert data["portfolio_margin"] == pytest.approx(34000.0)
     assert cli("explain", path, "--format", "markdown").stdout.startswith("## pmargin explain")
     assert "Margin attribution" in cli("explain", path).stdout

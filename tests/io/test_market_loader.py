@@ -91,3 +91,51 @@ def test_bad_market(write, text, expected):
     with pytest.raises(MarketDataError if "malformed" not in expected else Exception) as info:
         load_market(write("m.yaml", text))
     assert expected in str(info.value)
+
+
+RATES_MARKET = """\
+as_of: 2024-01-01
+rate: 0.05
+rates: {2024-07-01: 0.08, 2024-12-31T08:00:00Z: -0.01}
+underlyings:
+  BTC: {spot: 100, vol: 0.5, perpetual_price: 101.5}
+  ETH: {spot: 10, vol: 0.6}
+"""
+
+
+def test_rates_per_expiry_and_perpetual_price(write):
+    market = load_market(write("m.yaml", RATES_MARKET))
+    expiry = np.array(
+        ["2024-07-01T08:00:00", "2024-12-31T08:00:00", "2024-03-01T08:00:00", "NaT"],
+        dtype="datetime64[s]",
+    )
+    assert market.rates_for(expiry).tolist() == [0.08, -0.01, 0.05, 0.05]
+    # an unquoted forward grows at its expiry's rate
+    t = (np.datetime64("2024-07-01T08:00:00") - np.datetime64("2024-01-01T08:00:00")).astype(
+        float
+    ) / (365 * 86400)
+    assert market.forwards("BTC", expiry[:1])[0] == pytest.approx(100 * math.exp(0.08 * t))
+    assert market.perpetual_price("BTC") == 101.5
+    assert market.perpetual_price("ETH") == 10  # not quoted: spot
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rates: {2024-07-01: x}\n", "rates.2024-07-01: expected a number"),
+        ("rates: [0.05]\n", "rates: expected a mapping expiry -> rate"),
+        ("rates: {someday: 0.05}\n", "cannot read date 'someday'"),
+    ],
+)
+def test_bad_rates(write, text, expected):
+    body = "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5}\n" + text
+    with pytest.raises(MarketDataError) as info:
+        load_market(write("m.yaml", body))
+    assert expected in str(info.value)
+
+
+def test_bad_perpetual_price(write):
+    body = "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5, perpetual_price: 0}\n"
+    with pytest.raises(MarketDataError) as info:
+        load_market(write("m.yaml", body))
+    assert "underlyings.BTC.perpetual_price: must be > 0" in str(info.value)

@@ -158,11 +158,12 @@ def test_accounts_never_net_and_trades_go_to_their_own_account(write, market_pat
     trades = load_trades(["BTC_USDC-PERPETUAL:-1"], account="a")
     result = what_if(portfolio, market, model, trades)
     by_account = {a.account: a for a in result.accounts}
-    # a closes its long: its 16% margin goes; b is untouched
-    assert by_account["a"].incremental_margin == pytest.approx(-16000.0, rel=1e-12)
+    # a closes its long: its margin goes (the 16% worst case and the 1% roll shock of
+    # min_annualised_move on a perpetual's delta, of 100,000 USD); b is untouched
+    assert by_account["a"].incremental_margin == pytest.approx(-17000.0, rel=1e-12)
     assert by_account["b"].incremental_margin == 0
-    assert result.before.initial_margin == pytest.approx(32000.0, rel=1e-12)
-    assert result.after.initial_margin == pytest.approx(16000.0, rel=1e-12)
+    assert result.before.initial_margin == pytest.approx(34000.0, rel=1e-12)
+    assert result.after.initial_margin == pytest.approx(17000.0, rel=1e-12)
     with pytest.raises(InputError, match="names no account"):
         what_if(portfolio, market, model, load_trades(["BTC_USDC-PERPETUAL:-1"]))
     with pytest.raises(InputError, match="unknown account 'c'"):
