@@ -2,57 +2,90 @@
 
 Library first; the ``pmargin`` command is a thin layer over these functions::
 
-    from pmargin import load_portfolio, load_market, compute_margin
-    result = compute_margin(load_portfolio("book.csv"), load_market("market.yaml"), "deribit")
-    result.portfolio_margin, result.isolated_margin
+    import pandas as pd
+    from pmargin import Market, Portfolio, compute_margin, run_stress
 
-    what_if(book, market, ["BTC-27DEC24-60000-C:-5"]).trades     # what a trade adds
-    explain_margin(book, market, "span").positions               # who uses the margin
-    breakeven(book, market).all_together                          # how far before liquidation
+    book = Portfolio.from_frame(pd.DataFrame({"instrument": ["BTC-PERPETUAL"], "quantity": [-100]}))
+    market = Market.from_dict({"as_of": "2024-11-25", "underlyings": {"BTC": {"spot": 95000}}})
+    compute_margin(book, market, "deribit").to_frame()
+    run_stress(book, market, "crash").to_dict()["worst"]
+    what_if(book, market, ["BTC-27DEC24-60000-C:-5"]).to_frame()     # what a trade adds
+    explain_margin(book, market, "span").to_frame()                   # who uses the margin
+    breakeven(book, market, loss=50000).to_dict()["all_together"]     # how far before the loss
 
-This module is the public API: it joins the loaders of :mod:`pmargin.io` to the library, so a
-model may be named here (``"deribit"``, ``"my_model.yaml"``) where the library takes a model.
+This module is the public API: it joins the loaders of :mod:`pmargin.io` and the reports of
+:mod:`pmargin.report` to the library. Every function takes a portfolio as a
+:class:`Portfolio`, a DataFrame with the portfolio CSV's columns or a file path; a market as a
+:class:`Market`, a dict with the market YAML's structure or a file path; a model as a bundled
+name, a model YAML path or a :class:`MarginModel`.
+
+The domain classes never import the loaders (the layout's border), so the entry points that
+need them are installed here: ``Portfolio.from_frame``, ``Market.from_dict``, and ``to_dict()`` /
+``to_frame()`` on :class:`MarginResult`, :class:`StressResult`, :class:`CheckResult`,
+:class:`LiquidationResult`, :class:`WhatIfResult`, :class:`Attribution` and :class:`Breakeven`
+(the same data ``--format json`` and ``--format csv`` print).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pmargin")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+source"
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from . import attribution, liquidation, portfolio_margin, reverse_stress, whatif
-from .errors import InputError, MarketDataError, PmarginError
-from .io.market_file import load_market
+from . import attribution as _attribution
+from . import limits as _limits
+from . import liquidation as _liquidation
+from . import portfolio_margin
+from . import reverse_stress as _reverse_stress
+from . import stress as _stress
+from . import whatif as _whatif
+from .attribution import Attribution
+from .errors import InputError, MarketDataError, PmarginError, Problem
+from .io.limits_file import limits_from_document, load_limits
+from .io.market_file import load_market, market_from_document
 from .io.model_file import load_model
-from .io.portfolio_file import load_portfolio
+from .io.portfolio_file import load_portfolio, portfolio_from_frame
 from .io.scenario_file import load_scenarios
 from .io.trades import load_trades
+from .limits import CheckResult, Limits
 from .liquidation import LiquidationResult
 from .liquidation_price import LiquidationPrice
 from .margin import DEFAULT_MODEL, MarginModel
 from .market import Market
-from .portfolio import Portfolio
+from .portfolio import POSITION_COLUMNS, Portfolio
 from .portfolio_margin import MarginResult
+from .report import flat
+from .report.breakeven import breakeven_dict, breakeven_rows
+from .report.check import check_dict, check_rows
+from .report.explain import explain_dict
+from .report.liquidation import STEP_KEYS, account_rows, liquidation_dict, liquidation_rows
+from .report.margin import margin_dict
+from .report.stress import stress_dict, stress_rows
+from .report.whatif import whatif_dict
+from .reverse_stress import Breakeven
+from .stress import StressResult
+from .version import VERSION as __version__
+from .whatif import WhatIfResult
+
+PortfolioLike = Portfolio | pd.DataFrame | str | Path
+MarketLike = Market | Mapping | str | Path
+ModelLike = str | MarginModel
 
 
 def compute_margin(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
     *,
     by_account: bool = False,
-    compare: list[str | MarginModel] | None = None,
+    compare: list[ModelLike] | None = None,
     with_liquidation_prices: bool = False,
 ) -> MarginResult:
-    """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
-    model); ``compare`` lists further models shown beside it. See
-    :func:`pmargin.portfolio_margin.compute_margin`."""
+    """Portfolio margin of ``portfolio`` under ``model``; ``compare`` lists further models shown
+    beside it. See :func:`pmargin.portfolio_margin.compute_margin`."""
     return portfolio_margin.compute_margin(
-        portfolio,
-        market,
+        _portfolio(portfolio),
+        _market(market),
         _model(model),
         by_account=by_account,
         compare=[_model(m) for m in compare] if compare else None,
@@ -60,86 +93,285 @@ def compute_margin(
     )
 
 
-def what_if(
-    portfolio: Portfolio,
-    market: Market,
-    trades: list[str] | pd.DataFrame,
-    model: str | MarginModel = DEFAULT_MODEL,
+def run_stress(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    scenarios: Any,
     *,
-    account: str = "",
-) -> whatif.WhatIfResult:
-    """Margin before and after ``trades`` — ``"INSTRUMENT:QUANTITY"`` strings or trade files
-    (see :func:`pmargin.io.trades.load_trades`), or position rows — and each trade's
-    incremental margin alone. See :func:`pmargin.whatif.what_if`."""
-    if not isinstance(trades, pd.DataFrame):
-        trades = load_trades(list(trades), account=account)
-    return whatif.what_if(portfolio, market, _model(model), trades)
-
-
-def explain_margin(
-    portfolio: Portfolio, market: Market, model: str | MarginModel = DEFAULT_MODEL
-) -> attribution.Attribution:
-    """Each position's contribution to the margin (Euler allocation). See
-    :func:`pmargin.attribution.explain_margin`."""
-    return attribution.explain_margin(portfolio, market, _model(model))
-
-
-def breakeven(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
-    *,
-    loss: float | None = None,
-    horizon_days: float | None = None,
-) -> reverse_stress.Breakeven:
-    """Reverse stress: the smallest moves at which equity meets maintenance margin (or the loss
-    reaches ``loss``). See :func:`pmargin.reverse_stress.breakeven`."""
-    return reverse_stress.breakeven(
-        portfolio, market, _model(model), loss=loss, horizon_days=horizon_days
+    model: ModelLike | None = DEFAULT_MODEL,
+    progress=None,
+) -> StressResult:
+    """P&L of ``portfolio`` under scenario sets: a bundled name (``"crash"``), a YAML path, a
+    loaded set, or a list of them. For a book that states collateral, ``model`` (as
+    ``pmargin stress --model``; None for P&L alone) gives each scenario's equity and whether an
+    account falls into liquidation. See :func:`pmargin.stress.run_stress`."""
+    items = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
+    sets = [load_scenarios(s) if isinstance(s, (str, Path)) else s for s in items]
+    return _stress.run_stress(
+        _portfolio(portfolio),
+        _market(market),
+        sets,
+        progress=progress,
+        model=None if model is None else _model(model),
     )
 
 
+def check_limits(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    limits: Limits | Mapping | str | Path,
+    model: ModelLike | None = None,
+) -> CheckResult:
+    """``portfolio`` against risk limits: a :class:`Limits`, a dict with the limits file's
+    structure (``{"limits": {"max_margin": 250000}}``; relative paths resolve against the current
+    folder) or a limits YAML path. The model is ``model``, else the limits' ``model:``, else
+    deribit. See :func:`pmargin.limits.check_limits`."""
+    if isinstance(limits, Mapping):
+        limits = limits_from_document(dict(limits), Path("limits"), "limits")
+    elif not isinstance(limits, Limits):
+        limits = load_limits(limits)
+    chosen = model if model is not None else limits.model or DEFAULT_MODEL
+    return _limits.check_limits(_portfolio(portfolio), _market(market), limits, _model(chosen))
+
+
+def what_if(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    trades: list[str] | pd.DataFrame,
+    model: ModelLike = DEFAULT_MODEL,
+    *,
+    account: str = "",
+) -> WhatIfResult:
+    """Margin before and after ``trades`` and each trade's incremental margin alone. Trades are
+    ``"INSTRUMENT:QUANTITY"`` strings or trade files (``--add``'s values, see
+    :func:`pmargin.io.trades.load_trades`), or a DataFrame with the portfolio CSV's columns;
+    ``account`` goes to trades that name none. See :func:`pmargin.whatif.what_if`."""
+    if not isinstance(trades, pd.DataFrame):
+        rows = load_trades([str(t) for t in trades], account=account)
+    elif set(POSITION_COLUMNS) <= set(trades.columns):  # already position rows
+        rows = trades
+    else:
+        rows = portfolio_from_frame(trades, account=account, source="trades").positions
+    return _whatif.what_if(_portfolio(portfolio), _market(market), _model(model), rows)
+
+
+def explain_margin(
+    portfolio: PortfolioLike, market: MarketLike, model: ModelLike = DEFAULT_MODEL
+) -> Attribution:
+    """Each position's contribution to the margin (adding up to it), its isolated margin and
+    diversification benefit. See :func:`pmargin.attribution.explain_margin`."""
+    return _attribution.explain_margin(_portfolio(portfolio), _market(market), _model(model))
+
+
+def breakeven(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
+    *,
+    loss: float | None = None,
+    horizon_days: float | None = None,
+) -> Breakeven:
+    """Reverse stress: the smallest moves at which equity meets maintenance margin (or the loss
+    reaches ``loss`` USD). See :func:`pmargin.reverse_stress.breakeven`."""
+    return _reverse_stress.breakeven(
+        _portfolio(portfolio), _market(market), _model(model), loss=loss, horizon_days=horizon_days
+    )
+
+
+def _portfolio(portfolio: PortfolioLike) -> Portfolio:
+    if isinstance(portfolio, Portfolio):
+        return portfolio
+    if isinstance(portfolio, pd.DataFrame):
+        return portfolio_from_frame(portfolio)
+    if isinstance(portfolio, (str, Path)):
+        return load_portfolio(portfolio)
+    raise _wrong_type("portfolio", portfolio, "a Portfolio, a DataFrame or a file path")
+
+
+def _market(market: MarketLike) -> Market:
+    if isinstance(market, Market):
+        return market
+    if isinstance(market, Mapping):
+        return market_from_document(dict(market), "dict")
+    if isinstance(market, (str, Path)):
+        return load_market(market)
+    raise _wrong_type("market", market, "a Market, a dict or a file path")
+
+
 def liquidate(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
     *,
     target: str = "maintenance",
     buffer: float | None = None,
     mode: str = "risk-reducing",
 ) -> LiquidationResult:
-    """Liquidation plans per account of ``portfolio`` under ``model`` (a bundled name, a YAML
-    path or a model). See :func:`pmargin.liquidation.liquidate`."""
-    return liquidation.liquidate(
-        portfolio, market, _model(model), target=target, buffer=buffer, mode=mode
+    """Liquidation plans per account of ``portfolio`` (which must state collateral) under
+    ``model``. See :func:`pmargin.liquidation.liquidate`."""
+    return _liquidation.liquidate(
+        _portfolio(portfolio),
+        _market(market),
+        _model(model),
+        target=target,
+        buffer=buffer,
+        mode=mode,
     )
 
 
 def liquidation_prices(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
     *,
     account: str | None = None,
 ) -> dict[str, LiquidationPrice]:
     """Per underlying, the spots at which an account's equity = maintenance margin. See
     :func:`pmargin.liquidation.liquidation_prices`."""
-    return liquidation.liquidation_prices(portfolio, market, _model(model), account=account)
+    return _liquidation.liquidation_prices(
+        _portfolio(portfolio), _market(market), _model(model), account=account
+    )
 
 
-def _model(model: str | MarginModel) -> MarginModel:
+def _model(model: ModelLike) -> MarginModel:
     return load_model(model) if isinstance(model, str) else model
 
 
+def _wrong_type(name: str, value: Any, expected: str) -> InputError:
+    return InputError(
+        Problem(f"`{name}`", f"expected {expected}, found {type(value).__name__}", "")
+    )
+
+
+# --- entry points installed on the domain classes (see the module docstring) ----------------
+
+
+def _portfolio_from_frame(
+    cls, frame: pd.DataFrame, collateral: Mapping | None = None, *, account: str = ""
+) -> Portfolio:
+    """A portfolio from a DataFrame with the portfolio CSV's columns (``instrument`` or
+    ``underlying`` + ``kind``, ``quantity``, ...), validated as a CSV file is; ``collateral`` is
+    ``{currency: amount}`` or ``{account: {currency: amount}}``."""
+    return portfolio_from_frame(frame, collateral, account=account)
+
+
+def _market_from_dict(cls, document: Mapping, source: str = "dict") -> Market:
+    """A market snapshot from the market YAML's structure: ``{"as_of": ..., "rate": ...,
+    "underlyings": {"BTC": {"spot": ..., "vol": ...}}, "correlations": {...}}``."""
+    return market_from_document(dict(document), source)
+
+
+_FRAME_ROWS = ("positions", "accounts", "models")
+
+
+def _margin_frame(self: MarginResult, rows: str = "positions") -> pd.DataFrame:
+    """One row per position (default), per account (``rows="accounts"``, with
+    ``by_account=True``) or per model (``rows="models"``, with ``compare``)."""
+    if rows not in _FRAME_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_FRAME_ROWS)}, not {rows!r}")
+    data = margin_dict(self)
+    if rows == "models":
+        records = [{"model": name, **m} for name, m in (data.get("models") or {}).items()]
+    else:
+        records = data.get(rows) or []
+    return pd.DataFrame.from_records(records)
+
+
+def _stress_dict(self: StressResult, top: int | None = None, by_position: bool = False) -> dict:
+    """What ``pmargin stress --format json`` prints (``top`` worst scenarios of each set)."""
+    return stress_dict(self, top=top, by_position=by_position)
+
+
+def _stress_frame(self: StressResult) -> pd.DataFrame:
+    """One row per scenario: set, name, P&L, P&L and shocks per underlying."""
+    return pd.DataFrame.from_records(stress_rows(stress_dict(self)))
+
+
+def _check_frame(self: CheckResult) -> pd.DataFrame:
+    """One row per limit and account: value, limit, headroom, passed."""
+    return pd.DataFrame.from_records(check_rows(check_dict(self)))
+
+
+_LIQUIDATION_ROWS = ("steps", "accounts")
+
+
+def _liquidation_frame(self: LiquidationResult, rows: str = "steps") -> pd.DataFrame:
+    """One row per step of every account's plan (default; what ``--format csv`` prints) or per
+    account (``rows="accounts"``: before and after, restored, fees, deposit to restore)."""
+    if rows not in _LIQUIDATION_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_LIQUIDATION_ROWS)}, not {rows!r}")
+    data = liquidation_dict(self)
+    if rows == "accounts":
+        return pd.DataFrame.from_records(account_rows(data))
+    return pd.DataFrame.from_records(liquidation_rows(data), columns=["account", *STEP_KEYS])
+
+
+_WHATIF_ROWS = ("trades", "accounts")
+
+
+def _whatif_frame(self: WhatIfResult, rows: str = "trades") -> pd.DataFrame:
+    """One row per trade with its incremental margin alone (default; what ``--format csv``
+    prints) or per account (``rows="accounts"``: before, after and the change)."""
+    if rows not in _WHATIF_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_WHATIF_ROWS)}, not {rows!r}")
+    data = whatif_dict(self)
+    if rows == "trades":
+        return pd.DataFrame.from_records(data["trades"], columns=list(_whatif.TRADE_COLUMNS))
+    parts = data.get("accounts") or [{"account": None, **data}]
+    records = [flat({k: v for k, v in part.items() if k != "trades"}) for part in parts]
+    return pd.DataFrame.from_records(records)
+
+
+def _explain_frame(self: Attribution) -> pd.DataFrame:
+    """One row per position, largest contribution first (what ``--format csv`` prints)."""
+    return pd.DataFrame.from_records(
+        explain_dict(self)["positions"], columns=list(_attribution.POSITION_COLUMNS)
+    )
+
+
+def _breakeven_frame(self: Breakeven) -> pd.DataFrame:
+    """One row per searched move (what ``--format csv`` prints): account, move, side, value,
+    distance (the joint move's)."""
+    return pd.DataFrame.from_records(breakeven_rows(breakeven_dict(self)))
+
+
+Portfolio.from_frame = classmethod(_portfolio_from_frame)
+Market.from_dict = classmethod(_market_from_dict)
+MarginResult.to_dict = margin_dict
+MarginResult.to_frame = _margin_frame
+StressResult.to_dict = _stress_dict
+StressResult.to_frame = _stress_frame
+CheckResult.to_dict = check_dict
+CheckResult.to_frame = _check_frame
+LiquidationResult.to_dict = liquidation_dict
+LiquidationResult.to_frame = _liquidation_frame
+WhatIfResult.to_dict = whatif_dict
+WhatIfResult.to_frame = _whatif_frame
+Attribution.to_dict = explain_dict
+Attribution.to_frame = _explain_frame
+Breakeven.to_dict = breakeven_dict
+Breakeven.to_frame = _breakeven_frame
+
+
 __all__ = [
+    "Attribution",
+    "Breakeven",
+    "CheckResult",
     "InputError",
+    "Limits",
     "LiquidationPrice",
     "LiquidationResult",
+    "MarginModel",
     "MarginResult",
+    "Market",
     "MarketDataError",
     "PmarginError",
+    "Portfolio",
+    "StressResult",
+    "WhatIfResult",
     "__version__",
     "breakeven",
+    "check_limits",
     "compute_margin",
     "explain_margin",
     "liquidate",
@@ -149,5 +381,6 @@ __all__ = [
     "load_portfolio",
     "load_scenarios",
     "load_trades",
+    "run_stress",
     "what_if",
 ]

@@ -21,7 +21,7 @@ from .commands import (
     validate,
     whatif,
 )
-from .commands.common import app
+from .commands.common import app, with_run_options
 
 #: command name -> the function that parses its arguments and calls the library
 COMMANDS = {
@@ -43,7 +43,7 @@ GROUPS = {
 }
 
 for _name, _function in COMMANDS.items():
-    app.command(_name)(_function)
+    app.command(_name)(with_run_options(_function))
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 

@@ -199,9 +199,9 @@ def _candidates(
     instrument, quantity, trade_base = trades
     bases, count = len(touched), len(instrument)
     shape = (bases, len(book.instruments))
-    base_of_row = (
-        pd.Series(row_accounts).map({a: i for i, a in enumerate(touched)}).fillna(-1)
-    ).to_numpy(np.int64)
+    codes, names = pd.factorize(row_accounts)  # a lookup per account, not per row
+    lookup = {a: i for i, a in enumerate(touched)}
+    base_of_row = np.array([lookup.get(n, -1) for n in names], np.int64)[codes]
     held = base_of_row >= 0
     base = np.zeros(shape)
     np.add.at(base, (base_of_row[held], book.instrument[held]), book.quantity[held])

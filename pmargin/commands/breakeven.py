@@ -8,7 +8,8 @@ import typer
 
 from ..io.model_file import load_model
 from ..render.breakeven import print_breakeven
-from ..report.breakeven import breakeven_dict, breakeven_markdown, breakeven_rows
+from ..report import run_dict
+from ..report.breakeven import breakeven_dict, breakeven_markdown, breakeven_rows, breakeven_summary
 from ..reverse_stress import breakeven
 from .common import (
     DebugOption,
@@ -56,5 +57,7 @@ def breakeven_command(
         data,
         rows=lambda: breakeven_rows(data),
         markdown=lambda: breakeven_markdown(data),
+        run=run_dict(market=snapshot, model=margin_model.name),
+        summary=breakeven_summary(data),
         draw=lambda console: print_breakeven(console, data),
     )

@@ -9,14 +9,15 @@ from typing import Annotated
 import typer
 
 from .. import render
-from ..errors import InputError, Problem
+from ..errors import InputError, PmarginError, Problem
 from ..io.limits_file import load_limits
 from ..io.model_file import load_model
 from ..io.scenario_file import load_scenarios
 from ..limits import check_limits
 from ..render.check import print_check
-from ..report.check import check_dict, check_markdown, check_rows
-from ..report.junit import write_junit
+from ..report import run_dict
+from ..report.check import check_dict, check_markdown, check_rows, error_markdown
+from ..report.junit import write_junit, write_junit_error
 from .common import (
     DebugOption,
     Format,
@@ -65,10 +66,36 @@ def check_command(
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Check a portfolio against risk limits: exit 0 if all hold, 1 if any is breached.
+    """Check risk limits: exit 0 if all hold, 1 if any is breached, 2 on bad input.
 
-    The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
+    The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set. On bad input the
+    JUnit file and the summary still say so (one failing case naming the error), so CI shows it.
     """
+    try:
+        data, run = _checked(ctx, portfolio, limits, market, model)
+    except PmarginError as exc:
+        report_bad_input(str(exc), junit)
+        raise
+    if junit is not None:
+        write_junit(junit, data)
+    markdown = check_markdown(data)
+    append_step_summary(markdown)
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: check_rows(data),
+        markdown=lambda: markdown,
+        draw=lambda console: print_check(console, data),
+        run=run,
+        summary={"passed": data["passed"], "breaches": data["breaches"]},
+    )
+    if not data["passed"]:
+        raise typer.Exit(1)
+
+
+def _checked(ctx: typer.Context, portfolio, limits, market, model) -> tuple[dict, dict]:
+    """The check result (as :func:`check_dict` builds it) of the run's inputs, and the run."""
     config = run_context(ctx).config
     limits_path = limits or config.limits
     if limits_path is None:
@@ -87,18 +114,17 @@ def check_command(
     result = check_limits(book, snapshot, limit_set, margin_model)
     for message in result.warnings:
         render.warning(message)
-    data = check_dict(result)
-    if junit is not None:
-        write_junit(junit, data)
-    markdown = check_markdown(data)
-    append_step_summary(markdown)
-    emit_result(
-        format,
-        output,
-        data,
-        rows=lambda: check_rows(data),
-        markdown=lambda: markdown,
-        draw=lambda console: print_check(console, data),
-    )
-    if not data["passed"]:
-        raise typer.Exit(1)
+    return check_dict(result), run_dict(market=snapshot, model=margin_model.name)
+
+
+def report_bad_input(message: str, junit: Path | None) -> None:
+    """Tell CI that the check could not run: a JUnit file with one failing case naming the
+    error, and the error in the step summary. A file that cannot be written is a warning: the
+    error itself is what the run reports (exit 2)."""
+    append_step_summary(error_markdown(message))
+    if junit is None:
+        return
+    try:
+        write_junit_error(junit, message)
+    except InputError as exc:
+        render.warning(str(exc))

@@ -7,7 +7,8 @@ import typer
 from ..attribution import explain_margin
 from ..io.model_file import load_model
 from ..render.explain import print_explain
-from ..report.explain import explain_dict, explain_markdown
+from ..report import run_dict
+from ..report.explain import explain_dict, explain_markdown, explain_summary
 from .common import (
     DebugOption,
     Format,
@@ -42,5 +43,7 @@ def explain_command(
         data,
         rows=lambda: data["positions"],
         markdown=lambda: explain_markdown(data),
+        run=run_dict(market=snapshot, model=margin_model.name),
+        summary=explain_summary(data),
         draw=lambda console: print_explain(console, data),
     )

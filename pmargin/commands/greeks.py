@@ -8,6 +8,7 @@ import typer
 
 from ..greeks import portfolio_greeks
 from ..render.greeks import print_greeks
+from ..report import run_dict
 from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
 from .common import (
     DebugOption,
@@ -42,4 +43,5 @@ def greeks_command(
         rows=lambda: greeks_rows(data),
         markdown=lambda: greeks_markdown(data),
         draw=lambda console: print_greeks(console, data),
+        run=run_dict(market=snapshot),
     )

@@ -13,7 +13,13 @@ from ..io.model_file import load_model
 from ..io.portfolio_writer import write_portfolio
 from ..liquidation import liquidate
 from ..render.liquidation import print_liquidation
-from ..report.liquidation import liquidation_dict, liquidation_markdown, liquidation_rows
+from ..report import run_dict
+from ..report.liquidation import (
+    liquidation_dict,
+    liquidation_markdown,
+    liquidation_rows,
+    liquidation_summary,
+)
 from .common import (
     DebugOption,
     Format,
@@ -94,4 +100,6 @@ def liquidate_command(
         rows=lambda: liquidation_rows(data),
         markdown=lambda: liquidation_markdown(data),
         draw=lambda console: print_liquidation(console, data),
+        run=run_dict(market=snapshot, model=margin_model.name),
+        summary=liquidation_summary(data),
     )

@@ -20,6 +20,7 @@ from ..io.market_file import load_market
 from ..io.market_writer import write_market
 from ..io.price_history import load_price_history
 from ..render.market import print_estimate
+from ..report import run_dict
 from ..report.market import estimate_dict, estimate_markdown, estimate_rows, estimate_title
 from .common import DebugOption, Format, FormatOption, PmarginGroup, emit_result
 
@@ -102,6 +103,7 @@ def estimate_command(
         rows=lambda: rows,
         markdown=lambda: estimate_markdown(result),
         draw=lambda console: print_estimate(console, estimate_title(result), rows),
+        run=run_dict(market=base),
     )
     if output is not None:
         write_market(output, fill_market(result, base), _comment(result, market))

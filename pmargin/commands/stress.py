@@ -11,8 +11,10 @@ from .. import render
 from ..errors import InputError, Problem
 from ..io.model_file import load_model
 from ..io.scenario_file import bundled_sets, load_scenarios
+from ..render.plot import check_plot_target, write_stress_chart
 from ..render.stress import print_stress, stress_progress
-from ..report.stress import stress_dict, stress_markdown, stress_rows
+from ..report import run_dict
+from ..report.stress import stress_dict, stress_markdown, stress_rows, stress_summary
 from ..stress import run_stress
 from .common import (
     DebugOption,
@@ -21,6 +23,7 @@ from .common import (
     MarketOption,
     ModelOption,
     OutputOption,
+    PlotOption,
     PortfolioArgument,
     emit_result,
     load_inputs,
@@ -63,10 +66,13 @@ def stress_command(
     ] = By.underlying,
     format: FormatOption = Format.table,
     output: OutputOption = None,
+    plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
     """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets; with
     collateral, equity after each scenario and the scenarios that force a liquidation."""
+    if plot is not None:
+        check_plot_target(plot)
     names = list(scenario or run_context(ctx).config.scenarios)
     if not names:
         raise InputError(
@@ -93,6 +99,8 @@ def stress_command(
         for message in s.warnings:
             render.warning(message)
     data = stress_dict(result, top=top, by_position=by is By.position)
+    if plot is not None:  # every scenario, whatever --top keeps in the table
+        write_stress_chart(data if top is None else stress_dict(result), plot)
     emit_result(
         format,
         output,
@@ -100,6 +108,8 @@ def stress_command(
         rows=lambda: stress_rows(data),
         markdown=lambda: stress_markdown(data, top),
         draw=lambda console: print_stress(console, data, top),
+        run=run_dict(market=snapshot, model=data["model"]),  # a model only with collateral
+        summary=stress_summary(data),
     )
 
 

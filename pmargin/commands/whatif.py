@@ -9,7 +9,8 @@ import typer
 from ..io.model_file import load_model
 from ..io.trades import load_trades
 from ..render.whatif import print_whatif
-from ..report.whatif import whatif_dict, whatif_markdown
+from ..report import run_dict
+from ..report.whatif import whatif_dict, whatif_markdown, whatif_summary
 from ..whatif import what_if
 from .common import (
     DebugOption,
@@ -57,5 +58,7 @@ def whatif_command(
         data,
         rows=lambda: data["trades"],
         markdown=lambda: whatif_markdown(data),
+        run=run_dict(market=snapshot, model=margin_model.name),
+        summary=whatif_summary(data),
         draw=lambda console: print_whatif(console, data),
     )

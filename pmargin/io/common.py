@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, Problem
 
@@ -28,3 +30,18 @@ def resolve_beside(path: str | Path, reference: str | Path) -> Path:
     """Resolve ``reference`` relative to the folder of ``path`` (absolute paths unchanged)."""
     reference = Path(reference).expanduser()
     return reference if reference.is_absolute() else Path(path).parent / reference
+
+
+def load_json(path: str | Path, what: str) -> Any:
+    """Parse a JSON file; malformed JSON becomes an InputError naming the line and column."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            Problem(
+                f"{path}:{exc.lineno}",
+                f"malformed JSON at column {exc.colno}: {exc.msg}",
+                "Save the API response as it came (one JSON document).",
+            )
+        ) from None

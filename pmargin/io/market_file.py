@@ -21,6 +21,7 @@ Format (SPEC §3)::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,8 @@ import numpy as np
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..market import Market, Smile, UnderlyingMarket
 from ..values import finite_number, unknown_key_problem
+from .deribit_export import AUTO, is_deribit_file
+from .deribit_market import deribit_market_document
 from .yaml_safe import load_yaml
 
 MARKET_KEYS = ("as_of", "rate", "rates", "underlyings", "correlations", "description", "name")
@@ -72,10 +75,22 @@ def _as_datetime64(instant: datetime) -> np.datetime64:
     return np.datetime64(instant.replace(tzinfo=None), "s")
 
 
-def load_market(path: str | Path) -> Market:
-    """Load and validate a market snapshot; every problem is reported at once."""
-    document = load_yaml(path, "market")
-    where = str(path)
+def load_market(path: str | Path, file_format: str = AUTO) -> Market:
+    """Load and validate a market snapshot; every problem is reported at once.
+
+    A YAML file is the format above. A Deribit ``public/get_book_summary_by_currency`` export
+    (JSON, recognised by its content, or any file with ``file_format="deribit"``) is turned into
+    the same structure by :mod:`pmargin.io.deribit_export` and validated by the same code.
+    """
+    if is_deribit_file(path, file_format, yaml_wins=True):
+        document, marks = deribit_market_document(path)
+        return replace(market_from_document(document, str(path)), marks=marks)
+    return market_from_document(load_yaml(path, "market"), str(path))
+
+
+def market_from_document(document, where: str) -> Market:
+    """A validated :class:`Market` from the market YAML's structure (a dict) read from ``where``
+    (a path, or a label such as ``"dict"`` for :meth:`Market.from_dict`)."""
     if not isinstance(document, dict):
         raise MarketDataError(Problem(where, "expected a mapping with `as_of` and `underlyings`"))
     problems = ProblemCollector(MarketDataError)

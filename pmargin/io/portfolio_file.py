@@ -22,7 +22,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -30,7 +32,8 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..portfolio import USD_LIKE, Portfolio, empty_positions
 from ..values import finite_number, unknown_key_problem
 from .common import read_text, resolve_beside
-from .position_rows import KNOWN_COLUMNS, build_positions, check_columns
+from .deribit_export import AUTO, is_deribit_file, load_deribit_portfolio
+from .position_rows import KNOWN_COLUMNS, build_positions, check_columns, positions_from_frame
 from .yaml_safe import load_yaml
 
 _SPACES_AROUND_COMMAS = re.compile(r"[ \t]*,[ \t]*")
@@ -38,10 +41,14 @@ _SPACES_AT_LINE_ENDS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
-    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``; raise InputError listing problems."""
+def load_portfolio(path: str | Path, file_format: str = AUTO) -> Portfolio:
+    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``, or a Deribit export (JSON, recognised
+    by its content, or any file with ``file_format="deribit"``: see
+    :mod:`pmargin.io.deribit_export`); raise InputError listing problems."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if is_deribit_file(path, file_format):
+        return load_deribit_portfolio(path)
     if suffix == ".csv":
         return load_portfolio_csv(path)
     if suffix in (".yaml", ".yml"):
@@ -50,7 +57,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
         Problem(
             str(path),
             f"unknown portfolio format {suffix or '(none)'!r}",
-            "Use a .csv or .yaml file.",
+            "Use a .csv or .yaml file, or a Deribit export (.json).",
         )
     )
 
@@ -220,7 +227,7 @@ def load_portfolio_yaml(path: str | Path) -> Portfolio:
     return Portfolio(table, {account: collateral} if collateral else {}, str(path), market_path)
 
 
-def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, float]:
+def _collateral(value, path: str | Path, problems: ProblemCollector) -> dict[str, float]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -234,3 +241,40 @@ def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, floa
         if number is not None:
             amounts[code] = number
     return amounts
+
+
+def portfolio_from_frame(
+    frame: pd.DataFrame,
+    collateral: Mapping[str, Any] | None = None,
+    *,
+    account: str = "",
+    source: str = "DataFrame",
+) -> Portfolio:
+    """A :class:`Portfolio` from a DataFrame with the CSV's columns (validated as a CSV is).
+
+    ``collateral`` is ``{currency: amount}`` for ``account`` (default: none named), or
+    ``{account: {currency: amount}}`` for several; coins are shocked with their underlying.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(
+            Problem(
+                source,
+                f"expected a pandas DataFrame, found {type(frame).__name__}",
+                "Pass a DataFrame with the portfolio CSV's columns (instrument, quantity, ...).",
+            )
+        )
+    problems = ProblemCollector()
+    positions = positions_from_frame(frame, problems, source=source)
+    problems.raise_if_any()
+    if account:
+        positions["account"] = positions["account"].where(positions["account"] != "", account)
+    nested = collateral and all(isinstance(v, Mapping) for v in collateral.values())
+    by_account = dict(collateral) if nested else {account: collateral} if collateral else {}
+    amounts = {
+        str(name): _collateral(
+            dict(balances), Path(f"{source} account {name or '(none)'}"), problems
+        )
+        for name, balances in by_account.items()
+    }
+    problems.raise_if_any()
+    return Portfolio(positions, {k: v for k, v in amounts.items() if v}, source)

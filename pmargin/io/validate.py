@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from .deribit_export import BOOK, is_deribit_file, read_export
 from .limits_file import load_limits
 from .market_file import load_market
 from .model_file import load_model
@@ -31,13 +32,22 @@ SIGNATURES = (
 def validate_file(path: str | Path) -> str:
     """Load ``path`` as whatever kind of file it is; return the kind, or raise InputError."""
     path = Path(path)
+    if is_deribit_file(path):
+        export = read_export(path)
+        if export.of(BOOK):
+            load_market(path)
+            return "Deribit market export"
+        load_portfolio(path)
+        return "Deribit portfolio export"
     if path.suffix.lower() == ".csv":
         load_portfolio(path)
         return "portfolio"
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise InputError(
             Problem(
-                str(path), "unknown file type", "pmargin reads .csv portfolios and .yaml files."
+                str(path),
+                "unknown file type",
+                "pmargin reads .csv portfolios, .yaml files and Deribit exports (.json).",
             )
         )
     document = load_yaml(path, "YAML")

@@ -63,6 +63,24 @@ def breakeven_dict(result: Breakeven) -> dict[str, Any]:
     return clean(data)
 
 
+def breakeven_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The target, today's equity and maintenance margin, and the nearest moves all together,
+    of every vol and the joint move's distance (null where none reaches the target)."""
+    joint = data["joint"]
+    return {
+        "model": data["model"],
+        "target": data["target"],
+        "loss": data["loss"],
+        "equity": data["equity"],
+        "maintenance_margin": data["maintenance_margin"],
+        "all_spot_down": data["all_together"]["spot_down"],
+        "all_spot_up": data["all_together"]["spot_up"],
+        "vol_up": data["vol_up"],
+        "vol_down": data["vol_down"],
+        "joint_distance": None if joint is None else joint["distance"],
+    }
+
+
 def breakeven_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per searched move: what moves, which way, and the smallest move that breaks."""
     rows = []

@@ -53,6 +53,21 @@ def explain_dict(result: Attribution) -> dict[str, Any]:
     return clean(data)
 
 
+def explain_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The margin allocated, the isolated margin beside it, how many positions, and what was
+    allocated per underlying (per settlement currency for deribit; per account with several)."""
+    basis = data["basis"]
+    if "accounts" in data:
+        basis = {f"{a} {u}": text for a, part in basis.items() for u, text in part.items()}
+    return {
+        "model": data["model"],
+        "portfolio_margin": data["portfolio_margin"],
+        "isolated_margin": data["isolated_margin"],
+        "positions": len(data["positions"]),
+        "basis": "; ".join(f"{u}: {text}" for u, text in basis.items()),
+    }
+
+
 def explain_markdown(data: dict[str, Any]) -> str:
     text = f"## pmargin explain — model {data['model']}\n\n"
     text += f"Portfolio margin {data['portfolio_margin']:,.2f} USD "

@@ -70,10 +70,35 @@ def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
+def junit_error_tree(message: str) -> ET.ElementTree:
+    """The JUnit document of a check that could not run: one failing case naming the error."""
+    counts = {"tests": "1", "failures": "1", "errors": "0"}
+    root = ET.Element("testsuites", name="pmargin check", **counts)
+    suite = ET.SubElement(
+        root, "testsuite", name="pmargin check (bad input)", skipped="0", time="0", **counts
+    )
+    case = ET.SubElement(suite, "testcase", classname="pmargin.check", name="inputs", time="0")
+    failure = ET.SubElement(
+        case, "failure", type="BadInput", message=message.splitlines()[0] if message else ""
+    )
+    failure.text = message
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
 def write_junit(path: str | Path, data: dict[str, Any]) -> None:
     """Write the JUnit XML of a check result to ``path``."""
+    _write(junit_tree(data), path)
+
+
+def write_junit_error(path: str | Path, message: str) -> None:
+    """Write the JUnit XML of a check that could not run (bad input) to ``path``."""
+    _write(junit_error_tree(message), path)
+
+
+def _write(tree: ET.ElementTree, path: str | Path) -> None:
     try:
-        junit_tree(data).write(path, encoding="utf-8", xml_declaration=True)
+        tree.write(path, encoding="utf-8", xml_declaration=True)
     except OSError as exc:
         raise InputError(
             Problem(

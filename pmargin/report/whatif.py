@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..whatif import TRADE_COLUMNS, MarginState, WhatIfResult
-from . import clean, markdown_table
+from . import clean, markdown_table, status_words
 
 
 def state_dict(state: MarginState) -> dict[str, Any]:
@@ -58,6 +58,19 @@ def whatif_dict(result: WhatIfResult) -> dict[str, Any]:
     return clean(data)
 
 
+def whatif_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """Before and after all the trades (initial and maintenance margin, equity, status), the
+    change, and how many trades were asked about and how many reduce the margin alone."""
+    summary: dict[str, Any] = {"model": data["model"], "trades": len(data["trades"])}
+    summary["reducing"] = sum(t["incremental_margin"] < 0 for t in data["trades"])
+    for key in ("initial_margin", "maintenance_margin", "equity", "status"):
+        summary[f"{key}_before"] = data["before"][key]
+        summary[f"{key}_after"] = data["after"][key]
+    summary["incremental_margin"] = data["incremental_margin"]
+    summary["incremental_maintenance_margin"] = data["incremental_maintenance_margin"]
+    return summary
+
+
 def whatif_markdown(data: dict[str, Any]) -> str:
     rows = [
         [label, data["before"][key], data["after"][key]]
@@ -66,9 +79,9 @@ def whatif_markdown(data: dict[str, Any]) -> str:
             ("Maintenance margin", "maintenance_margin"),
             ("Equity", "equity"),
             ("Excess", "excess"),
-            ("Status", "status"),
         )
     ]
+    rows.append(["Status", *(status_words(data[s]["status"]) for s in ("before", "after"))])
     text = f"## pmargin whatif — model {data['model']}\n\n"
     text += markdown_table(["", "before", "after"], rows)
     text += f"\nIncremental margin: {data['incremental_margin']:,.2f} USD\n"

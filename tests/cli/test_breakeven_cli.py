@@ -1,11 +1,10 @@
 """`pmargin breakeven` prints exactly what the library computes (SPEC §9 keys)."""
 
 import csv
-import io
 import json
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, csv_body, without_run
 
 from pmargin import load_market, load_portfolio
 from pmargin.io.model_file import load_model
@@ -17,7 +16,7 @@ def test_json_equals_the_library_result(cli):
     path = SAMPLES / "multi_asset.yaml"
     result = cli("breakeven", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    printed = json.loads(result.stdout)
+    printed = without_run(json.loads(result.stdout))
     library = breakeven(
         load_portfolio(path), load_market(SAMPLES / "market.yaml"), load_model("deribit")
     )
@@ -36,9 +35,7 @@ def test_loss_target_formats(cli):
     assert data["target"] == "loss" and data["loss"] == 100000
     assert -1 < data["underlyings"]["BTC"]["spot_down"] < 0
     rows = list(
-        csv.DictReader(
-            io.StringIO(cli("breakeven", path, "--loss", "1e5", "--format", "csv").stdout)
-        )
+        csv.DictReader(csv_body(cli("breakeven", path, "--loss", "1e5", "--format", "csv").stdout))
     )
     assert {r["move"] for r in rows} >= {"spot BTC", "spot all", "vol all", "joint BTC"}
     markdown = cli("breakeven", path, "--loss", "1e5", "--format", "markdown").stdout

@@ -1,11 +1,10 @@
 """`pmargin whatif` and `pmargin explain` print exactly what the library computes (SPEC §9)."""
 
 import csv
-import io
 import json
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, csv_body, without_run
 
 from pmargin import load_market, load_portfolio
 from pmargin.attribution import explain_margin
@@ -23,7 +22,7 @@ def test_whatif_json_equals_the_library_result(cli):
     path = SAMPLES / "multi_asset.yaml"
     result = cli("whatif", path, "--add", TRADE, "--add", "ETH-PERPETUAL:1000", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    printed = json.loads(result.stdout)
+    printed = without_run(json.loads(result.stdout))
     library = what_if(
         load_portfolio(path),
         load_market(SAMPLES / "market.yaml"),
@@ -48,7 +47,7 @@ def test_whatif_reads_a_trades_file_and_every_format(cli, tmp_path):
     assert [t["instrument"] for t in data["trades"]] == ["BTC-27DEC24-110000-C", "BTC-PERPETUAL"]
     assert data["before"]["equity"] is None and data["after"]["status"] is None
     rows = list(
-        csv.DictReader(io.StringIO(cli("whatif", path, "--add", trades, "--format", "csv").stdout))
+        csv.DictReader(csv_body(cli("whatif", path, "--add", trades, "--format", "csv").stdout))
     )
     assert len(rows) == 2 and "incremental_margin" in rows[0]
     markdown = cli("whatif", path, "--add", TRADE, "--format", "markdown").stdout
@@ -85,7 +84,7 @@ def test_explain_json_equals_the_library_result(cli):
     path = SAMPLES / "hedged_btc_options.csv"
     result = cli("explain", path, "--model", "span", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    printed = json.loads(result.stdout)
+    printed = without_run(json.loads(result.stdout))
     library = explain_margin(
         load_portfolio(path), load_market(SAMPLES / "market.yaml"), load_model("span")
     )
