@@ -47,7 +47,7 @@ from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..greeks import unit_greeks
 from ..scenarios import ScenarioSet, Shocks
-from ..values import number, number_list, section, unknown_key_problem
+from ..values import number, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
 from .batch import (
     Allocation,
@@ -59,8 +59,15 @@ from .batch import (
     worst_scenario_allocation,
 )
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
+from .span_parameters import (
+    DEFAULT_UNDERLYING,
+    RANGE_KEYS,
+    InterCommoditySpread,
+    SpanRanges,
+    parse_ranges,
+    parse_spreads,
+)
 
-DEFAULT_UNDERLYING = "default"
 KEYS = (
     "name",
     "method",
@@ -72,35 +79,11 @@ KEYS = (
     "maintenance_ratio",
     "liquidation",
 )
-RANGE_KEYS = ("price_scan_range", "vol_scan_range", "short_option_minimum")
 
 # CME's scenario order: (price move as a fraction of the scan range, vol direction)
 _PRICE_FRACTIONS = (0, 0, 1 / 3, 1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3, -2 / 3, -2 / 3, 1, 1, -1, -1)
 _VOL_SIGNS = (1, -1) * 7
 _FRACTION_LABELS = {0: "0", 1 / 3: "1/3", 2 / 3: "2/3", 1: "1"}
-
-
-@dataclass(frozen=True)
-class SpanRanges:
-    """SPAN parameters of one underlying.
-
-    ``price_scan_range`` is a fraction of spot (0.16 = ±16%); ``vol_scan_range`` is absolute vol
-    (0.10 = ±10 vol points); ``short_option_minimum`` is a fraction of spot charged per coin of
-    underlying of each short option contract.
-    """
-
-    price_scan_range: float
-    vol_scan_range: float
-    short_option_minimum: float
-
-
-@dataclass(frozen=True)
-class InterCommoditySpread:
-    """A credit between two underlyings for opposite-signed deltas in ``delta_ratio`` (coins)."""
-
-    pair: tuple[str, str]
-    credit_rate: float
-    delta_ratio: tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -365,68 +348,6 @@ class SpanModel:
         return Allocation(contribution, basis)
 
 
-def _ranges(value: Any, where: str, problems: ProblemCollector) -> SpanRanges | None:
-    if not isinstance(value, dict):
-        problems.add(where, f"expected a mapping of {', '.join(RANGE_KEYS)}")
-        return None
-    for key in value:
-        if key not in RANGE_KEYS:
-            problems.append(unknown_key_problem(f"{where}.{key}", key, RANGE_KEYS))
-    price = number(
-        value.get("price_scan_range"), f"{where}.price_scan_range", problems, positive=True
-    )
-    vol = number(value.get("vol_scan_range"), f"{where}.vol_scan_range", problems, minimum=0)
-    som = number(
-        value.get("short_option_minimum", 0.0), f"{where}.short_option_minimum", problems, minimum=0
-    )
-    if price is not None and price >= 1:
-        problems.add(f"{where}.price_scan_range", f"must be below 1 (100%), found {price}")
-        return None
-    if None in (price, vol, som):
-        return None
-    return SpanRanges(price, vol, som)
-
-
-def _spreads(value: Any, where: str, problems: ProblemCollector) -> list[InterCommoditySpread]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.add(where, "expected a list of {pair, credit_rate, delta_ratio}")
-        return []
-    spreads = []
-    for i, entry in enumerate(value):
-        at = f"{where}[{i}]"
-        if not isinstance(entry, dict):
-            problems.add(
-                at, "expected a mapping {pair: [A, B], credit_rate: r, delta_ratio: [a, b]}"
-            )
-            continue
-        pair = entry.get("pair")
-        if not (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(isinstance(p, str) for p in pair)
-            and pair[0].upper() != pair[1].upper()
-        ):
-            problems.add(
-                f"{at}.pair", f"expected two different underlyings, e.g. [BTC, ETH], found {pair!r}"
-            )
-            continue
-        rate = number(entry.get("credit_rate"), f"{at}.credit_rate", problems, minimum=0)
-        if rate is not None and rate > 1:
-            problems.add(f"{at}.credit_rate", f"must be at most 1 (100%), found {rate}")
-            continue
-        ratio = number_list(entry.get("delta_ratio", [1, 1]), f"{at}.delta_ratio", problems)
-        if len(ratio) != 2 or min(ratio, default=0) <= 0:
-            problems.add(f"{at}.delta_ratio", f"expected two positive numbers, found {ratio!r}")
-            continue
-        if rate is not None:
-            spreads.append(
-                InterCommoditySpread((pair[0].upper(), pair[1].upper()), rate, (ratio[0], ratio[1]))
-            )
-    return spreads
-
-
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> SpanModel | None:
     """A SpanModel from a parsed model YAML (see ``pmargin/models/span.yaml``)."""
     for key in document:
@@ -438,7 +359,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     ranges = {}
     for name, entry in raw.items():
         key = str(name) if str(name) == DEFAULT_UNDERLYING else str(name).upper()
-        parsed = _ranges(entry, f"{where}: per_underlying.{name}", problems)
+        parsed = parse_ranges(entry, f"{where}: per_underlying.{name}", problems)
         if parsed is not None:
             ranges[key] = parsed
     extreme = section(document, "extreme_move", where, problems)
@@ -446,7 +367,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         extreme.get("multiple", 2.0), f"{where}: extreme_move.multiple", problems, minimum=0
     )
     cover = number(extreme.get("cover", 0.35), f"{where}: extreme_move.cover", problems, minimum=0)
-    spreads = _spreads(
+    spreads = parse_spreads(
         document.get("inter_commodity_spreads"), f"{where}: inter_commodity_spreads", problems
     )
     ratio = number(

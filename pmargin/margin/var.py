@@ -32,34 +32,20 @@ from ..errors import MarketDataError, Problem, ProblemCollector
 from ..estimate import Estimate
 from ..historical import HistoricalSet
 from ..market import Market
-from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
+from ..montecarlo import MonteCarloSet
 from ..risk_measures import expected_shortfall, tail_count, value_at_risk
 from ..scenarios import Shocks
-from ..values import number, section, unknown_key_problem
+from ..values import number, section
 from .base import Requirement, cached_pnl, isolated_from_unit, keep_pnl
 from .batch import Allocation, BatchMargin, OpenOrders, QuantityBatch
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
-
-KEYS = (
-    "name",
-    "method",
-    "description",
-    "source",
-    "confidence",
-    "horizon_days",
-    "scenarios",
-    "montecarlo",
-    "historical",
-    "maintenance_ratio",
-    "liquidation",
+from .var_parameters import (
+    HISTORICAL_KEYS,
+    KEYS,
+    check_var_keys,
+    montecarlo_parameters,
 )
-MONTECARLO_KEYS = ("paths", "seed", "distribution", "df", "estimate")
-HISTORICAL_KEYS = ("prices", "date_column")
-#: keys of earlier versions of this model, and why they went
-REMOVED_KEYS = {
-    "returns": "Monte Carlo moves are log returns (S' = S·eˣ)",
-    "days_per_year": "Monte Carlo vols scale by √(horizon_days / 365)",
-}
+
 #: instruments × scenarios valued at a time (bounds memory for large books)
 CHUNK_CELLS = 2_000_000
 #: instruments × scenarios P&L kept for later books on the same instruments (64 MB)
@@ -298,42 +284,6 @@ def _complete_returns(
     return shocks if len(keep) == shocks.count else shocks.take(keep)
 
 
-def _check_keys(block, valid: tuple[str, ...], where: str, problems: ProblemCollector) -> None:
-    for key in block:
-        if key in REMOVED_KEYS:
-            problems.add(
-                f"{where}{key}", f"no longer a parameter: {REMOVED_KEYS[key]}", "Delete it."
-            )
-        elif key not in valid:
-            problems.append(unknown_key_problem(f"{where}{key}", key, valid))
-
-
-def _montecarlo_parameters(
-    document: dict[str, Any], where: str, problems: ProblemCollector
-) -> dict[str, Any]:
-    """The ``montecarlo:`` block as MonteCarloSet keywords (paths, seed, distribution, df)."""
-    mc = section(document, "montecarlo", where, problems)
-    _check_keys(mc, MONTECARLO_KEYS, f"{where}: montecarlo.", problems)
-    paths = number(mc.get("paths", 20000), f"{where}: montecarlo.paths", problems, minimum=100)
-    seed = number(mc.get("seed", 0), f"{where}: montecarlo.seed", problems, minimum=0)
-    for key, value in (("paths", paths), ("seed", seed)):
-        if value is not None and value != int(value):
-            problems.add(f"{where}: montecarlo.{key}", f"must be a whole number, found {value}")
-    distribution = str(mc.get("distribution", "normal"))
-    if distribution not in DISTRIBUTIONS:
-        problems.add(
-            f"{where}: montecarlo.distribution",
-            f"unknown {distribution!r}",
-            f"Use {' or '.join(DISTRIBUTIONS)}.",
-        )
-    df = number(mc.get("df", 5), f"{where}: montecarlo.df", problems)
-    if df is not None and df <= 2:
-        problems.add(f"{where}: montecarlo.df", f"must be above 2 (finite variance), found {df}")
-    if paths is None or seed is None or df is None:
-        return {}
-    return {"paths": int(paths), "seed": int(seed), "distribution": distribution, "df": float(df)}
-
-
 def build(
     document: dict[str, Any],
     where: str,
@@ -348,7 +298,7 @@ def build(
     :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``); ``estimated_inputs``
     the vols and correlations estimated from it (needed with ``montecarlo.estimate``).
     """
-    _check_keys(document, KEYS, f"{where}: ", problems)
+    check_var_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
     confidence = number(document.get("confidence", 0.99), f"{where}: confidence", problems)
     if confidence is not None and not 0.5 <= confidence < 1:
@@ -359,7 +309,7 @@ def build(
     kind = str(document.get("scenarios", "montecarlo"))
     if kind not in ("montecarlo", "historical"):
         problems.add(f"{where}: scenarios", f"unknown {kind!r}", "Use montecarlo or historical.")
-    montecarlo = _montecarlo_parameters(document, where, problems)
+    montecarlo = montecarlo_parameters(document, where, problems)
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
@@ -367,7 +317,7 @@ def build(
     scenario_set = None
     if kind == "historical":
         hist = section(document, "historical", where, problems)
-        _check_keys(hist, HISTORICAL_KEYS, f"{where}: historical.", problems)
+        check_var_keys(hist, HISTORICAL_KEYS, f"{where}: historical.", problems)
         if horizon is not None and horizon != int(horizon):
             problems.add(
                 f"{where}: horizon_days",
