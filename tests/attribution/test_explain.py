@@ -85,7 +85,7 @@ def test_each_contribution_is_quantity_times_the_margin_derivative(write, market
         assert contribution[position] == pytest.approx(derivative, rel=1e-5, abs=1e-3), position
 
 
-@pytest.mark.parametrize("name", ["deribit", "span", "tims", "var"])
+@pytest.mark.parametrize("name", ["deribit", "derive", "span", "tims", "var"])
 def test_a_hedge_has_a_negative_contribution(write, market_path, name):
     # long BTC with a protective put: the put pays in the crash that sets the margin
     portfolio = load_portfolio(

@@ -13,7 +13,7 @@ from pmargin.io.model_file import load_model
 from pmargin.reverse_stress import _Gap, breakeven
 from pmargin.root_search import nearest_crossing
 
-SCENARIO_MODELS = ["deribit", "span", "tims", "standard"]
+SCENARIO_MODELS = ["deribit", "derive", "span", "tims", "standard"]
 #: short puts on BTC and ETH with some cash: a crash breaks it, a rally does not
 SHORT_PUTS = """\
 collateral: {USD: 150000}

@@ -11,7 +11,7 @@ from pmargin import compute_margin, liquidation_prices, load_market, load_portfo
 from pmargin.errors import InputError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
-MODELS = ["deribit", "span", "tims", "standard"]
+MODELS = ["deribit", "derive", "span", "tims", "standard"]
 
 
 @pytest.mark.parametrize("model", MODELS)
