@@ -9,6 +9,9 @@ Library first; the ``pmargin`` command is a thin layer over these functions::
     market = Market.from_dict({"as_of": "2024-11-25", "underlyings": {"BTC": {"spot": 95000}}})
     compute_margin(book, market, "deribit").to_frame()
     run_stress(book, market, "crash").to_dict()["worst"]
+    what_if(book, market, ["BTC-27DEC24-60000-C:-5"]).to_frame()     # what a trade adds
+    explain_margin(book, market, "span").to_frame()                   # who uses the margin
+    breakeven(book, market, loss=50000).to_dict()["all_together"]     # how far before the loss
 
 This module is the public API: it joins the loaders of :mod:`pmargin.io` and the reports of
 :mod:`pmargin.report` to the library. Every function takes a portfolio as a
@@ -18,8 +21,9 @@ name, a model YAML path or a :class:`MarginModel`.
 
 The domain classes never import the loaders (the layout's border), so the entry points that
 need them are installed here: ``Portfolio.from_frame``, ``Market.from_dict``, and ``to_dict()`` /
-``to_frame()`` on :class:`MarginResult`, :class:`StressResult`, :class:`CheckResult` and
-:class:`LiquidationResult` (the same data ``--format json`` and ``--format csv`` print).
+``to_frame()`` on :class:`MarginResult`, :class:`StressResult`, :class:`CheckResult`,
+:class:`LiquidationResult`, :class:`WhatIfResult`, :class:`Attribution` and :class:`Breakeven`
+(the same data ``--format json`` and ``--format csv`` print).
 """
 
 from collections.abc import Mapping
@@ -28,31 +32,41 @@ from typing import Any
 
 import pandas as pd
 
+from . import attribution as _attribution
 from . import limits as _limits
 from . import liquidation as _liquidation
 from . import portfolio_margin
+from . import reverse_stress as _reverse_stress
 from . import stress as _stress
+from . import whatif as _whatif
+from .attribution import Attribution
 from .errors import InputError, MarketDataError, PmarginError, Problem
 from .io.limits_file import limits_from_document, load_limits
 from .io.market_file import load_market, market_from_document
 from .io.model_file import load_model
 from .io.portfolio_file import load_portfolio, portfolio_from_frame
 from .io.scenario_file import load_scenarios
+from .io.trades import load_trades
 from .limits import CheckResult, Limits
 from .liquidation import LiquidationResult
 from .liquidation_price import LiquidationPrice
 from .margin import DEFAULT_MODEL, MarginModel
 from .market import Market
-from .portfolio import Portfolio
+from .portfolio import POSITION_COLUMNS, Portfolio
 from .portfolio_margin import MarginResult
-from .report import plain
+from .report import flat, plain
+from .report.breakeven import breakeven_dict, breakeven_rows
 from .report.check import check_dict, check_rows
+from .report.explain import explain_dict
 from .report.liquidation import STEP_KEYS, account_rows, liquidation_dict, liquidation_rows
 from .report.margin import accounts_records, margin_dict, positions_records
 from .report.records import Records
 from .report.stress import stress_dict, stress_rows
+from .report.whatif import whatif_dict
+from .reverse_stress import Breakeven
 from .stress import StressResult
 from .version import VERSION as __version__
+from .whatif import WhatIfResult
 
 PortfolioLike = Portfolio | pd.DataFrame | str | Path
 MarketLike = Market | Mapping | str | Path
@@ -121,6 +135,50 @@ def check_limits(
         limits = load_limits(limits)
     chosen = model if model is not None else limits.model or DEFAULT_MODEL
     return _limits.check_limits(_portfolio(portfolio), _market(market), limits, _model(chosen))
+
+
+def what_if(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    trades: list[str] | pd.DataFrame,
+    model: ModelLike = DEFAULT_MODEL,
+    *,
+    account: str = "",
+) -> WhatIfResult:
+    """Margin before and after ``trades`` and each trade's incremental margin alone. Trades are
+    ``"INSTRUMENT:QUANTITY"`` strings or trade files (``--add``'s values, see
+    :func:`pmargin.io.trades.load_trades`), or a DataFrame with the portfolio CSV's columns;
+    ``account`` goes to trades that name none. See :func:`pmargin.whatif.what_if`."""
+    if not isinstance(trades, pd.DataFrame):
+        rows = load_trades([str(t) for t in trades], account=account)
+    elif set(POSITION_COLUMNS) <= set(trades.columns):  # already position rows
+        rows = trades
+    else:
+        rows = portfolio_from_frame(trades, account=account, source="trades").positions
+    return _whatif.what_if(_portfolio(portfolio), _market(market), _model(model), rows)
+
+
+def explain_margin(
+    portfolio: PortfolioLike, market: MarketLike, model: ModelLike = DEFAULT_MODEL
+) -> Attribution:
+    """Each position's contribution to the margin (adding up to it), its isolated margin and
+    diversification benefit. See :func:`pmargin.attribution.explain_margin`."""
+    return _attribution.explain_margin(_portfolio(portfolio), _market(market), _model(model))
+
+
+def breakeven(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT_MODEL,
+    *,
+    loss: float | None = None,
+    horizon_days: float | None = None,
+) -> Breakeven:
+    """Reverse stress: the smallest moves at which equity meets maintenance margin (or the loss
+    reaches ``loss`` USD). See :func:`pmargin.reverse_stress.breakeven`."""
+    return _reverse_stress.breakeven(
+        _portfolio(portfolio), _market(market), _model(model), loss=loss, horizon_days=horizon_days
+    )
 
 
 def _portfolio(portfolio: PortfolioLike) -> Portfolio:
@@ -275,6 +333,35 @@ def _liquidation_frame(self: LiquidationResult, rows: str = "steps") -> pd.DataF
     return pd.DataFrame.from_records(liquidation_rows(data), columns=["account", *STEP_KEYS])
 
 
+_WHATIF_ROWS = ("trades", "accounts")
+
+
+def _whatif_frame(self: WhatIfResult, rows: str = "trades") -> pd.DataFrame:
+    """One row per trade with its incremental margin alone (default; what ``--format csv``
+    prints) or per account (``rows="accounts"``: before, after and the change)."""
+    if rows not in _WHATIF_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_WHATIF_ROWS)}, not {rows!r}")
+    data = whatif_dict(self)
+    if rows == "trades":
+        return pd.DataFrame.from_records(data["trades"], columns=list(_whatif.TRADE_COLUMNS))
+    parts = data.get("accounts") or [{"account": None, **data}]
+    records = [flat({k: v for k, v in part.items() if k != "trades"}) for part in parts]
+    return pd.DataFrame.from_records(records)
+
+
+def _explain_frame(self: Attribution) -> pd.DataFrame:
+    """One row per position, largest contribution first (what ``--format csv`` prints)."""
+    return pd.DataFrame.from_records(
+        explain_dict(self)["positions"], columns=list(_attribution.POSITION_COLUMNS)
+    )
+
+
+def _breakeven_frame(self: Breakeven) -> pd.DataFrame:
+    """One row per searched move (what ``--format csv`` prints): account, move, side, value,
+    distance (the joint move's)."""
+    return pd.DataFrame.from_records(breakeven_rows(breakeven_dict(self)))
+
+
 Portfolio.from_frame = classmethod(_portfolio_from_frame)
 Market.from_dict = classmethod(_market_from_dict)
 MarginResult.to_dict = _margin_dict
@@ -285,9 +372,17 @@ CheckResult.to_dict = _check_dict
 CheckResult.to_frame = _check_frame
 LiquidationResult.to_dict = liquidation_dict
 LiquidationResult.to_frame = _liquidation_frame
+WhatIfResult.to_dict = whatif_dict
+WhatIfResult.to_frame = _whatif_frame
+Attribution.to_dict = explain_dict
+Attribution.to_frame = _explain_frame
+Breakeven.to_dict = breakeven_dict
+Breakeven.to_frame = _breakeven_frame
 
 
 __all__ = [
+    "Attribution",
+    "Breakeven",
     "CheckResult",
     "InputError",
     "Limits",
@@ -300,14 +395,19 @@ __all__ = [
     "PmarginError",
     "Portfolio",
     "StressResult",
+    "WhatIfResult",
     "__version__",
+    "breakeven",
     "check_limits",
     "compute_margin",
+    "explain_margin",
     "liquidate",
     "liquidation_prices",
     "load_market",
     "load_model",
     "load_portfolio",
     "load_scenarios",
+    "load_trades",
     "run_stress",
+    "what_if",
 ]

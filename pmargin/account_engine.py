@@ -12,13 +12,21 @@ An engine runs ``model.requirements`` over the chunks: :class:`LocalEngine` in t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
 from .accounts import Accounts, Holdings
 from .book import Book
-from .margin.base import AccountRequirements, MarginModel, ScenarioPnl
+from .margin.base import (
+    NO_SCENARIO,
+    AccountRequirements,
+    MarginModel,
+    ScenarioPnl,
+    WorstScenarios,
+    requirements_in_chunks,
+)
 
 
 class Engine(Protocol):
@@ -45,14 +53,7 @@ class LocalEngine:
     def requirements(
         self, model: MarginModel, holdings: Holdings, scenarios: ScenarioPnl | None
     ) -> AccountRequirements:
-        underlyings = len(holdings.instruments.underlyings)
-        cells = 1 if scenarios is None else scenarios.account_cells(underlyings)
-        parts = [
-            model.requirements(holdings.rows(rows), scenarios) for rows in holdings.chunks(cells)
-        ]
-        if not parts:
-            return model.requirements(holdings, scenarios)
-        return AccountRequirements.concat(parts)
+        return requirements_in_chunks(model, holdings, scenarios)
 
 
 def account_requirements(
@@ -63,6 +64,8 @@ def account_requirements(
     Accounts with open orders are margined twice, with the orders filled and without them, and
     keep the larger initial margin; isolated margin counts orders as filled.
     """
+    if not hasattr(model, "requirements"):
+        return _each_account_alone(model, book, accounts)
     engine = engine or LocalEngine()
     scenarios = model.scenario_pnl(book.instruments, book.market)
     filled = engine.requirements(model, accounts.holdings(book), scenarios)
@@ -74,3 +77,69 @@ def account_requirements(
         worse = unfilled.initial > filled.initial[with_orders]
         filled = filled.replace_rows(with_orders[worse], unfilled.take(worse))
     return filled, isolated
+
+
+def _each_account_alone(
+    model: MarginModel, book: Book, accounts: Accounts
+) -> tuple[AccountRequirements, np.ndarray]:
+    """For a model that only margins one book (``requirement(book)``, as a user's own model may):
+    each account's book in turn, orders filled or not, whichever needs more — a Python loop over
+    accounts, the slow path that the bundled models (which margin accounts at once) never take."""
+    isolated = np.zeros(len(book.quantity))
+    results = []
+    for account in range(len(accounts)):
+        mine = accounts.position_account == account
+        alone = replace(book, quantity=np.where(mine, book.quantity, 0.0))
+        filled = model.requirement(alone)
+        if (book.is_order & mine).any():
+            unfilled = model.requirement(
+                replace(alone, quantity=np.where(book.is_order, 0.0, alone.quantity))
+            )
+            filled = (
+                replace(unfilled, position_initial=filled.position_initial)
+                if (unfilled.initial > filled.initial)
+                else filled
+            )
+        isolated[mine] = filled.position_initial[mine]
+        results.append(filled)
+    underlyings = tuple(dict.fromkeys(u for r in results for u in r.by_underlying))
+    by_underlying = np.array(
+        [[r.by_underlying.get(u, 0.0) for u in underlyings] for r in results]
+    ).reshape(len(results), len(underlyings))
+    present = np.array([[u in r.by_underlying for u in underlyings] for r in results]).reshape(
+        by_underlying.shape
+    )
+    names = tuple(dict.fromkeys(k for r in results for k in r.components))
+    worst = None
+    if any(r.worst_scenario is not None for r in results):
+        labels = tuple(dict.fromkeys(r.worst_scenario["name"] for r in results if r.worst_scenario))
+        weight = {
+            r.worst_scenario["name"]: r.worst_scenario["weight"]
+            for r in results
+            if r.worst_scenario
+        }
+        worst = WorstScenarios(
+            labels,
+            np.array([weight[n] for n in labels]),
+            np.array(
+                [
+                    labels.index(r.worst_scenario["name"]) if r.worst_scenario else NO_SCENARIO
+                    for r in results
+                ],
+                dtype=np.int64,
+            ),
+            np.array([r.worst_scenario["pnl"] if r.worst_scenario else 0.0 for r in results]),
+        )
+    requirements = AccountRequirements(
+        initial=np.array([r.initial for r in results], dtype=np.float64),
+        maintenance=np.array([r.maintenance for r in results], dtype=np.float64),
+        underlyings=underlyings,
+        by_underlying=by_underlying,
+        components={
+            k: np.array([r.components.get(k, 0.0) for r in results], dtype=np.float64)
+            for k in names
+        },
+        worst=worst,
+        present=present,
+    )
+    return requirements, isolated

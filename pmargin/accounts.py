@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,12 @@ from .market import Market
 
 #: accounts × underlyings × scenarios cells held at once by a margin model (64 MB of float64)
 CHUNK_CELLS = 2**23
+#: the part of signed contracts that a product counts: all, the long ones, the short ones (> 0)
+PARTS = {
+    "net": lambda quantity: quantity,
+    "long": lambda quantity: np.maximum(quantity, 0.0),
+    "short": lambda quantity: np.maximum(-quantity, 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,12 @@ class Holdings:
     ``buy_orders`` and ``sell_orders`` (A, I), when the accounts have open orders, are the
     contracts of their buy orders (> 0) and sell orders (< 0) that ``quantity`` includes, for
     models that margin orders in their own way (deribit's open-orders margin).
+
+    Holdings of candidate books (``pmargin whatif``: a book with each trade) also keep their
+    :class:`~pmargin.margin.batch.QuantityBatch` (``batch``: a few base books plus sparse
+    changes), whose products with a per-contract matrix cost the base books and the changes,
+    not candidates × instruments: :meth:`net`, :meth:`by_underlying` and :meth:`at_scenario`
+    use it (a Monte Carlo model's 20,000 scenarios × a large book per candidate would not fit).
     """
 
     quantity: sparse.csr_array
@@ -93,6 +106,7 @@ class Holdings:
     market: Market
     buy_orders: sparse.csr_array | None = None
     sell_orders: sparse.csr_array | None = None
+    batch: Any = None  # a pmargin.margin.batch.QuantityBatch (margin/ builds on this module)
 
     @classmethod
     def build(
@@ -134,6 +148,25 @@ class Holdings:
             is_order=book.is_order,
         )
 
+    @classmethod
+    def of_batch(
+        cls,
+        batch: Any,
+        instruments: InstrumentTable,
+        market: Market,
+        orders: Any = None,
+    ) -> Holdings:
+        """The candidate books of ``batch`` (a :class:`~pmargin.margin.batch.QuantityBatch`) as
+        accounts, one row each, with the open orders ``orders`` of their base books (an
+        :class:`~pmargin.margin.batch.OpenOrders`; inside their quantities, as filled)."""
+        base = sparse.csr_array(batch.base)
+        quantity = (base[batch.book_of] + batch.change).tocsr()
+        if orders is None or not orders.any():
+            return cls(quantity, instruments, market, batch=batch)
+        buys = sparse.csr_array(orders.buys)[batch.book_of]
+        sells = sparse.csr_array(orders.sells)[batch.book_of]
+        return cls(quantity, instruments, market, buys, sells, batch)
+
     def __len__(self) -> int:
         return self.quantity.shape[0]
 
@@ -149,6 +182,7 @@ class Holdings:
             self.market,
             taken(self.buy_orders),
             taken(self.sell_orders),
+            None if self.batch is None else self.batch.take(accounts),
         )
 
     @property
@@ -180,6 +214,8 @@ class Holdings:
 
     def net(self, per_contract: np.ndarray) -> np.ndarray:
         """``quantity @ per_contract``: (A,) for an (I,) array, (A, S) for (I, S)."""
+        if self.batch is not None:
+            return self._batch_dot(per_contract, np.zeros(len(self.instruments), np.int64), 1)[:, 0]
         return np.asarray(self.quantity @ per_contract)
 
     def by_underlying(self, per_contract: np.ndarray, part: str = "net") -> np.ndarray:
@@ -187,15 +223,36 @@ class Holdings:
 
         ``part`` is ``net`` (signed contracts), ``long`` or ``short`` (contracts > 0 of each side).
         """
+        table = self.instruments
+        if self.batch is not None:
+            return self._batch_dot(
+                per_contract, table.underlying_index, len(table.underlyings), part
+            )
         expanded = self._expanded(part)
         result = np.asarray(expanded @ per_contract)
-        return result.reshape(len(self), len(self.instruments.underlyings), *result.shape[1:])
+        return result.reshape(len(self), len(table.underlyings), *result.shape[1:])
 
     def at_scenario(self, per_contract: np.ndarray, scenario: np.ndarray) -> np.ndarray:
         """Each account's P&L (A,) in its own scenario ``scenario[a]``, from (I, S) per contract."""
+        if self.batch is not None:  # the base books' P&L in every scenario, then the changes
+            batch = self.batch
+            base_pnl = np.asarray(sparse.csr_array(batch.base) @ per_contract)  # (B, S)
+            values = base_pnl[batch.book_of, scenario]
+            change = batch.change.tocoo()
+            moved = change.data * per_contract[change.col, scenario[change.row]]
+            return values + np.bincount(change.row, moved, minlength=len(self))
         coo = self.quantity.tocoo()
         values = coo.data * per_contract[coo.col, scenario[coo.row]]
         return np.bincount(coo.row, values, minlength=len(self)).astype(np.float64)
+
+    def _batch_dot(
+        self, per_contract: np.ndarray, group: np.ndarray, count: int, part: str = "net"
+    ) -> np.ndarray:
+        """(A, count, …) sums per group of part(contracts) × ``per_contract`` from the batch."""
+        matrix = np.asarray(per_contract, dtype=np.float64)
+        flat = matrix.reshape(len(matrix), -1)
+        result = self.batch.grouped_dot(flat, group, count, PARTS[part])
+        return result.reshape(len(self), count, *matrix.shape[1:])
 
     def _expanded(self, part: str) -> sparse.csr_array:
         """(A·U, I): row a·U + u holds account a's contracts of underlying u's instruments."""

@@ -21,6 +21,7 @@ from .errors import MarketDataError, ProblemCollector
 from .market import Market
 from .portfolio import INSTRUMENT_KEY, USD_LIKE, Portfolio
 from .pricing.black76 import black76_price, implied_vol
+from .scenarios import VOL_FLOOR
 
 MAX_PROBLEMS = 25
 
@@ -139,6 +140,24 @@ class Book:
         return np.asarray(self.instruments.underlyings)[
             self.instruments.underlying_index[self.instrument]
         ]
+
+    def with_only(self, rows: np.ndarray) -> Book:
+        """This book with every row outside ``rows`` (a boolean mask) at zero contracts; same
+        instruments, so it shares their priced scenarios."""
+        return replace(self, quantity=np.where(rows, self.quantity, 0.0))
+
+    def with_vol_scaled(self, factor: float) -> Book:
+        """This book with every implied vol × ``factor`` (:meth:`Market.with_vol_scaled`): the
+        instruments' vols as bound (smile or implied from marks), each × ``factor``, never below
+        the engine's floor; spots and forwards held. Nothing is priced until a model asks."""
+        table = self.instruments
+        values = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "memo"}
+        values.update(vol=np.maximum(table.vol * factor, VOL_FLOOR))
+        return replace(
+            self,
+            market=self.market.with_vol_scaled(factor),
+            instruments=InstrumentTable(**values),
+        )
 
 
 def _collateral_rows(portfolio: Portfolio) -> pd.DataFrame:

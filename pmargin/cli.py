@@ -8,8 +8,10 @@ The app, its shared options, the error boundary and output live in
 from __future__ import annotations
 
 from .commands import (
+    breakeven,
     check,
     compute,
+    explain,
     greeks,
     liquidate,
     market,
@@ -17,6 +19,7 @@ from .commands import (
     scenarios,
     stress,
     validate,
+    whatif,
 )
 from .commands.common import app, with_run_options
 
@@ -27,6 +30,9 @@ COMMANDS = {
     "check": check.check_command,
     "greeks": greeks.greeks_command,
     "validate": validate.validate_command,
+    "whatif": whatif.whatif_command,
+    "explain": explain.explain_command,
+    "breakeven": breakeven.breakeven_command,
     "liquidate": liquidate.liquidate_command,
 }
 #: command name -> its ``list | show`` sub-command group

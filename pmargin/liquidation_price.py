@@ -5,10 +5,11 @@ other underlying held: :meth:`Market.with_spot_scaled`) and a caller's ``gap(und
 factor)`` — equity − maintenance margin with the *whole* margin model re-run on the moved
 market — is searched for a change of sign: outward from the current spot on a geometric grid
 of trial spots, then refined by :func:`scipy.optimize.brentq` between the two trial spots that
-bracket it. The nearest such spot below and above the current one are reported, each with its
-distance from spot as a signed fraction; None where no spot within [0.01×, 10×] the current one
-gives equity = maintenance margin. A sign change that opens and closes between two neighbouring
-trial spots (one step is about 13% down, 10% up) is not seen.
+bracket it (:func:`pmargin.root_search.nearest_crossing`). The nearest such spot below and
+above the current one are reported, each with its distance from spot as a signed fraction;
+None where no spot within [0.01×, 10×] the current one gives equity = maintenance margin. A
+sign change that opens and closes between two neighbouring trial spots (one step is about 13%
+down, 10% up) is not seen.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .market import Market
+from .root_search import nearest_crossing
 
 #: the range searched, as factors of the current spot
 LOWEST, HIGHEST = 0.01, 10.0
 #: trial spots between the current spot and each end of the range (geometric steps)
 DOWN_STEPS, UP_STEPS = 32, 24
-#: tolerance of the root, as a fraction of the current spot
-FACTOR_TOLERANCE = 1e-9
+#: tolerance of the root, relative to the factor (with a floor far below any spot's cent)
+FACTOR_TOLERANCE, ROOT_XTOL = 1e-9, 1e-15
 
 #: ``gap(underlying, factor)``: equity − maintenance margin (USD) with that underlying's spot
 #: × factor
@@ -74,8 +75,8 @@ def search_liquidation_prices(market: Market, underlyings, gap: Gap) -> dict[str
 
         here = moved(1.0)
         spot = market.spot(underlying)
-        down = _nearest_root(moved, here, np.geomspace(1.0, LOWEST, DOWN_STEPS + 1)[1:])
-        up = _nearest_root(moved, here, np.geomspace(1.0, HIGHEST, UP_STEPS + 1)[1:])
+        down = _nearest(moved, here, np.geomspace(1.0, LOWEST, DOWN_STEPS + 1)[1:])
+        up = _nearest(moved, here, np.geomspace(1.0, HIGHEST, UP_STEPS + 1)[1:])
         prices[underlying] = LiquidationPrice(
             spot=spot,
             down=None if down is None else down * spot,
@@ -84,19 +85,8 @@ def search_liquidation_prices(market: Market, underlyings, gap: Gap) -> dict[str
     return prices
 
 
-def _nearest_root(
-    gap_at: Callable[[float], float], here: float, factors: np.ndarray
-) -> float | None:
+def _nearest(gap_at: Callable[[float], float], here: float, factors: np.ndarray) -> float | None:
     """The factor nearest 1 where ``gap_at`` changes sign, walking out through ``factors``."""
-    if here == 0:
-        return 1.0
-    previous, previous_gap = 1.0, here
-    for factor in factors:  # a few dozen trial spots, each a full margin run
-        value = gap_at(float(factor))
-        if value == 0:
-            return float(factor)
-        if (value < 0) != (previous_gap < 0):
-            low, high = sorted((previous, float(factor)))
-            return float(brentq(gap_at, low, high, xtol=FACTOR_TOLERANCE * low, maxiter=200))
-        previous, previous_gap = float(factor), value
-    return None
+    return nearest_crossing(
+        gap_at, factors, here=here, start=1.0, xtol=ROOT_XTOL, rtol=FACTOR_TOLERANCE
+    )

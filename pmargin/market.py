@@ -166,19 +166,38 @@ class Market:
     def with_spot_scaled(self, underlying: str, factor: float) -> Market:
         """This market with ``underlying``'s spot × ``factor`` (> 0), everything else held.
 
-        Quoted forwards move by the same factor (the others follow the spot through
-        ``spot·exp((rate − carry)·T)``); implied vols stay as given per strike (sticky strike),
-        and every other underlying is unchanged.
+        Quoted forwards and a quoted ``perpetual_price`` move by the same factor (a basis to
+        spot is kept as a fraction of it; the unquoted forwards follow the spot through
+        ``spot·exp((rate − carry)·T)``); the USD rates (``rate``, ``rates``) are not linked to a
+        coin's price and are held; implied vols stay as given per strike (sticky strike), and
+        every other underlying is unchanged.
         """
         if not factor > 0:
             raise ValueError(f"`factor` must be > 0, not {factor!r}")
         data = self.underlyings[underlying]
+        perpetual = data.perpetual_price
         moved = replace(
             data,
             spot=data.spot * factor,
             forwards={expiry: price * factor for expiry, price in data.forwards.items()},
+            perpetual_price=None if perpetual is None else perpetual * factor,
         )
         return replace(self, underlyings={**self.underlyings, underlying: moved})
+
+    def with_vol_scaled(self, factor: float) -> Market:
+        """This market with every implied vol (flat and smile) × ``factor`` (> 0), spots,
+        forwards and correlations held."""
+        if not factor > 0:
+            raise ValueError(f"`factor` must be > 0, not {factor!r}")
+
+        def scaled(data: UnderlyingMarket) -> UnderlyingMarket:
+            smile = data.smile
+            if smile is not None:
+                smile = replace(smile, vols=tuple(v * factor for v in smile.vols))
+            vol = None if data.vol is None else data.vol * factor
+            return replace(data, vol=vol, smile=smile)
+
+        return replace(self, underlyings={u: scaled(d) for u, d in self.underlyings.items()})
 
     def correlation(self, first: str, second: str) -> float | None:
         if first == second:

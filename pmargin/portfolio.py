@@ -80,13 +80,13 @@ class Portfolio:
 
     @property
     def accounts(self) -> list[str]:
-        names = set(self.positions["account"]) | set(self.collateral)
+        names = set(self.positions["account"].unique()) | set(self.collateral)  # no row loop
         return sorted(names)
 
     @property
     def underlyings(self) -> list[str]:
         coins = {c for amounts in self.collateral.values() for c in amounts if c not in USD_LIKE}
-        return sorted(set(self.positions["underlying"]) | coins)
+        return sorted(set(self.positions["underlying"].unique()) | coins)
 
     def for_account(self, account: str) -> Portfolio:
         """The positions, orders and collateral of one ``account`` alone."""

@@ -14,8 +14,7 @@ worst scenario of the account with the largest initial margin, with its ``accoun
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -27,151 +26,24 @@ from .greeks import unit_greeks
 from .liquidation_price import LiquidationPrice, search_liquidation_prices
 from .margin import MarginModel
 from .margin.base import AccountRequirements, Requirement
+from .margin.batch import OpenOrders, QuantityBatch, candidate_margins
+from .margin_result import (  # noqa: F401 - the result and its constants, from here too
+    ACCOUNT_MONEY_COLUMNS,
+    BY_UNDERLYING,
+    COMPONENT,
+    LIQUIDATION_PRICES,
+    MONEY_COLUMNS,
+    STATUS_LIQUIDATION,
+    STATUS_MARGIN_CALL,
+    STATUS_OK,
+    STATUSES,
+    MarginResult,
+    account_status,
+    margin_status,
+    worst_status,
+)
 from .market import Market
 from .portfolio import Portfolio
-
-STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION = "ok", "margin_call", "liquidation"
-#: statuses from best to worst
-STATUSES = (STATUS_OK, STATUS_MARGIN_CALL, STATUS_LIQUIDATION)
-#: position columns that hold money (converted by ``--currency``); delta and gamma stay in coins
-MONEY_COLUMNS = ("value", "isolated_margin", "vega", "theta")
-#: account columns that hold money, besides ``components.*`` and ``by_underlying.*``
-ACCOUNT_MONEY_COLUMNS = (
-    "portfolio_margin",
-    "maintenance_margin",
-    "isolated_margin",
-    "offset",
-    "worst_scenario.pnl",
-    "equity",
-    "excess",
-)
-COMPONENT, BY_UNDERLYING = "components.", "by_underlying."
-#: the account column of liquidation prices: ``{underlying: LiquidationPrice}`` or None
-LIQUIDATION_PRICES = "liquidation_prices"
-
-
-@dataclass
-class MarginResult:
-    """Margin of a book's accounts under one model, and the totals over them; money in USD.
-
-    ``accounts`` has one row per account (sorted by name): ``account``, ``portfolio_margin``,
-    ``maintenance_margin``, ``isolated_margin``, ``offset``, ``savings``, ``worst_scenario.name``,
-    ``worst_scenario.pnl``, ``worst_scenario.weight``, ``equity``, ``excess``, ``status``,
-    ``positions`` (rows), then ``components.<name>`` and ``by_underlying.<underlying>`` (NaN
-    where a part does not apply to the account: an underlying it does not hold), and, when they
-    were asked for, ``liquidation_prices`` (``{underlying: LiquidationPrice}``, None for an
-    account without them). Missing values (equity without collateral, a model without
-    scenarios) are NaN or None. ``liquidation_prices`` at the top is that of a portfolio of one
-    account with collateral.
-    """
-
-    model: str
-    portfolio_margin: float
-    maintenance_margin: float
-    isolated_margin: float
-    worst_scenario: dict[str, Any] | None
-    equity: float | None
-    excess: float | None
-    status: str | None
-    components: dict[str, float]
-    by_underlying: dict[str, float]
-    positions: pd.DataFrame
-    accounts: pd.DataFrame
-    models: dict[str, MarginResult] = field(default_factory=dict)
-    currency: str = "USD"
-    liquidation_prices: dict[str, LiquidationPrice] | None = None
-
-    @property
-    def offset(self) -> float:
-        """Isolated − portfolio margin: what netting saves (≥ 0 for the built-in models)."""
-        return self.isolated_margin - self.portfolio_margin
-
-    @property
-    def savings(self) -> float | None:
-        """Offset as a fraction of isolated margin, or None when isolated margin is 0."""
-        return self.offset / self.isolated_margin if self.isolated_margin > 0 else None
-
-    def in_currency(self, currency: str, usd_per_unit: float) -> MarginResult:
-        """The same result with every money figure in ``currency`` (USD / ``usd_per_unit``).
-
-        Deltas stay in coins of each underlying and gamma in coins per USD; the status is
-        unchanged, since margin and equity convert alike.
-        """
-        if not usd_per_unit > 0:
-            raise ValueError("`usd_per_unit` must be > 0")
-
-        def convert(value):
-            return None if value is None else value / usd_per_unit
-
-        positions = self.positions.copy()
-        for column in MONEY_COLUMNS:
-            positions[column] = positions[column] / usd_per_unit
-        accounts = self.accounts.copy()
-        for column in accounts.columns:
-            if column in ACCOUNT_MONEY_COLUMNS or column.startswith((COMPONENT, BY_UNDERLYING)):
-                accounts[column] = accounts[column] / usd_per_unit
-        worst = (
-            None
-            if self.worst_scenario is None
-            else {**self.worst_scenario, "pnl": self.worst_scenario["pnl"] / usd_per_unit}
-        )
-        return replace(
-            self,
-            portfolio_margin=self.portfolio_margin / usd_per_unit,
-            maintenance_margin=self.maintenance_margin / usd_per_unit,
-            isolated_margin=self.isolated_margin / usd_per_unit,
-            worst_scenario=worst,
-            equity=convert(self.equity),
-            excess=convert(self.excess),
-            components={k: v / usd_per_unit for k, v in self.components.items()},
-            by_underlying={k: v / usd_per_unit for k, v in self.by_underlying.items()},
-            positions=positions,
-            accounts=accounts,
-            models={k: m.in_currency(currency, usd_per_unit) for k, m in self.models.items()},
-            currency=currency,
-        )
-
-    def account(self, name: str) -> MarginResult:
-        """The result of one account alone (its row of ``accounts`` and its positions)."""
-        matches = np.flatnonzero(self.accounts["account"].to_numpy(object) == name)
-        if not len(matches):
-            raise KeyError(f"no account {name!r}")
-        row = self.accounts.iloc[int(matches[0])]
-        worst = None
-        if pd.notna(row["worst_scenario.name"]):
-            worst = {
-                "name": row["worst_scenario.name"],
-                "pnl": float(row["worst_scenario.pnl"]),
-                "weight": float(row["worst_scenario.weight"]),
-            }
-        equity = None if pd.isna(row["equity"]) else float(row["equity"])
-        positions = self.positions[self.positions["account"].to_numpy(object) == name]
-        prices = row[LIQUIDATION_PRICES] if LIQUIDATION_PRICES in row.index else None
-        return MarginResult(
-            model=self.model,
-            portfolio_margin=float(row["portfolio_margin"]),
-            maintenance_margin=float(row["maintenance_margin"]),
-            isolated_margin=float(row["isolated_margin"]),
-            worst_scenario=worst,
-            equity=equity,
-            excess=None if equity is None else float(row["excess"]),
-            status=row["status"],
-            components=_prefixed(row, COMPONENT),
-            by_underlying=_prefixed(row, BY_UNDERLYING),
-            positions=positions.reset_index(drop=True),
-            accounts=self.accounts.iloc[matches[:1]].reset_index(drop=True),
-            currency=self.currency,
-            liquidation_prices=prices,
-        )
-
-
-def _prefixed(row: pd.Series, prefix: str) -> dict[str, float]:
-    """``{name: value}`` of the columns ``<prefix><name>`` of an account row that apply."""
-    return {
-        key[len(prefix) :]: float(value)
-        for key, value in row.items()
-        if key.startswith(prefix) and pd.notna(value)
-    }
 
 
 def position_values(book: Book) -> np.ndarray:
@@ -202,30 +74,6 @@ def position_values(book: Book) -> np.ndarray:
     return np.where(book.is_order, 0.0, values)
 
 
-def margin_status(equity: float | None, initial: float, maintenance: float) -> str | None:
-    """``liquidation`` below maintenance margin, ``margin_call`` below initial, else ``ok``;
-    None when equity is unknown (no collateral stated)."""
-    if equity is None:
-        return None
-    if equity < maintenance:
-        return STATUS_LIQUIDATION
-    if equity < initial:
-        return STATUS_MARGIN_CALL
-    return STATUS_OK
-
-
-def account_status(equity: np.ndarray, initial: np.ndarray, maintenance: np.ndarray) -> np.ndarray:
-    """``liquidation`` (equity < maintenance), ``margin_call`` (equity < initial), ``ok``; None
-    where equity is unknown (NaN)."""
-    status = np.select(
-        [equity < maintenance, equity < initial],
-        [STATUS_LIQUIDATION, STATUS_MARGIN_CALL],
-        STATUS_OK,
-    ).astype(object)
-    status[np.isnan(equity)] = None
-    return status
-
-
 def account_equity(book: Book, accounts: Accounts, values: np.ndarray) -> np.ndarray:
     """Cash + coin collateral at spot + position values per account, USD; NaN for an account
     that states no collateral (its equity is unknown)."""
@@ -246,19 +94,24 @@ def equity(book: Book, values: np.ndarray, account: str | None = None) -> float 
     return float(known.sum()) if len(known) else None
 
 
-def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
-    """The whole book as one account, open orders margined as if filled or not, whichever needs
-    more initial margin (SPEC §3); for callers that re-margin one book (what-if, liquidation).
-    Isolated margin counts the orders as filled."""
+def margined_book(model: MarginModel, book: Book) -> tuple[Book, Requirement]:
+    """The whole book as one account and its requirement, open orders margined as if filled or
+    not, whichever needs more initial margin (SPEC §3): the book whose margin counts, and that
+    margin. Isolated margin counts the orders as filled. For callers that re-margin one book
+    (explain, liquidation)."""
     filled = model.requirement(book)
     if not book.is_order.any():
-        return filled
-    unfilled = model.requirement(
-        replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
-    )
+        return book, filled
+    unfilled_book = replace(book, quantity=np.where(book.is_order, 0.0, book.quantity))
+    unfilled = model.requirement(unfilled_book)
     if unfilled.initial > filled.initial:
-        return replace(unfilled, position_initial=filled.position_initial)
-    return filled
+        return unfilled_book, replace(unfilled, position_initial=filled.position_initial)
+    return book, filled
+
+
+def requirement_with_orders(model: MarginModel, book: Book) -> Requirement:
+    """:func:`margined_book`'s requirement."""
+    return margined_book(model, book)[1]
 
 
 def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
@@ -330,11 +183,6 @@ def _accounts_table(
     return pd.DataFrame(table)
 
 
-def _worst_status(statuses: np.ndarray) -> str | None:
-    known = [s for s in STATUSES if (statuses == s).any()]
-    return known[-1] if known else None
-
-
 def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame) -> MarginResult:
     """The result whose top-level figures are sums over ``accounts``."""
     has_equity = accounts["equity"].notna().to_numpy()
@@ -365,7 +213,7 @@ def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame)
         worst_scenario=worst,
         equity=float(accounts["equity"].sum()) if has_equity.any() else None,
         excess=float(accounts["excess"].sum()) if has_equity.any() else None,
-        status=_worst_status(accounts["status"].to_numpy(object)),
+        status=worst_status(accounts["status"].to_numpy(object)),
         components=sums(COMPONENT),
         by_underlying=sums(BY_UNDERLYING),
         positions=positions,
@@ -411,7 +259,7 @@ def compute_margin(
     accounts = Accounts.of(book)
     result = margin_for_book(book, model, engine=engine, accounts=accounts)
     if with_liquidation_prices:
-        _add_liquidation_prices(result, portfolio, market, model, liquidation_accounts)
+        add_liquidation_prices(result, portfolio, market, model, liquidation_accounts)
     if compare:
         result.models = {model.name: replace(result, models={})}
         for other in compare:
@@ -422,7 +270,69 @@ def compute_margin(
     return result
 
 
-def _add_liquidation_prices(
+def at_model_prices(book: Book) -> Book:
+    """``book`` valued at model prices: no marks (its positions' nor its instruments'), and
+    futures and perpetuals without an ``entry_price`` (worth 0 to :func:`position_values`:
+    nothing unrealised) entered at today's price, so that on a moved market their P&L shows in
+    equity."""
+    unmarked = book.without_marks()
+    table, codes = unmarked.instruments, unmarked.instrument
+    entry = unmarked.positions["entry_price"].to_numpy(np.float64)
+    future = (~table.is_option & (table.kind != "spot"))[codes]
+    entry = np.where(future & ~np.isfinite(entry), table.forward[codes], entry)
+    return replace(unmarked, positions=unmarked.positions.assign(entry_price=entry))
+
+
+class MaintenanceGap:
+    """Equity − maintenance margin (USD) of one account's book on moved markets, with the
+    whole margin model re-run on each (open orders as :func:`margin_for_book` counts them).
+
+    Positions are valued at model prices on the moved market (``unmarked``, see
+    :func:`at_model_prices`; move it with :meth:`Book.with_spot_scaled` or
+    :meth:`Book.with_vol_scaled`), plus what their marks are worth above the model today
+    (``marks_over_model``: a mark observed at one spot says nothing of another). So with no
+    move the gap is :func:`compute_margin`'s equity − maintenance margin, and a book without
+    marks whose futures state entry prices gives exactly ``compute``'s on the moved market.
+    The margin is the model's ``batch_margin`` of the one book (no isolated margins).
+    """
+
+    def __init__(self, book: Book, model: MarginModel):
+        if equity(book, position_values(book)) is None:
+            raise ValueError("the book states no collateral, so its equity is unknown")
+        self.model = model
+        self.unmarked = at_model_prices(book)
+        self.batch = QuantityBatch.of(book.net_quantity)
+        self.orders = OpenOrders.of(book, np.zeros(len(book.quantity), np.int64), 1)
+        self.marks_over_model = self.unmoved(book) - self.unmoved(self.unmarked)
+
+    def unmoved(self, book: Book) -> float:
+        """Equity − maintenance margin of ``book`` as it is valued (no marks offset)."""
+        margins = candidate_margins(self.model, book, self.batch, self.orders)
+        return float(equity(book, position_values(book)) - margins.maintenance[0])
+
+    def __call__(self, moved: Book) -> float:
+        """The gap on ``moved`` (a move of ``unmarked``), marks over the model added."""
+        return self.unmoved(moved) + self.marks_over_model
+
+
+def liquidation_prices(
+    portfolio: Portfolio, market: Market, model: MarginModel
+) -> dict[str, LiquidationPrice]:
+    """Liquidation prices of a one-account portfolio with collateral, per underlying it holds.
+
+    Each is the spot at which equity = maintenance margin when that underlying alone moves, the
+    whole model re-run at every trial spot (see :mod:`pmargin.liquidation_price`), equity and
+    margin as :class:`MaintenanceGap` counts them.
+    """
+    gap = MaintenanceGap(bind(portfolio, market), model)
+
+    def at(underlying: str, factor: float) -> float:
+        return gap(gap.unmarked.with_spot_scaled(underlying, factor))
+
+    return search_liquidation_prices(market, portfolio.underlyings, at)
+
+
+def add_liquidation_prices(
     result: MarginResult,
     portfolio: Portfolio,
     market: Market,
@@ -445,34 +355,3 @@ def _add_liquidation_prices(
     table[LIQUIDATION_PRICES] = prices
     if len(names) == 1:
         result.liquidation_prices = prices[0]
-
-
-def maintenance_gap(book: Book, model: MarginModel) -> float:
-    """Equity − maintenance margin of a bound one-account book (orders as :func:`margin_for_book`
-    counts them), USD; needs collateral."""
-    value = equity(book, position_values(book))
-    if value is None:
-        raise ValueError("the book states no collateral, so its equity is unknown")
-    return value - requirement_with_orders(model, book).maintenance
-
-
-def liquidation_prices(
-    portfolio: Portfolio, market: Market, model: MarginModel
-) -> dict[str, LiquidationPrice]:
-    """Liquidation prices of a one-account portfolio with collateral, per underlying it holds.
-
-    Each is the spot at which equity = maintenance margin when that underlying alone moves, the
-    whole model re-run at every trial spot (see :mod:`pmargin.liquidation_price`). Positions are
-    valued at model prices on the moved market plus what their marks are worth above the model
-    at the snapshot (a mark observed at one spot says nothing of another); so a book without
-    marks gives exactly what :func:`compute_margin` gives on the moved market.
-    """
-    book = bind(portfolio, market)
-    unmarked = book.without_marks()
-    marks_over_model = maintenance_gap(book, model) - maintenance_gap(unmarked, model)
-
-    def gap(underlying: str, factor: float) -> float:
-        moved = unmarked.with_spot_scaled(underlying, factor)
-        return maintenance_gap(moved, model) + marks_over_model
-
-    return search_liquidation_prices(market, portfolio.underlyings, gap)

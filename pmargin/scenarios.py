@@ -108,6 +108,20 @@ class Shocks:
             self.vol_term,
         )
 
+    def take(self, indices: np.ndarray) -> Shocks:
+        """The scenarios at ``indices`` (in that order)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return Shocks(
+            tuple(self.names[i] for i in indices),
+            self.underlyings,
+            self.spot[:, indices],
+            self.vol[:, indices],
+            self.vol_shift[:, indices],
+            self.days[indices],
+            self.weight[indices],
+            self.vol_term,
+        )
+
     def concat(self, other: Shocks) -> Shocks:
         """These scenarios followed by ``other``'s (same underlyings; vol_term of this set)."""
         if self.underlyings != other.underlyings or self.vol_term != other.vol_term:

@@ -35,6 +35,16 @@ TINY = {
         "--repeat",
         "1",
     ],
+    "bench_whatif.py": [
+        "--positions",
+        "300",
+        "--instruments",
+        "20",
+        "--trades",
+        "10",
+        "--repeat",
+        "1",
+    ],
     "bench_montecarlo.py": [
         "--positions",
         "300",

@@ -72,6 +72,19 @@ class MarginModel(Protocol):
     def requirement(self, book: Book) -> Requirement: ...
 
 
+def requirements_in_chunks(
+    model: MarginModel, holdings: Holdings, scenarios: Any
+) -> AccountRequirements:
+    """``model.requirements`` of every account of ``holdings``, a chunk of accounts at a time so
+    that each chunk's dense arrays stay within :data:`pmargin.accounts.CHUNK_CELLS`."""
+    underlyings = len(holdings.instruments.underlyings)
+    cells = 1 if scenarios is None else scenarios.account_cells(underlyings)
+    parts = [model.requirements(holdings.rows(rows), scenarios) for rows in holdings.chunks(cells)]
+    if not parts:
+        return model.requirements(holdings, scenarios)
+    return AccountRequirements.concat(parts)
+
+
 class AccountModel:
     """Mixin: ``requirement(book)``, the whole book margined as one account."""
 

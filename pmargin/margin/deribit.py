@@ -51,7 +51,9 @@ from ..book import Book, InstrumentTable
 from ..market import Market
 from ..scenarios import Shocks, format_move
 from .base import AccountModel, AccountRequirements, keep_pnl
+from .batch import Allocation
 from .deribit_accounts import account_margins
+from .deribit_batch import allocate
 from .deribit_parameters import VOL_COLUMNS, DeribitParameters, parse_parameters
 from .deribit_risk import HolderMargins, RiskArrays, holder_margins, risk_arrays, scenario_moves
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
@@ -301,6 +303,17 @@ class DeribitModel(AccountModel):
                 alone.holder, alone.risk_matrix_margin * alone.index_price, len(quantity)
             )
         return isolated
+
+    def allocation(self, book: Book) -> Allocation:
+        """Each position's share of the initial margin by the rules of
+        :mod:`~pmargin.margin.deribit_batch` (worst case by the rows' P&L in the currency's worst
+        scenario, roll and delta shock by delta); the shares add up to the margin."""
+        arrays = self.risk_arrays(book.instruments)
+
+        def name(total: np.ndarray, pairs: list[int]) -> str:
+            return self._worst_bucket(total, pairs, arrays)[1]
+
+        return allocate(book, arrays, self.settings, name)
 
 
 def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None:

@@ -54,6 +54,9 @@ class RiskArrays:
     group_index_price: np.ndarray
     group_moves: np.ndarray
     group_parameters: dict[str, np.ndarray]
+    #: the table's distinct expiries (years, ascending) and each instrument's (−1: spot)
+    roll_times: np.ndarray
+    roll_expiry: np.ndarray
 
     def account_cells(self, underlyings: int) -> int:
         """Dense cells one account needs: a vector per pair held and per configuration."""
@@ -138,12 +141,17 @@ def risk_arrays(table: InstrumentTable, settings: DeribitParameters) -> RiskArra
     delta = np.where(
         inverse & ~table.is_option, engine_delta, engine_delta * table.spot / table.forward
     )
+    roll_time = np.where(is_spot, np.nan, table.time)
+    dated = np.isfinite(roll_time)
+    roll_times, expiry_code = np.unique(roll_time[dated], return_inverse=True)
+    roll_expiry = np.full(len(table), -1, dtype=np.int64)
+    roll_expiry[dated] = expiry_code.reshape(-1)
     return RiskArrays(
         vectors=np.ascontiguousarray(vectors.T),
         counted_usd=counted_usd,
         group=group.astype(np.int64),
         delta=delta,
-        roll_time=np.where(is_spot, np.nan, table.time),
+        roll_time=roll_time,
         spot_coins=np.where(is_spot, table.multiplier, 0.0),
         groups=groups,
         currencies=currencies,
@@ -153,6 +161,8 @@ def risk_arrays(table: InstrumentTable, settings: DeribitParameters) -> RiskArra
         group_index_price=np.where(linear, 1.0, pair_spot),
         group_moves=spot_moves[table.underlying_index[first]],
         group_parameters=_group_parameters(groups, settings),
+        roll_times=roll_times,
+        roll_expiry=roll_expiry,
     )
 
 
@@ -230,7 +240,7 @@ def holder_margins(
     keep[np.flatnonzero(is_spot)[~short]] = False
     instrument, quantity, pair_key = instrument[keep], quantity[keep], pair_key[keep]
 
-    keys, row = np.unique(pair_key, return_inverse=True)
+    keys, row = dense_unique(pair_key)
     by_pair = sparse.csr_matrix((quantity, (row, instrument)), shape=(len(keys), len(arrays.delta)))
     if len(keys) == len(quantity):  # one position a key (isolated margin): no sums to form
         order = np.empty_like(row)
@@ -246,7 +256,7 @@ def holder_margins(
     aggregated, capped = _aggregate(arrays, settings, pre, pair)
 
     cell = (keys // group_count) * len(arrays.currencies) + arrays.group_currency[pair]
-    cells, cell_row = np.unique(cell, return_inverse=True)
+    cells, cell_row = dense_unique(cell)
     if len(cells) == len(keys):  # one pair a currency: nothing to add, only to reorder
         in_order = np.array_equal(cell_row, np.arange(len(keys)))
         total = aggregated if in_order else aggregated[:, np.argsort(cell_row)]
@@ -286,21 +296,37 @@ def holder_margins(
 def _roll_shock(arrays: RiskArrays, row, instrument, quantity, pair) -> np.ndarray:
     """Σ over expiries of |net delta| · max(min move, annualised move risk · T), in coins, per
     pair row; deltas net within one expiry (the perpetuals form the expiry T = 0)."""
-    time = arrays.roll_time[instrument]
-    dated = np.isfinite(time) & (quantity != 0)
+    expiry = arrays.roll_expiry[instrument]
+    dated = (expiry >= 0) & (quantity != 0)
     if not dated.any():
         return np.zeros(len(pair))
-    times, expiry = np.unique(time[dated], return_inverse=True)
-    bucket = row[dated] * len(times) + expiry
-    net = pd.Series(quantity[dated] * arrays.delta[instrument[dated]]).groupby(bucket).sum()
-    bucket_row = net.index.to_numpy() // len(times)
+    times = arrays.roll_times
+    buckets, bucket_of = dense_unique(row[dated] * len(times) + expiry[dated])
+    net = np.bincount(bucket_of, quantity[dated] * arrays.delta[instrument[dated]], len(buckets))
+    bucket_row = buckets // len(times)
     group = pair[bucket_row]
     parameters = arrays.group_parameters
     move = np.maximum(
         parameters["min_annualised_move"][group],
-        parameters["annualised_move_risk"][group] * times[net.index.to_numpy() % len(times)],
+        parameters["annualised_move_risk"][group] * times[buckets % len(times)],
     )
-    return np.bincount(bucket_row, np.abs(net.to_numpy()) * move, minlength=len(pair))
+    return np.bincount(bucket_row, np.abs(net) * move, minlength=len(pair))
+
+
+def dense_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for non-negative integer keys, by counting
+    rather than sorting when the keys' range is not much larger than their number (the keys
+    of holders × pairs are: a linear pass instead of a sort of every position)."""
+    if not len(keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    size = int(keys.max()) + 1
+    if size > 4 * len(keys) + 1024:
+        uniques, inverse = np.unique(keys, return_inverse=True)
+        return uniques, inverse.reshape(-1)
+    present = np.zeros(size, bool)
+    present[keys] = True
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present), code[keys]
 
 
 def _delta_shock(arrays: RiskArrays, delta: np.ndarray, pair: np.ndarray) -> np.ndarray:

@@ -41,25 +41,20 @@ from scipy import sparse
 
 from ..accounts import Holdings
 from ..book import Book, InstrumentTable
-from ..engine import instrument_pnl
-from ..market import SECONDS_PER_YEAR, Market
-from ..pricing.black76 import black76_price
-from ..scenarios import DEFAULT_KEY, ScenarioSet, format_move
-from .base import (
-    AccountModel,
-    AccountRequirements,
-    WorstScenarios,
-    isolated_from_unit,
-    memoised,
-)
-from .derive_parameters import ABS, DOWN, LINEAR, NONE, SKEW, UP, DeriveParameters, parse_parameters
+from ..market import Market
+from ..scenarios import format_move
+from .base import AccountModel, AccountRequirements, WorstScenarios, isolated_from_unit, memoised
+from .batch import Allocation
+from .derive_allocation import allocate
+from .derive_inputs import Inputs, instrument_inputs
+from .derive_parameters import SKEW, DeriveParameters, parse_parameters
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 
 @dataclass(frozen=True)
 class DeriveRisk:
     """PMRM_2's figures per underlying (the last axis of ``underlyings`` size U), USD: for a book
-    (U,) or for accounts (A, U).
+    (U,) or for accounts or candidate books (C, U).
 
     ``scenario_pnl`` (…, U, S) is each scenario's counted P&L (dampened, static-discounted; a
     loss is negative); ``basis_contingency`` (…, U) is ≤ 0. Contingencies are ≥ 0:
@@ -81,6 +76,16 @@ class DeriveRisk:
         """min(basis contingency, every scenario's P&L) per underlying (≤ 0)."""
         return np.minimum(self.basis_contingency, self.scenario_pnl.min(axis=-1))
 
+    def candidate(self, index: int) -> DeriveRisk:
+        """One candidate's figures, of a risk with a leading candidate axis."""
+        return replace(
+            self,
+            scenario_pnl=self.scenario_pnl[index],
+            basis_contingency=self.basis_contingency[index],
+            maintenance_contingency={k: v[index] for k, v in self.maintenance_contingency.items()},
+            initial_contingency={k: v[index] for k, v in self.initial_contingency.items()},
+        )
+
     @property
     def initial(self) -> np.ndarray:
         extra = sum(self.initial_contingency.values()) + sum(self.maintenance_contingency.values())
@@ -92,46 +97,10 @@ class DeriveRisk:
 
 
 @dataclass(frozen=True)
-class _Inputs:
-    """What PMRM_2 needs of each instrument of a table, per contract (independent of quantity).
-
-    Options (rows ``options``): USD values (O, S + 3) under the scenarios, then the basis
-    scenarios up and down, then unshocked; their expiry group and strike group. Linear rows
-    (perpetuals, futures, spot): dampened P&L (L, S) and, for the contingencies, the notional of
-    perpetuals and futures and the stable-coin value of spot.
-    """
-
-    options: np.ndarray
-    option_values: np.ndarray
-    option_expiry: np.ndarray
-    option_strike_group: np.ndarray
-    strike_group_underlying: np.ndarray
-    strike_group_spot: np.ndarray
-    coins: np.ndarray
-    expiry_underlying: np.ndarray
-    static_positive: np.ndarray
-    static_negative: np.ndarray
-    basis_scale: np.ndarray
-    linear: np.ndarray
-    linear_pnl: np.ndarray
-    perp_notional: np.ndarray
-    collateral_value: np.ndarray
-
-    @property
-    def expiries(self) -> int:
-        return len(self.static_positive)
-
-    def account_cells(self, underlyings: int) -> int:
-        """Dense cells one account needs: option values per expiry, P&L per underlying."""
-        return self.option_values.shape[1] * max(self.expiries, 1) + self.linear_pnl.shape[1] * max(
-            underlyings, 1
-        )
-
-
-@dataclass(frozen=True)
 class DeriveModel(AccountModel):
     """PMRM_2 with the parameters of a derive model YAML. :meth:`evaluate` gives its figures
-    per underlying; :meth:`requirement` the margins, components and isolated margins."""
+    per underlying; :meth:`requirements` the margins and components of many accounts (or
+    candidate books) at once, :meth:`requirement` of one book with its isolated margins."""
 
     name: str
     description: str
@@ -143,113 +112,17 @@ class DeriveModel(AccountModel):
 
     # ---- per instrument -------------------------------------------------------------------
 
-    def _inputs(self, table: InstrumentTable) -> _Inputs:
-        return memoised(self, table, lambda: self._compute_inputs(table))
-
-    def _compute_inputs(self, table: InstrumentTable) -> _Inputs:
-        p = self.settings
-        options = np.flatnonzero(table.is_option)
-        years = table.time[options]
-        seconds = np.round(years * SECONDS_PER_YEAR, 6)
-        rate = np.maximum(table.rate[options], 0.0)  # PMRM_2 floors the rate feed at 0
-        expiry_key = np.stack([table.underlying_index[options], years])
-        _, first, option_expiry = np.unique(
-            expiry_key, axis=1, return_index=True, return_inverse=True
-        )
-        option_expiry = option_expiry.reshape(-1)
-        strike_key = np.stack([option_expiry, table.strike[options]])
-        _, strike_first, strike_group = np.unique(
-            strike_key, axis=1, return_index=True, return_inverse=True
-        )
-        positive, negative = p.static_discount.factors(years[first], rate[first])
-        basis = p.basis
-        linear = np.flatnonzero(~table.is_option)
-        return _Inputs(
-            options=options,
-            option_values=self._option_values(table, options, seconds, rate),
-            option_expiry=option_expiry,
-            option_strike_group=strike_group.reshape(-1),
-            strike_group_underlying=table.underlying_index[options][strike_first],
-            strike_group_spot=table.spot[options][strike_first],
-            coins=table.multiplier[options],
-            expiry_underlying=table.underlying_index[options][first],
-            static_positive=positive,
-            static_negative=negative,
-            basis_scale=basis.add_factor + basis.mult_factor * years[first],
-            linear=linear,
-            linear_pnl=self._linear_pnl(table, linear),
-            perp_notional=np.where(
-                table.is_inverse[linear],
-                table.multiplier[linear],  # USD face
-                table.multiplier[linear] * table.spot[linear],
-            )
-            * (table.kind[linear] != "spot"),
-            collateral_value=(table.kind[linear] == "spot")
-            * table.multiplier[linear]
-            * table.spot[linear]
-            / p.stable_price,
-        )
-
-    def _option_values(self, table, options, seconds, rate) -> np.ndarray:
-        """USD value per contract (O, S + 3): every scenario, basis up, basis down, unshocked."""
-        p = self.settings
-        moves = np.concatenate([p.moves, [p.basis.spot_up, p.basis.spot_down, 0.0]])
-        directions = np.concatenate([p.directions, [NONE, NONE, NONE]])
-        forward, strike = table.forward[options], table.strike[options]
-        window = p.settlement_twap_seconds
-        fixed = np.where(seconds < window, (window - seconds) / max(window, 1.0), 0.0)
-        shocked_forward = forward[:, None] * (
-            fixed[:, None] + (1.0 - fixed[:, None]) * (1.0 + moves[None, :])
-        )
-        vol = table.vol[options][:, None]
-        up, down = p.vol_shock.multipliers(seconds)
-        skew = p.skew.multipliers(np.log(strike / forward), table.time[options])
-        shocked_vol = np.select(
-            [directions == UP, directions == DOWN, directions == LINEAR, directions == ABS],
-            [
-                np.maximum(p.vol_shock.min_vol_up, vol * up[:, None]),
-                vol * down[:, None],
-                vol * skew[0][:, None],
-                vol * skew[1][:, None],
-            ],
-            vol,
-        )
-        shocked_forward = np.where(np.isin(directions, SKEW), forward[:, None], shocked_forward)
-        price = black76_price(
-            shocked_forward,
-            strike[:, None],
-            table.time[options, None],
-            shocked_vol,
-            np.exp(-rate * table.time[options])[:, None],
-            table.is_call[options, None],
-        )
-        return table.multiplier[options, None] * price
-
-    def _linear_pnl(self, table, linear) -> np.ndarray:
-        """Dampened USD P&L per contract (L, S) of perpetuals, futures and spot (base asset)."""
-        p = self.settings
-        moves = ScenarioSet("derive spot moves", p.names, spot={DEFAULT_KEY: p.moves})
-        rows = table.rows(linear)
-        pnl = instrument_pnl(rows, moves.shocks(table.underlyings)) * p.dampening
-        spot = rows.kind == "spot"
-        cancelling = 1.0 if p.collateral.risk_cancelling else 0.0
-        pnl[spot] *= cancelling / p.stable_price
-        return pnl
+    def _inputs(self, table: InstrumentTable) -> Inputs:
+        """What PMRM_2 needs of each instrument of ``table`` (computed once per table)."""
+        return memoised(self, table, lambda: instrument_inputs(table, self.settings))
 
     # ---- per book -------------------------------------------------------------------------
 
     def evaluate(self, book: Book) -> DeriveRisk:
         """PMRM_2's scenario P&L, basis contingency and contingencies of ``book`` (U, ...)."""
-        risk = self._risk(Holdings.whole(book), self._inputs(book.instruments))
-        return replace(
-            risk,
-            scenario_pnl=risk.scenario_pnl[0],
-            basis_contingency=risk.basis_contingency[0],
-            maintenance_contingency={k: v[0] for k, v in risk.maintenance_contingency.items()},
-            initial_contingency={k: v[0] for k, v in risk.initial_contingency.items()},
-        )
+        return self._risk(Holdings.whole(book), self._inputs(book.instruments)).candidate(0)
 
-    def _risk(self, holdings: Holdings, x: _Inputs) -> DeriveRisk:
+    def _risk(self, holdings: Holdings, x: Inputs) -> DeriveRisk:
         """PMRM_2's figures of every account of ``holdings``, (A, U, ...): sparse products of the
         accounts' contracts with the per-contract inputs, then per expiry the static discount
         (which depends on the sign of the expiry's value, so it follows the product)."""
@@ -305,7 +178,7 @@ class DeriveModel(AccountModel):
         )
 
     @staticmethod
-    def _gross(holdings: Holdings, x: _Inputs, per_linear: np.ndarray) -> np.ndarray:
+    def _gross(holdings: Holdings, x: Inputs, per_linear: np.ndarray) -> np.ndarray:
         """(A, U): Σ |contracts| × ``per_linear`` (a value per linear instrument)."""
         per_contract = np.zeros(len(holdings.instruments))
         per_contract[x.linear] = per_linear
@@ -358,11 +231,11 @@ class DeriveModel(AccountModel):
 
     # ---- every account ---------------------------------------------------------------------
 
-    def scenario_pnl(self, table: InstrumentTable, market: Market) -> _Inputs:
+    def scenario_pnl(self, table: InstrumentTable, market: Market) -> Inputs:
         """PMRM_2's per-contract inputs of ``table``'s instruments (kept in ``table.memo``)."""
         return self._inputs(table)
 
-    def requirements(self, holdings: Holdings, scenarios: _Inputs) -> AccountRequirements:
+    def requirements(self, holdings: Holdings, scenarios: Inputs) -> AccountRequirements:
         risk = self._risk(holdings, scenarios)
         loss = -risk.worst  # (A, U)
         components = {
@@ -402,12 +275,16 @@ class DeriveModel(AccountModel):
             pnl=np.where(is_basis, basis, scenario),
         )
 
-    def isolated_margin(self, book: Book, scenarios: _Inputs) -> np.ndarray:
+    def isolated_margin(self, book: Book, scenarios: Inputs) -> np.ndarray:
         """Each position alone, from the initial margin of ±1 contract (PMRM_2 is homogeneous)."""
         table = book.instruments
         return isolated_from_unit(
             book, self._unit_margins(table, 1.0), self._unit_margins(table, -1.0)
         )
+
+    def allocation(self, book: Book) -> Allocation:
+        """Euler allocation of the initial margin (see :mod:`~.derive_allocation`)."""
+        return allocate(self, book)
 
 
 def scenario_label(move: float, direction: str) -> str:

@@ -44,11 +44,12 @@ import numpy as np
 
 from ..accounts import Holdings
 from ..book import Book, InstrumentTable
+from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..greeks import unit_greeks
 from ..market import Market
 from ..scenarios import ScenarioSet, Shocks
-from ..values import number, number_list, section, unknown_key_problem
+from ..values import number, section, unknown_key_problem
 from .base import (
     AccountModel,
     AccountRequirements,
@@ -58,9 +59,17 @@ from .base import (
     model_pnl,
     worst_loss,
 )
+from .batch import Allocation, per_instrument_allocation, worst_scenario_allocation
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
+from .span_parameters import (
+    DEFAULT_UNDERLYING,
+    RANGE_KEYS,
+    InterCommoditySpread,
+    SpanRanges,
+    parse_ranges,
+    parse_spreads,
+)
 
-DEFAULT_UNDERLYING = "default"
 KEYS = (
     "name",
     "method",
@@ -72,7 +81,6 @@ KEYS = (
     "maintenance_ratio",
     "liquidation",
 )
-RANGE_KEYS = ("price_scan_range", "vol_scan_range", "short_option_minimum")
 
 # CME's scenario order: (price move as a fraction of the scan range, vol direction)
 _PRICE_FRACTIONS = (0, 0, 1 / 3, 1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3, -2 / 3, -2 / 3, 1, 1, -1, -1)
@@ -81,26 +89,18 @@ _FRACTION_LABELS = {0: "0", 1 / 3: "1/3", 2 / 3: "2/3", 1: "1"}
 
 
 @dataclass(frozen=True)
-class SpanRanges:
-    """SPAN parameters of one underlying.
+class _UnitTerms:
+    """Per contract of each instrument (I,): P&L in the 16 scenarios (raw and counted, (I, 16)),
+    base delta (coins), short option minimum (USD); per underlying (U,): spot and price scan
+    range in USD per coin."""
 
-    ``price_scan_range`` is a fraction of spot (0.16 = ±16%); ``vol_scan_range`` is absolute vol
-    (0.10 = ±10 vol points); ``short_option_minimum`` is a fraction of spot charged per coin of
-    underlying of each short option contract.
-    """
-
-    price_scan_range: float
-    vol_scan_range: float
-    short_option_minimum: float
-
-
-@dataclass(frozen=True)
-class InterCommoditySpread:
-    """A credit between two underlyings for opposite-signed deltas in ``delta_ratio`` (coins)."""
-
-    pair: tuple[str, str]
-    credit_rate: float
-    delta_ratio: tuple[float, float]
+    shocks: Shocks
+    pnl: np.ndarray
+    counted: np.ndarray
+    delta: np.ndarray
+    short_option_minimum: np.ndarray
+    spot: np.ndarray
+    scan_range_usd: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -171,11 +171,10 @@ class SpanModel(AccountModel):
         price_risk: np.ndarray,
         scan_range_usd: np.ndarray,
     ) -> np.ndarray:
-        """Credit per account and underlying (A, U), USD, from composite deltas (A, U, coins) and
-        price risk (A, U, USD).
+        """Credit per underlying (..., U), USD, from composite deltas (coins) and price risk (USD).
 
         Spreads are taken in the order of ``spreads`` (SPAN's priority); each uses up the deltas
-        it is formed from.
+        it is formed from. Leading axes (candidate books) are computed independently.
         """
         index = {u: i for i, u in enumerate(underlyings)}
         magnitude = np.abs(delta)
@@ -184,22 +183,22 @@ class SpanModel(AccountModel):
             scan_range_usd,
         )
         remaining = magnitude.copy()
-        credit = np.zeros_like(price_risk)
+        credit = np.zeros_like(magnitude)
         for spread in self.spreads:  # a handful of parameter rows, not positions
             first, second = (index.get(u) for u in spread.pair)
             if first is None or second is None:
                 continue
             ratio_a, ratio_b = spread.delta_ratio
-            opposite = delta[:, first] * delta[:, second] < 0
+            opposite = delta[..., first] * delta[..., second] < 0
             count = np.where(
                 opposite,
-                np.minimum(remaining[:, first] / ratio_a, remaining[:, second] / ratio_b),
+                np.minimum(remaining[..., first] / ratio_a, remaining[..., second] / ratio_b),
                 0.0,
             )
-            remaining[:, first] -= count * ratio_a
-            remaining[:, second] -= count * ratio_b
-            credit[:, first] += spread.credit_rate * count * ratio_a * wpr[:, first]
-            credit[:, second] += spread.credit_rate * count * ratio_b * wpr[:, second]
+            remaining[..., first] -= count * ratio_a
+            remaining[..., second] -= count * ratio_b
+            credit[..., first] += spread.credit_rate * count * ratio_a * wpr[..., first]
+            credit[..., second] += spread.credit_rate * count * ratio_b * wpr[..., second]
         return credit
 
     def scenario_pnl(self, table: InstrumentTable, market: Market) -> ScenarioPnl:
@@ -210,114 +209,115 @@ class SpanModel(AccountModel):
         """
         return model_pnl(self, table, lambda: self.shocks(table.underlyings))
 
-    def short_option_unit(self, table: InstrumentTable) -> np.ndarray:
-        """The short option minimum of one short contract of each instrument, USD (0 if none)."""
-        rate = np.array([r.short_option_minimum for r in self.ranges_for(table.underlyings)])
+    def unit_terms(
+        self, table: InstrumentTable, market: Market, scenarios: ScenarioPnl | None = None
+    ) -> _UnitTerms:
+        """What SPAN needs per contract of each instrument of ``table`` (``scenarios``: its
+        :meth:`scenario_pnl`, priced here when not given)."""
+        ranges = self.ranges_for(table.underlyings)
+        spot = np.array([market.spot(u) for u in table.underlyings])
+        som_rate = np.array([r.short_option_minimum for r in ranges])
         u = table.underlying_index
-        return np.where(table.is_option, rate[u] * table.spot * table.multiplier, 0.0)
+        shocks, pnl = self.scenario_pnl(table, market) if scenarios is None else scenarios
+        return _UnitTerms(
+            shocks=shocks,
+            pnl=pnl,
+            counted=pnl * shocks.weight,
+            delta=unit_greeks(table).delta,
+            short_option_minimum=np.where(
+                table.is_option, som_rate[u] * table.spot * table.multiplier, 0.0
+            ),
+            spot=spot,
+            scan_range_usd=np.array([r.price_scan_range for r in ranges]) * spot,
+        )
+
+    def underlying_margin(
+        self,
+        underlyings: tuple[str, ...],
+        terms: _UnitTerms,
+        by_underlying: np.ndarray,
+        delta: np.ndarray,
+        short_option_minimum: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scan risk, inter-commodity credit and requirement per underlying (..., U), from the
+        counted P&L per underlying (..., U, 16), composite deltas (..., U) and short option
+        minimum (..., U)."""
+        scan_risk = worst_loss(by_underlying)
+        unchanged_price_loss = np.maximum(-by_underlying[..., :2].mean(axis=-1), 0.0)
+        price_risk = np.maximum(scan_risk - unchanged_price_loss, 0.0)
+        credit = self.inter_commodity_credit(underlyings, delta, price_risk, terms.scan_range_usd)
+        return scan_risk, credit, np.maximum(scan_risk - credit, short_option_minimum)
 
     def requirements(self, holdings: Holdings, scenarios: ScenarioPnl) -> AccountRequirements:
         table = holdings.instruments
         underlyings = table.underlyings
-        price_scan = np.array([r.price_scan_range for r in self.ranges_for(underlyings)])
-        by_underlying = holdings.by_underlying(scenarios.weighted)  # (A, U, 16) counted P&L
-        scan_risk = worst_loss(by_underlying)
-
-        unchanged_price_loss = np.maximum(-by_underlying[..., :2].mean(axis=-1), 0.0)
-        price_risk = np.maximum(scan_risk - unchanged_price_loss, 0.0)
-        delta = holdings.by_underlying(unit_greeks(table).delta)  # composite delta, coins
-        spot = np.array([holdings.market.spot(u) for u in underlyings])
-        credit = self.inter_commodity_credit(underlyings, delta, price_risk, price_scan * spot)
-
-        short_option_minimum = holdings.by_underlying(self.short_option_unit(table), "short")
-        per_underlying = np.maximum(scan_risk - credit, short_option_minimum)
+        terms = self.unit_terms(table, holdings.market, scenarios)
+        by_underlying = holdings.by_underlying(terms.counted)  # (A, U, 16) counted P&L
+        delta = holdings.by_underlying(terms.delta)  # composite delta, coins
+        short_option_minimum = holdings.by_underlying(terms.short_option_minimum, "short")
+        scan_risk, credit, per_underlying = self.underlying_margin(
+            underlyings, terms, by_underlying, delta, short_option_minimum
+        )
         initial = per_underlying.sum(axis=1)
-
         option_values = np.where(table.is_option, table.option_prices() * table.multiplier, 0.0)
-        components = {
-            "scan_risk": scan_risk.sum(axis=1),
-            "inter_commodity_credit": credit.sum(axis=1),
-            "short_option_minimum": short_option_minimum.sum(axis=1),
-            "net_option_value": holdings.net(option_values),
-        }
         return AccountRequirements(
             initial=initial,
             maintenance=self.maintenance_ratio * initial,
             underlyings=underlyings,
             by_underlying=per_underlying,
-            components=components,
-            underlying_components={"composite_delta_usd": delta * spot},
+            components={
+                "scan_risk": scan_risk.sum(axis=1),
+                "inter_commodity_credit": credit.sum(axis=1),
+                "short_option_minimum": short_option_minimum.sum(axis=1),
+                "net_option_value": holdings.net(option_values),
+            },
+            underlying_components={"composite_delta_usd": delta * terms.spot},
             worst=WorstScenarios.of(holdings, scenarios, by_underlying.sum(axis=1)),
         )
 
     def isolated_margin(self, book: Book, scenarios: ScenarioPnl) -> np.ndarray:
-        weighted = scenarios.weighted
-        short_minimum = self.short_option_unit(book.instruments)
+        terms = self.unit_terms(book.instruments, book.market, scenarios)
         return isolated_from_unit(
-            book, worst_loss(weighted), np.maximum(worst_loss(-weighted), short_minimum)
+            book,
+            worst_loss(terms.counted),
+            np.maximum(worst_loss(-terms.counted), terms.short_option_minimum),
         )
 
-
-def _ranges(value: Any, where: str, problems: ProblemCollector) -> SpanRanges | None:
-    if not isinstance(value, dict):
-        problems.add(where, f"expected a mapping of {', '.join(RANGE_KEYS)}")
-        return None
-    for key in value:
-        if key not in RANGE_KEYS:
-            problems.append(unknown_key_problem(f"{where}.{key}", key, RANGE_KEYS))
-    price = number(
-        value.get("price_scan_range"), f"{where}.price_scan_range", problems, positive=True
-    )
-    vol = number(value.get("vol_scan_range"), f"{where}.vol_scan_range", problems, minimum=0)
-    som = number(
-        value.get("short_option_minimum", 0.0), f"{where}.short_option_minimum", problems, minimum=0
-    )
-    if price is not None and price >= 1:
-        problems.add(f"{where}.price_scan_range", f"must be below 1 (100%), found {price}")
-        return None
-    if None in (price, vol, som):
-        return None
-    return SpanRanges(price, vol, som)
-
-
-def _spreads(value: Any, where: str, problems: ProblemCollector) -> list[InterCommoditySpread]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.add(where, "expected a list of {pair, credit_rate, delta_ratio}")
-        return []
-    spreads = []
-    for i, entry in enumerate(value):
-        at = f"{where}[{i}]"
-        if not isinstance(entry, dict):
-            problems.add(
-                at, "expected a mapping {pair: [A, B], credit_rate: r, delta_ratio: [a, b]}"
-            )
-            continue
-        pair = entry.get("pair")
-        if not (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(isinstance(p, str) for p in pair)
-            and pair[0].upper() != pair[1].upper()
-        ):
-            problems.add(
-                f"{at}.pair", f"expected two different underlyings, e.g. [BTC, ETH], found {pair!r}"
-            )
-            continue
-        rate = number(entry.get("credit_rate"), f"{at}.credit_rate", problems, minimum=0)
-        if rate is not None and rate > 1:
-            problems.add(f"{at}.credit_rate", f"must be at most 1 (100%), found {rate}")
-            continue
-        ratio = number_list(entry.get("delta_ratio", [1, 1]), f"{at}.delta_ratio", problems)
-        if len(ratio) != 2 or min(ratio, default=0) <= 0:
-            problems.add(f"{at}.delta_ratio", f"expected two positive numbers, found {ratio!r}")
-            continue
-        if rate is not None:
-            spreads.append(
-                InterCommoditySpread((pair[0].upper(), pair[1].upper()), rate, (ratio[0], ratio[1]))
-            )
-    return spreads
+    def allocation(self, book: Book) -> Allocation:
+        """Per underlying: where the short option minimum binds, each short option's own
+        minimum (pro rata to its signed share of its instrument's net short); else each
+        position's counted loss in the worst scenario less its share of the inter-commodity
+        credit, pro rata to its signed share of the underlying's composite delta."""
+        table = book.instruments
+        terms = self.unit_terms(table, book.market)
+        q = book.net_quantity
+        matrix = underlying_matrix(book)
+        by_underlying = matrix @ (q[:, None] * terms.counted)
+        delta = matrix @ (q * terms.delta)
+        short_option_minimum = matrix @ (np.maximum(-q, 0.0) * terms.short_option_minimum)
+        scan_risk, credit, _ = self.underlying_margin(
+            table.underlyings, terms, by_underlying, delta, short_option_minimum
+        )
+        scan, worst, _ = worst_scenario_allocation(book, by_underlying, terms.counted)
+        row_u = table.underlying_index[book.instrument]
+        row_delta = book.quantity * terms.delta[book.instrument]
+        share = np.divide(
+            row_delta, delta[row_u], out=np.zeros_like(row_delta), where=delta[row_u] != 0
+        )
+        minimum_binds = short_option_minimum > scan_risk - credit
+        floor = per_instrument_allocation(book, np.maximum(-q, 0.0) * terms.short_option_minimum)
+        contribution = np.where(minimum_binds[row_u], floor, scan - credit[row_u] * share)
+        basis = {}
+        for i, u in enumerate(table.underlyings):
+            if minimum_binds[i]:
+                basis[u] = "short option minimum"
+            elif scan_risk[i] > 0:
+                basis[u] = f"worst scenario: {terms.shocks.names[worst[i]]}" + (
+                    ", less the inter-commodity credit by composite delta" if credit[i] else ""
+                )
+            else:
+                basis[u] = "no loss in any scenario"
+        return Allocation(contribution, basis)
 
 
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> SpanModel | None:
@@ -331,7 +331,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     ranges = {}
     for name, entry in raw.items():
         key = str(name) if str(name) == DEFAULT_UNDERLYING else str(name).upper()
-        parsed = _ranges(entry, f"{where}: per_underlying.{name}", problems)
+        parsed = parse_ranges(entry, f"{where}: per_underlying.{name}", problems)
         if parsed is not None:
             ranges[key] = parsed
     extreme = section(document, "extreme_move", where, problems)
@@ -339,7 +339,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         extreme.get("multiple", 2.0), f"{where}: extreme_move.multiple", problems, minimum=0
     )
     cover = number(extreme.get("cover", 0.35), f"{where}: extreme_move.cover", problems, minimum=0)
-    spreads = _spreads(
+    spreads = parse_spreads(
         document.get("inter_commodity_spreads"), f"{where}: inter_commodity_spreads", problems
     )
     ratio = number(

@@ -39,6 +39,7 @@ from ..errors import ProblemCollector
 from ..market import Market
 from ..values import check_keys, section
 from .base import DEFAULT, AccountModel, AccountRequirements, parameter_block, parameter_blocks
+from .batch import Allocation, per_instrument_allocation
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = ("name", "method", "description", "source", "short_option", "futures", "liquidation")
@@ -171,6 +172,18 @@ class StandardModel(AccountModel):
     def isolated_margin(self, book: Book, scenarios: None) -> np.ndarray:
         """The formulas on each position row alone."""
         return self.margins(book.instruments, book.instrument, book.quantity).initial
+
+    def allocation(self, book: Book) -> Allocation:
+        """Each instrument's margin on its net quantity, split over its positions pro rata to
+        their signed quantities (a position against the instrument's net gets a negative share):
+        the formulas are per instrument, so the shares add up to the margin even where the
+        futures rate grows with size."""
+        table = book.instruments
+        net = self.margins(table, np.arange(len(table)), book.net_quantity)
+        return Allocation(
+            per_instrument_allocation(book, net.initial),
+            {u: "per-instrument formula" for u in table.underlyings},
+        )
 
 
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> StandardModel | None:

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..accounts import Holdings
 from ..book import Book, InstrumentTable
+from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..market import Market
 from ..scenarios import ScenarioSet, Shocks, format_move
@@ -48,6 +49,7 @@ from .base import (
     model_pnl,
     worst_loss,
 )
+from .batch import Allocation, per_instrument_allocation, worst_scenario_allocation
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
@@ -178,6 +180,31 @@ class TimsModel(AccountModel):
         return isolated_from_unit(
             book, np.maximum(worst_loss(pnl), long_min), np.maximum(worst_loss(-pnl), short_min)
         )
+
+    def allocation(self, book: Book) -> Allocation:
+        """Per underlying: each position's loss in the worst valuation point, or, where the
+        per-contract minimum is larger, its share of that minimum."""
+        table = book.instruments
+        shocks, pnl = self.scenario_pnl(table, book.market)
+        q = book.net_quantity
+        matrix = underlying_matrix(book)
+        by_underlying = matrix @ (q[:, None] * pnl)
+        long_min, short_min = self.unit_minimum(table)
+        net_minimum = np.where(q > 0, q * long_min, -q * short_min)
+        minimum = matrix @ net_minimum
+        scenario, worst, has_loss = worst_scenario_allocation(book, by_underlying, pnl)
+        minimum_binds = minimum > worst_loss(by_underlying)
+        row_u = table.underlying_index[book.instrument]
+        contribution = np.where(
+            minimum_binds[row_u], per_instrument_allocation(book, net_minimum), scenario
+        )
+        basis = {
+            u: "minimum per contract"
+            if binds
+            else (f"worst valuation point: {shocks.names[w]}" if loss else "no loss at any point")
+            for u, w, loss, binds in zip(table.underlyings, worst, has_loss, minimum_binds)
+        }
+        return Allocation(contribution, basis)
 
 
 def _price_range(value: Any, where: str, problems: ProblemCollector) -> PriceRange | None:

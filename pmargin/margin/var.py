@@ -20,7 +20,7 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,10 +31,10 @@ from ..errors import MarketDataError, Problem, ProblemCollector
 from ..estimate import Estimate
 from ..historical import HistoricalSet
 from ..market import Market
-from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
-from ..risk_measures import expected_shortfall, value_at_risk
+from ..montecarlo import MonteCarloSet
+from ..risk_measures import expected_shortfall, tail_count, value_at_risk
 from ..scenarios import Shocks
-from ..values import number, section, unknown_key_problem
+from ..values import number, section
 from .base import (
     AccountModel,
     AccountRequirements,
@@ -43,28 +43,15 @@ from .base import (
     isolated_from_unit,
     model_pnl,
 )
+from .batch import Allocation
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
-
-KEYS = (
-    "name",
-    "method",
-    "description",
-    "source",
-    "confidence",
-    "horizon_days",
-    "scenarios",
-    "montecarlo",
-    "historical",
-    "maintenance_ratio",
-    "liquidation",
+from .var_parameters import (
+    HISTORICAL_KEYS,
+    KEYS,
+    check_var_keys,
+    montecarlo_parameters,
 )
-MONTECARLO_KEYS = ("paths", "seed", "distribution", "df", "estimate")
-HISTORICAL_KEYS = ("prices", "date_column")
-#: keys of earlier versions of this model, and why they went
-REMOVED_KEYS = {
-    "returns": "Monte Carlo moves are log returns (S' = S·eˣ)",
-    "days_per_year": "Monte Carlo vols scale by √(horizon_days / 365)",
-}
+
 #: instruments × scenarios sorted at a time for the isolated margin (bounds memory)
 CHUNK_CELLS = 2_000_000
 #: memo key of the ES of +1 and −1 contract of each instrument, kept with the P&L
@@ -138,6 +125,22 @@ class VarModel(AccountModel):
             kept = table.memo[UNIT_SHORTFALLS] = (self, scenarios, long_unit, short_unit)
         return isolated_from_unit(book, kept[2], kept[3])
 
+    def allocation(self, book: Book) -> Allocation:
+        """Each position's mean loss over the tail scenarios of the book's P&L (the k worst
+        that the expected shortfall averages), so the contributions add up to the ES."""
+        table = book.instruments
+        shocks, pnl = self.scenario_pnl(table, book.market)
+        total = book.net_quantity @ pnl
+        basis_text = "no loss in the tail"
+        contribution = np.zeros(len(book.quantity))
+        if self.expected_shortfall(total) > 0:
+            k = tail_count(shocks.count, self.confidence)
+            tail = np.argpartition(total, k - 1)[:k]
+            tail_loss = -pnl[:, tail].mean(axis=1)  # per contract
+            contribution = book.quantity * tail_loss[book.instrument]
+            basis_text = f"mean loss over the {k} tail scenarios of {shocks.count:,}"
+        return Allocation(contribution, {u: basis_text for u in table.underlyings})
+
 
 def _complete_returns(
     history: HistoricalSet, underlyings: tuple[str, ...], market: Market
@@ -163,53 +166,7 @@ def _complete_returns(
                 "Add more rows of daily closes.",
             )
         )
-    if len(keep) == shocks.count:
-        return shocks
-    return replace(
-        shocks,
-        names=tuple(shocks.names[i] for i in keep),
-        spot=shocks.spot[:, keep],
-        vol=shocks.vol[:, keep],
-        vol_shift=shocks.vol_shift[:, keep],
-        days=shocks.days[keep],
-        weight=shocks.weight[keep],
-    )
-
-
-def _check_keys(block, valid: tuple[str, ...], where: str, problems: ProblemCollector) -> None:
-    for key in block:
-        if key in REMOVED_KEYS:
-            problems.add(
-                f"{where}{key}", f"no longer a parameter: {REMOVED_KEYS[key]}", "Delete it."
-            )
-        elif key not in valid:
-            problems.append(unknown_key_problem(f"{where}{key}", key, valid))
-
-
-def _montecarlo_parameters(
-    document: dict[str, Any], where: str, problems: ProblemCollector
-) -> dict[str, Any]:
-    """The ``montecarlo:`` block as MonteCarloSet keywords (paths, seed, distribution, df)."""
-    mc = section(document, "montecarlo", where, problems)
-    _check_keys(mc, MONTECARLO_KEYS, f"{where}: montecarlo.", problems)
-    paths = number(mc.get("paths", 20000), f"{where}: montecarlo.paths", problems, minimum=100)
-    seed = number(mc.get("seed", 0), f"{where}: montecarlo.seed", problems, minimum=0)
-    for key, value in (("paths", paths), ("seed", seed)):
-        if value is not None and value != int(value):
-            problems.add(f"{where}: montecarlo.{key}", f"must be a whole number, found {value}")
-    distribution = str(mc.get("distribution", "normal"))
-    if distribution not in DISTRIBUTIONS:
-        problems.add(
-            f"{where}: montecarlo.distribution",
-            f"unknown {distribution!r}",
-            f"Use {' or '.join(DISTRIBUTIONS)}.",
-        )
-    df = number(mc.get("df", 5), f"{where}: montecarlo.df", problems)
-    if df is not None and df <= 2:
-        problems.add(f"{where}: montecarlo.df", f"must be above 2 (finite variance), found {df}")
-    if paths is None or seed is None or df is None:
-        return {}
-    return {"paths": int(paths), "seed": int(seed), "distribution": distribution, "df": float(df)}
+    return shocks if len(keep) == shocks.count else shocks.take(keep)
 
 
 def build(
@@ -226,7 +183,7 @@ def build(
     :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``); ``estimated_inputs``
     the vols and correlations estimated from it (needed with ``montecarlo.estimate``).
     """
-    _check_keys(document, KEYS, f"{where}: ", problems)
+    check_var_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
     confidence = number(document.get("confidence", 0.99), f"{where}: confidence", problems)
     if confidence is not None and not 0.5 <= confidence < 1:
@@ -237,7 +194,7 @@ def build(
     kind = str(document.get("scenarios", "montecarlo"))
     if kind not in ("montecarlo", "historical"):
         problems.add(f"{where}: scenarios", f"unknown {kind!r}", "Use montecarlo or historical.")
-    montecarlo = _montecarlo_parameters(document, where, problems)
+    montecarlo = montecarlo_parameters(document, where, problems)
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
@@ -245,7 +202,7 @@ def build(
     scenario_set = None
     if kind == "historical":
         hist = section(document, "historical", where, problems)
-        _check_keys(hist, HISTORICAL_KEYS, f"{where}: historical.", problems)
+        check_var_keys(hist, HISTORICAL_KEYS, f"{where}: historical.", problems)
         if horizon is not None and horizon != int(horizon):
             problems.add(
                 f"{where}: horizon_days",

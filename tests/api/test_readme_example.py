@@ -33,6 +33,9 @@ def test_the_readme_example_runs(monkeypatch, capsys):
     assert set(namespace["stress"].to_frame()["set"]) == {"crash", "vol_spike"}
     printed = capsys.readouterr().out
     assert "initial" in printed and ("limits hold" in printed or "limit breached" in printed)
+    trades = namespace["trades"].to_frame()
+    assert trades["instrument"].tolist() == ["BTC-27DEC24-90000-P", "BTC-PERPETUAL"]
+    assert "contribution" in printed and "spot_down" in printed
 
 
 def test_a_frame_gives_the_margin_of_the_same_csv(write, market_path):

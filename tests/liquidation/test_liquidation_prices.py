@@ -11,7 +11,7 @@ from pmargin import compute_margin, liquidation_prices, load_market, load_portfo
 from pmargin.errors import InputError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_portfolios"
-MODELS = ["deribit", "span", "tims", "standard"]
+MODELS = ["deribit", "derive", "span", "tims", "standard"]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -112,3 +112,33 @@ def test_with_spot_scaled_moves_one_underlying_and_its_forwards(sample_market):
     assert moved.underlyings["ETH"] is sample_market.underlyings["ETH"]
     with pytest.raises(ValueError):
         sample_market.with_spot_scaled("BTC", 0.0)
+
+
+def test_a_future_without_an_entry_price_moves_equity_with_the_spot(write, market_path):
+    """A perpetual with no entry price is worth 0 to ``compute`` (nothing unrealised): it counts
+    as entered at today's price, so its P&L on the move takes equity to maintenance margin.
+    standard: MM = 2 coins × (1% + 2 × 0.005%) × S' on the 2-BTC perpetual; equity =
+    100,000 + 2·(S' − 100,000): S' = 50,000 / (1 − 0.0101)."""
+    portfolio = load_portfolio(
+        write(
+            "perp.yaml",
+            "collateral: {USD: 100000}\npositions:\n"
+            "  - {instrument: BTC_USDC-PERPETUAL, quantity: 2}\n",
+        )
+    )
+    price = liquidation_prices(portfolio, load_market(market_path), "standard")["BTC"]
+    assert price.down == pytest.approx(50000 / (1 - 0.0101), rel=1e-9)
+    assert price.up is None
+
+
+def test_with_spot_scaled_moves_a_quoted_perpetual_price_and_holds_the_rates(write):
+    market = load_market(
+        write(
+            "basis.yaml",
+            "as_of: 2024-11-25T08:00:00Z\nrate: 0.03\nrates: {2024-12-27: 0.05}\n"
+            "underlyings:\n  BTC: {spot: 100000, vol: 0.5, perpetual_price: 100500}\n",
+        )
+    )
+    moved = market.with_spot_scaled("BTC", 0.8)
+    assert moved.perpetual_price("BTC") == pytest.approx(80400.0, rel=1e-15)
+    assert moved.rate == market.rate and moved.rates == market.rates
