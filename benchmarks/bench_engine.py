@@ -21,9 +21,9 @@ from scipy.special import ndtr
 
 from pmargin import load_market, load_portfolio
 from pmargin.book import bind
-from pmargin.compute import margin_for_book
 from pmargin.engine import value
-from pmargin.margin import load_model
+from pmargin.io.model_file import load_model
+from pmargin.portfolio_margin import margin_for_book
 from pmargin.scenarios import grid_set
 
 MARKET = """\

@@ -19,7 +19,7 @@ Format (SPEC §3)::
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -27,7 +27,17 @@ import numpy as np
 
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..market import Market, Smile, UnderlyingMarket
-from ..values import finite_number, unknown_key_problem
+from ..values import (
+    PRICE_MAX,
+    PRICE_MIN,
+    RATE_MAX,
+    VOL_MAX,
+    finite_number,
+    instant,
+    same_key_problems,
+    unknown_key_problem,
+    upper_key,
+)
 from .yaml_safe import load_yaml
 
 MARKET_KEYS = ("as_of", "rate", "underlyings", "correlations", "description", "name")
@@ -40,34 +50,28 @@ def bundled_market_path() -> Path:
     return Path(str(resources.files("pmargin") / "data" / DEMO_MARKET))
 
 
-def parse_instant(value, where: str, problems: ProblemCollector) -> datetime | None:
-    """A UTC datetime from a YAML date, datetime or ISO 8601 string; a bare date is 08:00 UTC."""
-    if isinstance(value, datetime):
-        return (
-            value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        )
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, 8, tzinfo=timezone.utc)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
-                return datetime(day.year, day.month, day.day, 8, tzinfo=timezone.utc)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return (
-                parsed.astimezone(timezone.utc)
-                if parsed.tzinfo
-                else parsed.replace(tzinfo=timezone.utc)
-            )
-        except ValueError:
-            pass
-    problems.add(where, f"cannot read date {value!r}", "Use YYYY-MM-DD or 2024-11-25T08:00:00Z.")
-    return None
+def _as_datetime64(moment: datetime) -> np.datetime64:
+    return np.datetime64(moment.replace(tzinfo=None), "s")
 
 
-def _as_datetime64(instant: datetime) -> np.datetime64:
-    return np.datetime64(instant.replace(tzinfo=None), "s")
+def _expiry_key(value) -> np.datetime64 | None:
+    """An expiry key as the instant it names (for finding the same expiry written twice)."""
+    moment = instant(value, "", ProblemCollector())
+    return None if moment is None else _as_datetime64(moment)
+
+
+def _price(value, where: str, problems: ProblemCollector) -> float | None:
+    return finite_number(
+        value, where, problems, strictly_positive=True, minimum=PRICE_MIN, maximum=PRICE_MAX
+    )
+
+
+def _vol(value, where: str, problems: ProblemCollector) -> float | None:
+    return finite_number(value, where, problems, strictly_positive=True, maximum=VOL_MAX)
+
+
+def _rate(value, where: str, problems: ProblemCollector) -> float:
+    return finite_number(value, where, problems, minimum=-RATE_MAX, maximum=RATE_MAX) or 0.0
 
 
 def load_market(path: str | Path) -> Market:
@@ -84,10 +88,8 @@ def load_market(path: str | Path) -> Market:
     if "as_of" not in document:
         problems.add(where, "missing `as_of`", "Add e.g. `as_of: 2024-11-25T08:00:00Z`.")
     else:
-        as_of = parse_instant(document["as_of"], f"{where}: as_of", problems)
-    rate = 0.0
-    if "rate" in document:
-        rate = finite_number(document["rate"], f"{where}: rate", problems) or 0.0
+        as_of = instant(document["as_of"], f"{where}: as_of", problems)
+    rate = _rate(document["rate"], f"{where}: rate", problems) if "rate" in document else 0.0
     raw_underlyings = document.get("underlyings")
     underlyings: dict[str, UnderlyingMarket] = {}
     if not isinstance(raw_underlyings, dict) or not raw_underlyings:
@@ -97,17 +99,18 @@ def load_market(path: str | Path) -> Market:
             "Add e.g. `underlyings: {BTC: {spot: 95000, vol: 0.55}}`.",
         )
     else:
+        problems.extend(same_key_problems(raw_underlyings, f"{where}: underlyings", "underlying"))
         for name, entry in raw_underlyings.items():
-            parsed = _underlying(str(name), entry, f"{where}: underlyings.{name}", problems)
+            parsed = _underlying(entry, f"{where}: underlyings.{name}", problems)
             if parsed is not None:
-                underlyings[str(name).upper()] = parsed
+                underlyings[upper_key(name)] = parsed
     correlations = _correlations(document.get("correlations"), f"{where}: correlations", problems)
     problems.raise_if_any()
     assert as_of is not None
     return Market(as_of, rate, underlyings, correlations, source=where)
 
 
-def _underlying(name: str, entry, where: str, problems: ProblemCollector):
+def _underlying(entry, where: str, problems: ProblemCollector):
     if not isinstance(entry, dict):
         problems.add(where, "expected a mapping such as {spot: 95000, vol: 0.55}")
         return None
@@ -118,24 +121,23 @@ def _underlying(name: str, entry, where: str, problems: ProblemCollector):
     if "spot" not in entry:
         problems.add(where, "missing `spot`", "Add the spot price in USD.")
     else:
-        spot = finite_number(entry["spot"], f"{where}.spot", problems, strictly_positive=True)
+        spot = _price(entry["spot"], f"{where}.spot", problems)
     vol = None
     if entry.get("vol") is not None:
-        vol = finite_number(entry["vol"], f"{where}.vol", problems, strictly_positive=True)
-    carry = 0.0
-    if "carry" in entry:
-        carry = finite_number(entry["carry"], f"{where}.carry", problems) or 0.0
+        vol = _vol(entry["vol"], f"{where}.vol", problems)
+    carry = _rate(entry["carry"], f"{where}.carry", problems) if "carry" in entry else 0.0
     forwards = {}
     raw_forwards = entry.get("forwards") or {}
     if not isinstance(raw_forwards, dict):
         problems.add(f"{where}.forwards", "expected a mapping expiry -> forward price")
         raw_forwards = {}
+    problems.extend(same_key_problems(raw_forwards, f"{where}.forwards", "expiry", _expiry_key))
     for expiry, price in raw_forwards.items():
         key = f"{where}.forwards.{expiry}"
-        instant = parse_instant(expiry, key, problems)
-        value = finite_number(price, key, problems, strictly_positive=True)
-        if instant is not None and value is not None:
-            forwards[_as_datetime64(instant)] = value
+        moment = instant(expiry, key, problems)
+        value = _price(price, key, problems)
+        if moment is not None and value is not None:
+            forwards[_as_datetime64(moment)] = value
     smile = _smile(entry.get("smile"), f"{where}.smile", problems)
     if spot is None:
         return None
@@ -148,25 +150,25 @@ def _smile(raw, where: str, problems: ProblemCollector) -> Smile | None:
     if not isinstance(raw, dict) or not raw:
         problems.add(where, "expected a mapping expiry -> {strike: vol}")
         return None
+    problems.extend(same_key_problems(raw, where, "expiry", _expiry_key))
     slices = []
     for expiry, points in raw.items():
         key = f"{where}.{expiry}"
-        instant = parse_instant(expiry, key, problems)
+        moment = instant(expiry, key, problems)
         if not isinstance(points, dict) or not points:
             problems.add(key, "expected a mapping strike -> vol, e.g. {95000: 0.55}")
             continue
+        problems.extend(same_key_problems(points, key, "strike", float))
         strikes, vols = [], []
         for strike, vol in points.items():
-            k = finite_number(strike, f"{key} strike {strike}", problems, strictly_positive=True)
-            v = finite_number(vol, f"{key}.{strike}", problems, strictly_positive=True)
+            k = _price(strike, f"{key} strike {strike}", problems)
+            v = _vol(vol, f"{key}.{strike}", problems)
             if k is not None and v is not None:
                 strikes.append(k)
                 vols.append(v)
-        if instant is not None and strikes:
+        if moment is not None and strikes:
             order = np.argsort(strikes)
-            slices.append(
-                (_as_datetime64(instant), np.array(strikes)[order], np.array(vols)[order])
-            )
+            slices.append((_as_datetime64(moment), np.array(strikes)[order], np.array(vols)[order]))
     if not slices:
         return None
     slices.sort(key=lambda s: s[0])
@@ -183,20 +185,30 @@ def _correlations(raw, where: str, problems: ProblemCollector) -> dict[tuple[str
     if not isinstance(raw, dict):
         problems.add(where, "expected a mapping such as {BTC: {ETH: 0.85}}")
         return {}
+    problems.extend(same_key_problems(raw, where, "underlying"))
     pairs: dict[tuple[str, str], float] = {}
     for first, row in raw.items():
         if not isinstance(row, dict):
             problems.add(f"{where}.{first}", "expected a mapping such as {ETH: 0.85}")
             continue
+        problems.extend(same_key_problems(row, f"{where}.{first}", "underlying"))
         for second, value in row.items():
             key = f"{where}.{first}.{second}"
             rho = finite_number(value, key, problems)
             if rho is None:
                 continue
+            a, b = upper_key(first), upper_key(second)
+            if a == b:
+                if rho != 1.0:
+                    problems.add(
+                        key,
+                        f"the correlation of {a} with itself is 1, found {rho:g}",
+                        "Remove the entry (pmargin uses 1) or name a different underlying.",
+                    )
+                continue
             if not -1.0 <= rho <= 1.0:
                 problems.add(key, f"correlation must be in [-1, 1], found {rho}")
                 continue
-            a, b = str(first).upper(), str(second).upper()
             if (b, a) in pairs and abs(pairs[(b, a)] - rho) > 1e-12:
                 problems.add(
                     key,
