@@ -60,9 +60,7 @@ def generate(path: Path, positions: int, accounts: int, distinct: int, seed: int
             account = rng.integers(0, accounts, n)
             symbol = names[rng.integers(0, distinct, n)]
             quantity = np.round(rng.normal(0, 10, n), 1)
-            out.writelines(
-                f"acct-{a:06d},{s},{q}\n" for a, s, q in zip(account, symbol, quantity)
-            )
+            out.writelines(f"acct-{a:06d},{s},{q}\n" for a, s, q in zip(account, symbol, quantity))
 
 
 def run(code: list[str]) -> tuple[float, float]:

@@ -8,31 +8,67 @@ Library first; the ``pmargin`` command is a thin layer over these functions::
 
 This module is the public API: it joins the loaders of :mod:`pmargin.io` to the library, so a
 model may be named here (``"deribit"``, ``"my_model.yaml"``) where the library takes a model.
+Names are imported on first use (``__version__`` included), so ``import pmargin`` costs almost
+nothing and ``pmargin --version`` imports neither pandas nor scipy.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("pmargin")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+source"
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from . import portfolio_margin
-from .errors import InputError, MarketDataError, PmarginError
-from .io.market_file import load_market
-from .io.model_file import load_model
-from .io.portfolio_file import load_portfolio
-from .io.scenario_file import load_scenarios
-from .margin import DEFAULT_MODEL, MarginModel
-from .market import Market
-from .portfolio import Portfolio
-from .portfolio_margin import MarginResult
+if TYPE_CHECKING:
+    from .errors import InputError, MarketDataError, PmarginError
+    from .io.market_file import load_market
+    from .io.model_file import load_model
+    from .io.portfolio_file import load_portfolio
+    from .io.scenario_file import load_scenarios
+    from .margin import MarginModel
+    from .market import Market
+    from .portfolio import Portfolio
+    from .portfolio_margin import MarginResult
+
+#: public name -> the module that defines it (imported on first use)
+_LAZY = {
+    "InputError": ".errors",
+    "MarketDataError": ".errors",
+    "PmarginError": ".errors",
+    "load_market": ".io.market_file",
+    "load_model": ".io.model_file",
+    "load_portfolio": ".io.portfolio_file",
+    "load_scenarios": ".io.scenario_file",
+    "DEFAULT_MODEL": ".margin",
+    "MarginModel": ".margin",
+    "Market": ".market",
+    "Portfolio": ".portfolio",
+    "MarginResult": ".portfolio_margin",
+}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pmargin")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0+source"
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pmargin' has no attribute {name!r}")
 
 
 def compute_margin(
     portfolio: Portfolio,
     market: Market,
-    model: str | MarginModel = DEFAULT_MODEL,
+    model: str | MarginModel = "deribit",
     *,
     by_account: bool = False,
     compare: list[str | MarginModel] | None = None,
@@ -40,7 +76,9 @@ def compute_margin(
     """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
     model); ``compare`` lists further models shown beside it. See
     :func:`pmargin.portfolio_margin.compute_margin`."""
-    return portfolio_margin.compute_margin(
+    from .portfolio_margin import compute_margin as margin_of
+
+    return margin_of(
         portfolio,
         market,
         _model(model),
@@ -50,6 +88,8 @@ def compute_margin(
 
 
 def _model(model: str | MarginModel) -> MarginModel:
+    from .io.model_file import load_model
+
     return load_model(model) if isinstance(model, str) else model
 
 

@@ -3,12 +3,16 @@
 The app, its shared options, the error boundary and output live in
 :mod:`pmargin.commands.common`; each command in a module of its own under
 :mod:`pmargin.commands`. A new command is one module plus one line in :data:`COMMANDS`.
+Command modules import the library inside their functions, so ``--version`` and ``--help``
+import neither pandas nor scipy.
 """
 
 from __future__ import annotations
 
+import sys
+
 from .commands import check, compute, greeks, models, scenarios, stress, validate
-from .commands.common import app
+from .commands.common import EXIT_INTERRUPTED, app, finish_stdout
 
 #: command name -> the function that parses its arguments and calls the library
 COMMANDS = {
@@ -28,8 +32,17 @@ for _name, _group in GROUPS.items():
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: run the app, then flush stdout while a failure can still be
+    reported (a full disk: exit 2; a closed pipe: 141); Ctrl-C at any point: exit 130."""
+    try:
+        try:
+            app()
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else int(done.code is not None)
+        code = finish_stdout(code)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 __all__ = ["app", "main"]

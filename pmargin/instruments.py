@@ -169,6 +169,10 @@ def parse_symbol(symbol: str) -> dict[str, object]:
         else:
             fields["kind"] = "option"
             fields["strike"] = float(strike.replace("D", "."))
+            if not fields["strike"] > 0:
+                raise ValueError(
+                    f"symbol {symbol!r} has strike {strike}; an option's strike must be > 0"
+                )
             fields["right"] = "call" if right == "C" else "put"
     if (
         settlement == "inverse"

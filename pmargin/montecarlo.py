@@ -6,7 +6,7 @@ For the portfolio's underlyings ``u = 1..U``, each path draws a vector ``X`` of 
 shocks with correlation matrix ``C`` (the market's ``correlations:``), and moves spot by
 
     r_u = σ_u · sqrt(h / 365) · X_u          (a log return, no drift)
-    spot shock_u = exp(r_u) − 1              (relative, as every spot shock)
+    spot shock_u = exp(min(r_u, log 101)) − 1  (relative, as every spot shock, at most +10,000%)
 
 * ``normal``: ``X = L·Z`` with ``Z`` independent standard normals and ``L·Lᵀ = C`` (Cholesky;
   an eigen-factor when ``C`` is singular but positive semi-definite). A matrix with a negative
@@ -30,10 +30,14 @@ import numpy as np
 from .errors import MarketDataError, Problem, ProblemCollector
 from .market import Market
 from .scenarios import Shocks, VolTerm
+from .values import MOVE_MAX
 
 DISTRIBUTIONS = ("normal", "student_t")
 MAX_PATHS = 1_000_000
 VOL_TENOR_DAYS = 30.0
+#: the largest log move of a path: log(1 + MOVE_MAX), the +10,000% that bounds every spot move
+#: pmargin reads; a fat-tailed draw beyond it (which would overflow exp) is counted at it
+MAX_LOG_MOVE = float(np.log1p(MOVE_MAX))
 #: eigenvalues above −PSD_TOLERANCE count as zero (rounding in a hand-written matrix)
 PSD_TOLERANCE = 1e-10
 
@@ -101,7 +105,9 @@ class MonteCarloSet:
                     "be strongly negative).",
                 )
             ) from None
-        log_returns = vols[:, None] * np.sqrt(self.horizon_days / 365.0) * draws
+        log_returns = np.minimum(
+            vols[:, None] * np.sqrt(self.horizon_days / 365.0) * draws, MAX_LOG_MOVE
+        )
         count = self.paths
         return Shocks(
             names=tuple(f"path {i}" for i in range(1, count + 1)),

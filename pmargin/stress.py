@@ -108,7 +108,10 @@ def stress_book(
     for scenario_set in scenario_sets:
         shocks = scenario_set.shocks(underlyings, book.market)
         pnl = _chunked_pnl(book, shocks, scenario_set.name, progress)
-        warnings = underlying_warnings(scenario_set, book)
+        warnings = (
+            *getattr(scenario_set, "warnings", ()),
+            *underlying_warnings(scenario_set, book),
+        )
         results.append(SetResult(scenario_set, Valuation(book, shocks, pnl), warnings))
     return StressResult(book, results)
 

@@ -26,7 +26,10 @@ spot moves                             above −1 to :data:`MOVE_MAX` (100 = +10
 relative vol moves                     −1 to :data:`MOVE_MAX`
 ``vol_shift``                          at most :data:`VOL_MAX` in size
 ``days``, ``horizon_days``             0 to :data:`DAYS_MAX` (3,650 = ten years)
+``weight`` of a scenario               0 to :data:`WEIGHT_MAX` (10)
+``vol_term`` powers                    0 to :data:`POWER_MAX` (2)
 grid ``steps``                         1 to :data:`MAX_GRID_STEPS` (1,000)
+scenarios in an explicit or grid set   at most :data:`MAX_SCENARIOS` (100,000)
 =====================================  ===========================================================
 
 Dates are ISO 8601 only (:data:`ACCEPTED_DATES`): ``2024-12-27`` or ``2024-12-27T08:00:00Z``.
@@ -56,6 +59,9 @@ VOL_MAX = 10.0
 RATE_MAX = 5.0
 MOVE_MAX = 100.0
 DAYS_MAX = 3650.0
+WEIGHT_MAX = 10.0
+POWER_MAX = 2.0
+MAX_SCENARIOS = 100_000
 MAX_YEARS_TO_EXPIRY = 30.0
 MAX_GRID_STEPS = 1_000
 
@@ -315,7 +321,7 @@ def instant(
         return datetime(value.year, value.month, value.day, bare_date_hour, tzinfo=timezone.utc)
     text = value.strip() if isinstance(value, str) else ""
     if not _ISO_INSTANT.fullmatch(text):
-        problems.add(where, f"cannot read date {describe(value)}", f"Use {ACCEPTED_DATES}.")
+        problems.add(where, f"{describe(value)} is not a date", f"Use {ACCEPTED_DATES}.")
         return None
     try:
         if len(text) == 10:

@@ -8,15 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .. import render
-from ..errors import InputError, Problem
-from ..io.limits_file import load_limits
-from ..io.model_file import load_model
-from ..io.scenario_file import load_scenarios
-from ..limits import check_limits
-from ..render.check import print_check
-from ..report.check import check_dict, check_markdown, check_rows
-from ..report.junit import write_junit
+from ..errors import InputError, PmarginError, Problem
 from .common import (
     DebugOption,
     Format,
@@ -27,6 +19,7 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    refuse_overwriting_inputs,
     run_context,
 )
 
@@ -36,16 +29,20 @@ SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 def append_step_summary(markdown: str) -> None:
     """Append ``markdown`` to the file named by ``GITHUB_STEP_SUMMARY``, if that is set.
 
-    A summary that cannot be written is a warning, not an error: the limits decide the exit code.
+    The file is replaced whole (old summary + this table, then a rename), so a failure leaves
+    the old summary intact. A summary that cannot be written is a warning, not an error: the
+    limits decide the exit code.
     """
+    from .. import render
+    from ..io.output_file import append_atomic
+
     target = os.environ.get(SUMMARY_VARIABLE)
     if not target:
         return
     try:
-        with open(target, "a", encoding="utf-8") as summary:
-            summary.write(markdown + "\n")
-    except OSError as exc:
-        render.warning(f"{SUMMARY_VARIABLE}={target}: cannot append the summary: {exc.strerror}")
+        append_atomic(target, markdown + "\n", label=f"{SUMMARY_VARIABLE}={target}")
+    except PmarginError as exc:
+        render.warning(f"cannot append the summary: {exc}")
 
 
 def check_command(
@@ -69,7 +66,18 @@ def check_command(
 
     The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
-    config = run_context(ctx).config
+    from .. import render
+    from ..io.limits_file import load_limits
+    from ..io.model_file import load_model
+    from ..io.output_file import write_atomic
+    from ..io.scenario_file import load_scenarios
+    from ..limits import check_limits
+    from ..render.check import print_check
+    from ..report.check import check_dict, check_markdown, check_rows
+    from ..report.junit import junit_xml
+
+    run = run_context(ctx)
+    config = run.config
     limits_path = limits or config.limits
     if limits_path is None:
         raise InputError(
@@ -79,9 +87,12 @@ def check_command(
                 "Pass `--limits limits.yaml` or set `limits: limits.yaml` in pmargin.yaml.",
             )
         )
+    run.read(limits_path)
     limit_set = load_limits(limits_path)
     if not limit_set.scenario_sets and config.scenarios:
         limit_set = limit_set.with_scenarios(load_scenarios(s) for s in config.scenarios)
+    run.read(*(getattr(s, "source", None) for s in limit_set.scenario_sets))
+    run.read(*(getattr(s, "prices", None) or None for s in limit_set.scenario_sets))
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(config.model_or_default(model, limit_set.model))
     result = check_limits(book, snapshot, limit_set, margin_model)
@@ -89,7 +100,12 @@ def check_command(
         render.warning(message)
     data = check_dict(result)
     if junit is not None:
-        write_junit(junit, data)
+        refuse_overwriting_inputs(junit, "--junit")
+        if output is not None and junit.resolve() == output.resolve():
+            raise InputError(
+                Problem(f"--junit {junit}", "is also the --output file", "Name two files.")
+            )
+        write_atomic(junit, junit_xml(data), label=f"--junit {junit}")
     markdown = check_markdown(data)
     append_step_summary(markdown)
     emit_result(

@@ -7,11 +7,6 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, Problem
-from ..io.model_file import bundled_models, load_model
-from ..portfolio import USD_LIKE
-from ..portfolio_margin import compute_margin
-from ..render.margin import print_margin
-from ..report.margin import margin_dict, margin_markdown
 from .common import (
     DebugOption,
     Format,
@@ -44,6 +39,12 @@ def compute_command(
     debug: DebugOption = False,
 ) -> None:
     """Portfolio margin versus isolated margin, with per-position values and greeks."""
+    from ..io.model_file import bundled_models, load_model
+    from ..portfolio import USD_LIKE
+    from ..portfolio_margin import compute_margin
+    from ..render.margin import print_margin
+    from ..report.margin import margin_dict, margin_markdown
+
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))
     others = [load_model(name) for name in bundled_models()] if compare else None

@@ -7,12 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..errors import InputError, Problem
-from ..io.scenario_file import bundled_sets, load_scenarios
-from ..render.stress import print_stress, stress_progress
-from ..report.stress import stress_dict, stress_markdown, stress_rows
-from ..stress import run_stress
 from .common import (
     DebugOption,
     Format,
@@ -63,7 +58,14 @@ def stress_command(
     debug: DebugOption = False,
 ) -> None:
     """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
-    names = list(scenario or run_context(ctx).config.scenarios)
+    from .. import render
+    from ..io.scenario_file import bundled_sets
+    from ..render.stress import print_stress, stress_progress
+    from ..report.stress import stress_dict, stress_markdown, stress_rows
+    from ..stress import run_stress
+
+    run = run_context(ctx)
+    names = list(scenario or run.config.scenarios)
     if not names:
         raise InputError(
             Problem(
@@ -74,6 +76,8 @@ def stress_command(
             )
         )
     scenario_sets = _load_all(names)
+    run.read(*(getattr(s, "source", None) for s in scenario_sets))
+    run.read(*(getattr(s, "prices", None) or None for s in scenario_sets))
     holdings, snapshot = load_inputs(ctx, portfolio, market)
     total = sum(getattr(s, "count", 0) for s in scenario_sets)
     with stress_progress(total) as progress:
@@ -94,6 +98,8 @@ def stress_command(
 
 def _load_all(names: list[str]) -> list:
     """Every named set, or one InputError listing the problems of all of them."""
+    from ..io.scenario_file import load_scenarios
+
     sets, problems = [], []
     for name in names:
         try:

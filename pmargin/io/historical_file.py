@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,16 @@ import pandas as pd
 from ..errors import ProblemCollector
 from ..historical import HistoricalSet, historical_set
 from ..scenarios import COMMON_SET_KEYS, DEFAULT_KEY, VolTerm
-from ..values import check_keys, finite_number
+from ..values import (
+    ACCEPTED_DATES,
+    DAYS_MAX,
+    ISO_INSTANT,
+    WEIGHT_MAX,
+    check_keys,
+    finite_number,
+    instant,
+    same_key_problems,
+)
 from .common import read_text, resolve_beside
 
 SPECIFIC_KEYS = (
@@ -123,8 +132,12 @@ def _options(document: dict, where: str, problems: ProblemCollector) -> _Options
     end = _instant(document.get("end"), f"{where}: end", problems)
     if start is not None and end is not None and end < start:
         problems.add(f"{where}: end", f"end {end.date()} is before start {start.date()}")
-    days = finite_number(document.get("days", 0), f"{where}: days", problems, minimum=0)
-    weight = finite_number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    days = finite_number(
+        document.get("days", 0), f"{where}: days", problems, minimum=0, maximum=DAYS_MAX
+    )
+    weight = finite_number(
+        document.get("weight", 1), f"{where}: weight", problems, minimum=0, maximum=WEIGHT_MAX
+    )
     vol_term = VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems)
     vol_columns = _mapping(document.get("vol_columns"), f"{where}: vol_columns", problems)
     proxies = {
@@ -262,13 +275,14 @@ def _dates(
 ) -> np.ndarray | None:
     """The date column as datetime64[s] UTC; a problem per cell that is not an ISO date."""
     text = raw.str.strip()
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    iso = text.str.fullmatch(ISO_INSTANT)
+    parsed = pd.to_datetime(text.where(iso), format="ISO8601", errors="coerce", utc=True)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     for row in bad[:MAX_ROW_PROBLEMS]:
         problems.add(
             f"{prices}:{lines[row]}: column `{column}`",
             f"{str(text.iloc[row])!r} is not a date",
-            "Write dates as YYYY-MM-DD (ISO 8601).",
+            f"Write dates as {ACCEPTED_DATES}.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:
         problems.add(f"{prices}: column `{column}`", f"... and {len(bad) - 10} more dates")
@@ -293,7 +307,7 @@ def _positive(raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, pro
 
 
 def _whole_number(value: Any, where: str, problems: ProblemCollector) -> int | None:
-    number = finite_number(value, where, problems, strictly_positive=True)
+    number = finite_number(value, where, problems, strictly_positive=True, maximum=DAYS_MAX)
     if number is None:
         return None
     if number != int(number):
@@ -303,24 +317,11 @@ def _whole_number(value: Any, where: str, problems: ProblemCollector) -> int | N
 
 
 def _instant(value: Any, where: str, problems: ProblemCollector) -> datetime | None:
+    """A window bound as a naive UTC datetime; a bare date is that day's midnight."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    try:
-        stamp = pd.Timestamp(str(value))
-    except ValueError:
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        problems.add(where, f"{value!r} is not a date", "Write it as YYYY-MM-DD.")
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(None)
-    return stamp.to_pydatetime()
+    moment = instant(value, where, problems, bare_date_hour=0)
+    return None if moment is None else moment.replace(tzinfo=None)
 
 
 def _mapping(value: Any, where: str, problems: ProblemCollector) -> dict[str, str]:
@@ -329,6 +330,7 @@ def _mapping(value: Any, where: str, problems: ProblemCollector) -> dict[str, st
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         problems.add(where, "expected a mapping such as {BTC: BTC_DVOL}")
         return {}
+    problems.extend(same_key_problems(value, where, "underlying"))
     return {str(k): v for k, v in value.items()}
 
 

@@ -1,4 +1,9 @@
-"""``validate``: recognise a file's kind from its name and keys, and load it fully."""
+"""``validate``: recognise a file's kind from its name and keys, and load it fully.
+
+A portfolio is only recognised here: ``pmargin validate`` loads it against the market that
+``compute`` would use (``pmargin.commands.validate``), so that every check ``compute`` runs
+(expiries against the market's ``as_of``, underlyings, vols, marks) runs there too.
+"""
 
 from __future__ import annotations
 
@@ -28,12 +33,27 @@ SIGNATURES = (
 )
 
 
+def file_kind(path: str | Path) -> str:
+    """What kind of file ``path`` is (``portfolio``, ``market snapshot``, ...), or InputError."""
+    return _recognise(Path(path))[0]
+
+
 def validate_file(path: str | Path) -> str:
     """Load ``path`` as whatever kind of file it is; return the kind, or raise InputError."""
-    path = Path(path)
+    return load_any(path)[0]
+
+
+def load_any(path: str | Path) -> tuple[str, tuple[str, ...]]:
+    """Load ``path`` as whatever kind of file it is; its kind and any warnings (a historical
+    set's gaps), or InputError. A portfolio is loaded alone (see the module docstring)."""
+    kind, loader = _recognise(Path(path))
+    loaded = loader(path)
+    return kind, tuple(getattr(loaded, "warnings", ()))
+
+
+def _recognise(path: Path):
     if path.suffix.lower() == ".csv":
-        load_portfolio(path)
-        return "portfolio"
+        return "portfolio", load_portfolio
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise InputError(
             Problem(
@@ -44,8 +64,7 @@ def validate_file(path: str | Path) -> str:
     if isinstance(document, dict):
         for key, label, loader in SIGNATURES:
             if key in document:
-                loader(path)
-                return label
+                return label, loader
     raise InputError(
         Problem(
             str(path),

@@ -16,11 +16,22 @@ from rich.text import Text
 STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
 
 
+class ResultConsole(Console):
+    """A console whose closed pipe is an error for the CLI boundary to handle (rich's own
+    handling exits 1, which ``pmargin check`` uses for "a limit is breached")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def stdout_console(file=None) -> Console:
     """Console for results; wide (160 columns) when not writing to a terminal."""
-    console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False)
+    console = ResultConsole(file=file, no_color="NO_COLOR" in os.environ, highlight=False)
     if not console.is_terminal:
-        console = Console(file=file, no_color="NO_COLOR" in os.environ, highlight=False, width=160)
+        console = ResultConsole(
+            file=file, no_color="NO_COLOR" in os.environ, highlight=False, width=160
+        )
     return console
 
 

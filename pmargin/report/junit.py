@@ -12,10 +12,8 @@ Layout::
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, Problem
 from .check import check_label, format_value
 
 
@@ -70,15 +68,7 @@ def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def write_junit(path: str | Path, data: dict[str, Any]) -> None:
-    """Write the JUnit XML of a check result to ``path``."""
-    try:
-        junit_tree(data).write(path, encoding="utf-8", xml_declaration=True)
-    except OSError as exc:
-        raise InputError(
-            Problem(
-                f"--junit {path}",
-                f"cannot write: {exc.strerror}",
-                "Check the folder exists and is writable.",
-            )
-        ) from None
+def junit_xml(data: dict[str, Any]) -> bytes:
+    """The JUnit document of a check result as UTF-8 bytes with an XML declaration (the
+    command writes them to ``--junit FILE``)."""
+    return ET.tostring(junit_tree(data).getroot(), encoding="utf-8", xml_declaration=True)
