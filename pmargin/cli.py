@@ -9,6 +9,7 @@ import neither pandas nor scipy.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from .commands import check, compute, greeks, models, scenarios, stress, validate
@@ -42,6 +43,7 @@ def main() -> None:
         code = finish_stdout(code)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: no traceback while exiting
     sys.exit(code)
 
 

@@ -295,7 +295,12 @@ def same_key_problems(
             continue
         named = " and ".join(f"`{k}`" for k in keys)
         at = [str(lines[k]) for k in keys if k in lines]
-        on_lines = f" (lines {' and '.join(at)})" if len(at) == len(keys) else ""
+        on_lines = ""
+        if len(at) == len(keys):
+            distinct = list(dict.fromkeys(at))
+            on_lines = (
+                f" (both on line {at[0]})" if len(distinct) == 1 else f" (lines {' and '.join(at)})"
+            )
         found.append(
             Problem(
                 where,

@@ -291,7 +291,7 @@ def emit(text: str, output: Path | None) -> None:
     from ..io.output_file import write_atomic
 
     refuse_overwriting_inputs(output, "--output")
-    write_atomic(output, text)
+    write_atomic(output, text, label=f"--output {output}")
 
 
 def refuse_overwriting_inputs(path: Path, option: str) -> None:

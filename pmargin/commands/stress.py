@@ -20,6 +20,11 @@ from .common import (
     run_context,
 )
 
+#: scenario × underlying figures a stress report lists at most (each listed scenario has a P&L
+#: and shocks per underlying); a larger run needs ``--top N`` (its VaR, ES and worst scenario
+#: still come from every scenario), so the report's memory stays well under 1 GB
+MAX_LISTED_FIGURES = 300_000
+
 
 class By(str, Enum):
     underlying = "underlying"
@@ -79,7 +84,8 @@ def stress_command(
     run.read(*(getattr(s, "source", None) for s in scenario_sets))
     run.read(*(getattr(s, "prices", None) or None for s in scenario_sets))
     holdings, snapshot = load_inputs(ctx, portfolio, market)
-    total = sum(getattr(s, "count", 0) for s in scenario_sets)
+    _check_report_size(scenario_sets, len(holdings.underlyings), top)
+    total = sum(s.count for s in scenario_sets)
     with stress_progress(total) as progress:
         result = run_stress(holdings, snapshot, scenario_sets, progress=progress)
     for s in result.sets:
@@ -94,6 +100,21 @@ def stress_command(
         markdown=lambda: stress_markdown(data, top),
         draw=lambda console: print_stress(console, data, top),
     )
+
+
+def _check_report_size(scenario_sets: list, underlyings: int, top: int | None) -> None:
+    """Refuse to list more than :data:`MAX_LISTED_FIGURES` figures; ``--top`` lists fewer."""
+    listed = sum(min(s.count, top or s.count) for s in scenario_sets)
+    if listed * max(underlyings, 1) > MAX_LISTED_FIGURES:
+        raise InputError(
+            Problem(
+                "--top",
+                f"{listed:,} scenarios × {underlyings} underlyings is more than the "
+                f"{MAX_LISTED_FIGURES:,} figures a report lists",
+                "Pass e.g. `--top 100` to list each set's worst scenarios (VaR, ES and the worst "
+                "scenario are still computed over all of them).",
+            )
+        )
 
 
 def _load_all(names: list[str]) -> list:

@@ -38,6 +38,7 @@ from ..values import (
     ISO_INSTANT,
     WEIGHT_MAX,
     check_keys,
+    describe,
     finite_number,
     instant,
     same_key_problems,
@@ -281,7 +282,7 @@ def _dates(
     for row in bad[:MAX_ROW_PROBLEMS]:
         problems.add(
             f"{prices}:{lines[row]}: column `{column}`",
-            f"{str(text.iloc[row])!r} is not a date",
+            f"{describe(str(text.iloc[row]))} is not a date",
             f"Write dates as {ACCEPTED_DATES}.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:
@@ -298,7 +299,7 @@ def _positive(raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, pro
         text = str(raw[row]).strip()
         problems.add(
             f"{prices}:{lines[row]}: column `{column}`",
-            f"{text!r} is not a positive price" if text else "no price (empty cell)",
+            f"{describe(text)} is not a positive price" if text else "no price (empty cell)",
             "Fill the gap, or move `start:` past it.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:
@@ -311,7 +312,7 @@ def _whole_number(value: Any, where: str, problems: ProblemCollector) -> int | N
     if number is None:
         return None
     if number != int(number):
-        problems.add(where, f"must be a whole number of rows (days), found {value!r}")
+        problems.add(where, f"must be a whole number of rows (days), found {describe(value)}")
         return None
     return int(number)
 

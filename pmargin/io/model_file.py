@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError, Problem, ProblemCollector
 from ..historical import HistoricalSet, historical_set
 from ..margin import METHODS, MarginModel
-from ..values import expect_mapping
+from ..values import DAYS_MAX, describe, expect_mapping
 from .common import resolve_beside
 from .historical_file import read_closes
 from .yaml_safe import load_yaml
@@ -58,7 +58,7 @@ def load_model(name_or_path: str | Path) -> MarginModel:
         raise InputError(
             Problem(
                 f"{where}: method",
-                f"unknown method {method!r}",
+                f"unknown method {describe(method)}",
                 f"Use one of {', '.join(sorted(METHODS))}.",
             )
         )
@@ -80,8 +80,8 @@ def _var_price_history(
     """
     horizon = document.get("horizon_days", 2)
     block = document.get("historical")
-    whole = isinstance(horizon, (int, float)) and not isinstance(horizon, bool)
-    if not whole or horizon != int(horizon) or horizon < 1:
+    number = isinstance(horizon, (int, float)) and not isinstance(horizon, bool)
+    if not number or not 1 <= horizon <= DAYS_MAX or horizon != int(horizon):
         return None
     if not isinstance(block, dict):
         block = {}
@@ -136,7 +136,7 @@ def _closes(
     for row in bad:
         problems.add(
             f"{prices}:{lines[row]}: `{column}`",
-            f"expected a positive price, found {text.iloc[row]!r}",
+            f"expected a positive price, found {describe(text.iloc[row])}",
             "Leave the cell empty for a missing close.",
         )
     return np.where(blank, np.nan, values)

@@ -40,6 +40,7 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..portfolio import Portfolio, empty_positions
 from ..values import (
     QUANTITY_MAX,
+    describe,
     finite_number,
     same_key_problems,
     unknown_key_problem,
@@ -267,7 +268,7 @@ def _check_ids(table: pd.DataFrame, problems: ProblemCollector) -> None:
         name = table["id"].iat[row]
         problems.add(
             f"{table['source'].iat[row]}: column `id`",
-            f"id {name!r} is already the id of {first_source[name]}",
+            f"id {describe(name)} is already the id of {first_source[name]}",
             "Give every position its own id (or leave it empty for `<file>:<line>`).",
         )
     if len(rows) > MAX_ROW_PROBLEMS:
@@ -285,7 +286,7 @@ def _records_frame(
             problems.add(
                 where,
                 f"expected a mapping such as {{instrument: BTC-PERPETUAL, "
-                f"quantity: 1}}, found {record!r}",
+                f"quantity: 1}}, found {describe(record)}",
             )
             continue
         row = {}

@@ -30,6 +30,7 @@ from ..values import (
     PRICE_MAX,
     PRICE_MIN,
     QUANTITY_MAX,
+    describe,
 )
 
 #: columns a portfolio file may have (SPEC §3); anything else is an error
@@ -310,7 +311,7 @@ def _numeric(
     given = (text != "").to_numpy()
     bad = given & ~np.isfinite(values)
     raw = text.to_numpy()
-    rows.add(bad, column, lambda r: f"{raw[r]!r} is not a finite number")
+    rows.add(bad, column, lambda r: f"{describe(raw[r])} is not a finite number")
     if positive:
         rows.add(given & ~bad & (values <= 0), column, lambda r: f"must be > 0, found {raw[r]}")
     else:
@@ -336,7 +337,7 @@ def _quantity(text: pd.Series, rows: _Distinct) -> np.ndarray:
     given = (text != "").to_numpy()
     bad = given & ~np.isfinite(values)
     raw = text.to_numpy()
-    rows.add(bad, "quantity", lambda r: f"{raw[r]!r} is not a finite number")
+    rows.add(bad, "quantity", lambda r: f"{describe(raw[r])} is not a finite number")
     rows.add(
         given & ~bad & (np.abs(values) > QUANTITY_MAX),
         "quantity",
@@ -408,7 +409,9 @@ def _parse_expiry(text: pd.Series, rows: _Distinct) -> pd.Series:
     parsed = parsed.dt.tz_localize(None) + pd.to_timedelta(np.where(date_only, 8, 0), unit="h")
     bad = (given & parsed.isna()).to_numpy()
     raw = text.to_numpy()
-    rows.add(bad, "expiry", lambda r: f"cannot read date {raw[r]!r}", f"Use {ACCEPTED_DATES}.")
+    rows.add(
+        bad, "expiry", lambda r: f"cannot read date {describe(raw[r])}", f"Use {ACCEPTED_DATES}."
+    )
     return parsed.astype("datetime64[s]")
 
 
@@ -440,14 +443,14 @@ def _classify(fields: _Fields, out: pd.DataFrame, rows: _Distinct) -> None:
     rows.add(
         ~out["kind"].isin((*KINDS, "")).to_numpy(),
         "kind",
-        lambda r: f"unknown kind {out['kind'].iloc[r]!r}",
+        lambda r: f"unknown kind {describe(out['kind'].iloc[r])}",
         f"Use one of {', '.join(KINDS)}.",
     )
     rows.add((out["kind"] == "").to_numpy(), "kind", "missing", f"Use one of {', '.join(KINDS)}.")
     rows.add(
         ~out["settlement"].isin(SETTLEMENTS).to_numpy(),
         "settlement",
-        lambda r: f"unknown settlement {out['settlement'].iloc[r]!r}",
+        lambda r: f"unknown settlement {describe(out['settlement'].iloc[r])}",
         "Use linear or inverse.",
     )
 
@@ -464,7 +467,7 @@ def _option_terms(fields: _Fields, out: pd.DataFrame, rows: _Distinct) -> None:
     rows.add(
         right_given & right.isna().to_numpy(),
         "right",
-        lambda r: f"unknown right {right_text.iloc[r]!r}",
+        lambda r: f"unknown right {describe(right_text.iloc[r])}",
         "Use call or put (C/P).",
     )
     rows.add(is_option & ~right_given, "right", "missing for an option", "Use call or put.")
@@ -528,7 +531,7 @@ def _numeric_in(text: pd.Series, column: str, rows: _Distinct, low: float, high:
     given = (text != "").to_numpy()
     bad = given & ~np.isfinite(values)
     raw = text.to_numpy()
-    rows.add(bad, column, lambda r: f"{raw[r]!r} is not a finite number")
+    rows.add(bad, column, lambda r: f"{describe(raw[r])} is not a finite number")
     rows.add(given & ~bad & (values <= 0), column, lambda r: f"must be > 0, found {raw[r]}")
     out_of_range = given & ~bad & (values > 0) & ((values < low) | (values > high))
     rows.add(

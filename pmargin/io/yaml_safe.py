@@ -140,6 +140,13 @@ class StrictLoader(yaml.SafeLoader):
             mapping.key_lines[key] = key_node.start_mark.line + 1
         return mapping
 
+    def construct_yaml_map(self, node):
+        data = LineMapping()
+        yield data
+        value = self.construct_mapping(node)
+        data.update(value)
+        data.key_lines.update(value.key_lines)
+
     def construct_yaml_timestamp(self, node):
         try:
             return super().construct_yaml_timestamp(node)
@@ -162,17 +169,19 @@ class StrictLoader(yaml.SafeLoader):
             if _text(first) == _text(second)
             else f"`{_text(second)}` (the same key as `{_text(first)}`)"
         )
+        lines = f"both on line {line1}" if line1 == line2 else f"lines {line1} and {line2}"
         self.problems.append(
             Problem(
                 f"{self.where}:{line2}",
-                f"duplicate key {same}: lines {line1} and {line2} of one mapping; YAML would "
-                "silently keep only the second",
+                f"duplicate key {same} ({lines} of one mapping); YAML would silently keep only "
+                "the second",
                 "Keep one of them.",
             )
         )
 
 
 StrictLoader.add_constructor(_TIMESTAMP_TAG, StrictLoader.construct_yaml_timestamp)
+StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_yaml_map)
 
 
 class _TooLarge(ComposerError):

@@ -27,10 +27,10 @@ from ..engine import instrument_pnl_chunks, underlying_matrix
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..historical import HistoricalSet
 from ..market import Market
-from ..montecarlo import DISTRIBUTIONS, MonteCarloSet
+from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, MonteCarloSet
 from ..risk_measures import expected_shortfall, value_at_risk
 from ..scenarios import Shocks
-from ..values import number, section, unknown_key_problem
+from ..values import DAYS_MAX, number, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit
 
 KEYS = (
@@ -166,7 +166,13 @@ def _montecarlo_parameters(
     """The ``montecarlo:`` block as MonteCarloSet keywords (paths, seed, distribution, df)."""
     mc = section(document, "montecarlo", where, problems)
     _check_keys(mc, MONTECARLO_KEYS, f"{where}: montecarlo.", problems)
-    paths = number(mc.get("paths", 20000), f"{where}: montecarlo.paths", problems, minimum=100)
+    paths = number(
+        mc.get("paths", 20000),
+        f"{where}: montecarlo.paths",
+        problems,
+        minimum=100,
+        maximum=MAX_PATHS,
+    )
     seed = number(mc.get("seed", 0), f"{where}: montecarlo.seed", problems, minimum=0)
     for key, value in (("paths", paths), ("seed", seed)):
         if value is not None and value != int(value):
@@ -204,7 +210,11 @@ def build(
     if confidence is not None and not 0.5 <= confidence < 1:
         problems.add(f"{where}: confidence", f"must be in [0.5, 1), found {confidence}")
     horizon = number(
-        document.get("horizon_days", 2), f"{where}: horizon_days", problems, positive=True
+        document.get("horizon_days", 2),
+        f"{where}: horizon_days",
+        problems,
+        positive=True,
+        maximum=DAYS_MAX,
     )
     kind = str(document.get("scenarios", "montecarlo"))
     if kind not in ("montecarlo", "historical"):
