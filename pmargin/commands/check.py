@@ -19,6 +19,7 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
     refuse_overwriting_inputs,
     run_context,
 )
@@ -68,7 +69,6 @@ def check_command(
     """
     from .. import render
     from ..io.limits_file import load_limits
-    from ..io.model_file import load_model
     from ..io.output_file import write_atomic
     from ..io.scenario_file import load_scenarios
     from ..limits import check_limits
@@ -94,7 +94,7 @@ def check_command(
     run.read(*(getattr(s, "source", None) for s in limit_set.scenario_sets))
     run.read(*(getattr(s, "prices", None) or None for s in limit_set.scenario_sets))
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(config.model_or_default(model, limit_set.model))
+    margin_model = load_margin_model(ctx, config.model_or_default(model, limit_set.model))
     result = check_limits(book, snapshot, limit_set, margin_model)
     for message in result.warnings:
         render.warning(message)

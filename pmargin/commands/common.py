@@ -383,3 +383,13 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
     if portfolio.positions.empty and not portfolio.has_collateral:
         render.warning(f"{portfolio_path} holds no positions and no collateral")
     return portfolio, market
+
+
+def load_margin_model(ctx: typer.Context, name: str):
+    """A margin model by name or file (``--model``), recorded with its price file as inputs."""
+    from ..io.model_file import load_model, model_file
+
+    model = load_model(name)
+    scenario_set = getattr(model, "scenario_set", None)
+    run_context(ctx).read(model_file(name), getattr(scenario_set, "prices", None) or None)
+    return model

@@ -17,6 +17,7 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
     run_context,
 )
 
@@ -46,7 +47,7 @@ def compute_command(
     from ..report.margin import margin_dict, margin_markdown
 
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
     others = [load_model(name) for name in bundled_models()] if compare else None
     result = compute_margin(book, snapshot, margin_model, by_account=by_account, compare=others)
     coin = currency.strip().upper()

@@ -58,7 +58,7 @@ from .yaml_safe import load_yaml
 
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
 #: bytes of CSV read, parsed and validated at a time
-CHUNK_BYTES = 4 * 2**20
+CHUNK_BYTES = 16 * 2**20
 _BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*(?:\n|$)")
 _BLANK_LINE_START = re.compile(rb"\n[\n\r \t]")  # where a blank line may begin
 

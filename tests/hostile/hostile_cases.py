@@ -10,15 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MARKET = """\
-as_of: 2024-11-25T08:00:00Z
-rate: 0.0
-underlyings:
-  BTC: {spot: 100000, vol: 0.5}
-  ETH: {spot: 4000, vol: 0.6}
-correlations:
-  BTC: {ETH: 0.8}
-"""
+from conftest import MARKET_YAML as MARKET
+
 BOOK = "instrument,quantity\nBTC-27DEC24-100000-C,-1\nBTC-PERPETUAL,1000\n"
 PORTFOLIO_YAML = """\
 account: desk
@@ -614,6 +607,12 @@ CASES = [
         ("stress", "book.csv", "--scenario", "s.yaml", "-o", "s.yaml"),
         ("--output s.yaml", "is an input"),
         {"s.yaml": explicit("{name: a, spot: -0.1}")},
+    ),
+    Case(
+        "output-over-the-model-file",
+        ("compute", "book.csv", "--model", "m.yaml", "--output", "m.yaml"),
+        ("--output m.yaml", "is an input"),
+        {"m.yaml": "method: standard\n"},
     ),
     Case(
         "junit-over-the-limits-file",
