@@ -68,16 +68,19 @@ def __getattr__(name: str):
 def compute_margin(
     portfolio: Portfolio,
     market: Market,
-    model: str | MarginModel = "deribit",
+    model: str | MarginModel | None = None,
     *,
     by_account: bool = False,
     compare: list[str | MarginModel] | None = None,
 ) -> MarginResult:
     """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
-    model); ``compare`` lists further models shown beside it. See
-    :func:`pmargin.portfolio_margin.compute_margin`."""
+    model; by default :data:`~pmargin.margin.DEFAULT_MODEL`); ``compare`` lists further models
+    shown beside it. See :func:`pmargin.portfolio_margin.compute_margin`."""
+    from .margin import DEFAULT_MODEL
     from .portfolio_margin import compute_margin as margin_of
 
+    if model is None:
+        model = DEFAULT_MODEL
     return margin_of(
         portfolio,
         market,

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
 from ..errors import InputError, PmarginError, Problem
 
 if TYPE_CHECKING:
@@ -204,6 +203,8 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
+        from .. import __version__
+
         with writing_stdout():
             typer.echo(f"pmargin {__version__}")
         raise typer.Exit()
@@ -351,6 +352,7 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
     with the portfolio's other problems, in one list.
     """
     from .. import render
+    from ..io.common import check_file
     from ..io.market_file import find_market, load_market
     from ..io.portfolio_file import load_portfolio, portfolio_market
 
@@ -368,6 +370,7 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
             )
         )
     run.read(portfolio_path)
+    check_file(Path(portfolio_path), "portfolio")
     named = portfolio_market(portfolio_path)
     if market_path is None and named is None:
         market_path = config.market

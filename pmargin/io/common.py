@@ -8,7 +8,8 @@ from pathlib import Path
 from ..errors import InputError, Problem
 
 
-def _check_file(path: Path, what: str) -> None:
+def check_file(path: Path, what: str) -> None:
+    """An InputError unless ``path`` is an existing file (not a folder), naming ``what``."""
     if not path.exists():
         raise InputError(Problem(str(path), f"{what} file not found", "Check the path."))
     if path.is_dir():
@@ -18,7 +19,7 @@ def _check_file(path: Path, what: str) -> None:
 def read_text(path: str | Path, what: str) -> str:
     """Read a UTF-8 text file or raise an :class:`InputError` that names it and the fix."""
     path = Path(path)
-    _check_file(path, what)
+    check_file(path, what)
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -43,7 +44,7 @@ def byte_blocks(path: str | Path, what: str, size: int) -> Iterator[tuple[int, b
     Errors are those of :func:`read_text` (a byte offset counts from the start of the file).
     """
     path = Path(path)
-    _check_file(path, what)
+    check_file(path, what)
     line, offset = 1, 0
     try:
         with path.open("rb") as stream:
