@@ -34,6 +34,9 @@ from .values import MOVE_MAX
 
 DISTRIBUTIONS = ("normal", "student_t")
 MAX_PATHS = 1_000_000
+#: paths × underlyings a set may draw (each of its few (underlyings × paths) arrays is then at
+#: most 80 MB)
+MAX_DRAWS = 10_000_000
 VOL_TENOR_DAYS = 30.0
 #: the largest log move of a path: log(1 + MOVE_MAX), the +10,000% that bounds every spot move
 #: pmargin reads; a fat-tailed draw beyond it (which would overflow exp) is counted at it
@@ -90,6 +93,16 @@ class MonteCarloSet:
         return shocks
 
     def shocks(self, underlyings: tuple[str, ...], market: Market) -> Shocks:
+        if len(underlyings) * self.paths > MAX_DRAWS:
+            raise MarketDataError(
+                Problem(
+                    self.source or f"Monte Carlo set {self.name}",
+                    f"{self.paths:,} paths × {len(underlyings)} underlyings is "
+                    f"{len(underlyings) * self.paths:,} draws, more than the {MAX_DRAWS:,} a set "
+                    "may make",
+                    "Use fewer paths.",
+                )
+            )
         vols = underlying_vols(market, underlyings, self.name)
         correlation = correlation_matrix(market, underlyings, self.name)
         try:

@@ -334,6 +334,18 @@ CASES = [
             + "".join(f"BTC-27DEC24-{80000 + 500 * i}-C,-1\n" for i in range(60)),
         },
     ),
+    Case(
+        "million-paths-on-eleven-underlyings",
+        (*STRESS, "--top", "10"),
+        ("s.yaml", "1,000,000 paths × 11 underlyings", "more than the 10,000,000"),
+        {
+            "s.yaml": "kind: montecarlo\npaths: 1000000\n",
+            "market.yaml": "as_of: 2024-11-25\nunderlyings:\n"
+            + "".join(f"  C{i}: {{spot: 10, vol: 0.5}}\n" for i in range(11)),
+            "book.csv": "instrument,quantity\n"
+            + "".join(f"C{i}_USDC-PERPETUAL,1\n" for i in range(11)),
+        },
+    ),
     # ---- numbers that would overflow -------------------------------------------------------
     Case(
         "multiplier-1e308",
