@@ -120,6 +120,8 @@ def main() -> None:
     engine_s = best_of(engine, args.repeat)
     model = load_model("deribit")
     margin_s = best_of(lambda: margin_for_book(book, model), args.repeat)
+    derive = load_model("derive")
+    derive_s = best_of(lambda: margin_for_book(book, derive), args.repeat)
 
     # the raw kernel: the same number of evaluations, on arrays shaped like the engine's
     rng = np.random.default_rng(0)
@@ -146,6 +148,7 @@ def main() -> None:
     )
     print(f"ratio engine / kernel    {engine_s / kernel_s:9.2f}x   (target ≤ 1.5x)")
     print(f"deribit margin (35 scen., + isolated, greeks, values) {margin_s * 1e3:7.1f} ms")
+    print(f"derive margin (31 scen. + 3, + isolated, greeks, values) {derive_s * 1e3:7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ def main() -> None:
     strike = np.where(table.is_option, table.strike, table.forward)[:, None]
     expiry = np.where(table.time > 0, table.time, 30 / 365)[:, None]
     vol = np.where(table.is_option, table.vol, VOLS["BTC"])[:, None]
-    discount = np.exp(-table.rate * expiry)
+    discount = np.exp(-table.rate[:, None] * expiry)
     is_call = np.where(table.is_option, table.is_call, True)[:, None]
 
     def raw_one_shot():

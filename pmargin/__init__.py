@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .io.model_file import load_model
     from .io.portfolio_file import load_portfolio
     from .io.scenario_file import load_scenarios
+    from .liquidation import LiquidationResult
+    from .liquidation_price import LiquidationPrice
     from .margin import MarginModel
     from .market import Market
     from .portfolio import Portfolio
@@ -37,6 +39,8 @@ _LAZY = {
     "load_model": ".io.model_file",
     "load_portfolio": ".io.portfolio_file",
     "load_scenarios": ".io.scenario_file",
+    "LiquidationResult": ".liquidation",
+    "LiquidationPrice": ".liquidation_price",
     "DEFAULT_MODEL": ".margin",
     "MarginModel": ".margin",
     "Market": ".market",
@@ -72,37 +76,75 @@ def compute_margin(
     *,
     by_account: bool = False,
     compare: list[str | MarginModel] | None = None,
+    with_liquidation_prices: bool = False,
 ) -> MarginResult:
     """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
     model; by default :data:`~pmargin.margin.DEFAULT_MODEL`); ``compare`` lists further models
     shown beside it. See :func:`pmargin.portfolio_margin.compute_margin`."""
-    from .margin import DEFAULT_MODEL
     from .portfolio_margin import compute_margin as margin_of
 
-    if model is None:
-        model = DEFAULT_MODEL
     return margin_of(
         portfolio,
         market,
         _model(model),
         by_account=by_account,
         compare=[_model(m) for m in compare] if compare else None,
+        with_liquidation_prices=with_liquidation_prices,
     )
 
 
-def _model(model: str | MarginModel) -> MarginModel:
-    from .io.model_file import load_model
+def liquidate(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel | None = None,
+    *,
+    target: str = "maintenance",
+    buffer: float | None = None,
+    mode: str = "risk-reducing",
+) -> LiquidationResult:
+    """Liquidation plans per account of ``portfolio`` under ``model`` (a bundled name, a YAML
+    path or a model; by default :data:`~pmargin.margin.DEFAULT_MODEL`). See
+    :func:`pmargin.liquidation.liquidate`."""
+    from .liquidation import liquidate as plans_of
 
+    return plans_of(portfolio, market, _model(model), target=target, buffer=buffer, mode=mode)
+
+
+def liquidation_prices(
+    portfolio: Portfolio,
+    market: Market,
+    model: str | MarginModel | None = None,
+    *,
+    account: str | None = None,
+) -> dict[str, LiquidationPrice]:
+    """Per underlying, the spots at which an account's equity = maintenance margin. See
+    :func:`pmargin.liquidation.liquidation_prices`."""
+    from .liquidation import liquidation_prices as prices_of
+
+    return prices_of(portfolio, market, _model(model), account=account)
+
+
+def _model(model: str | MarginModel | None) -> MarginModel:
+    """``model`` as a model: a bundled name or YAML path is loaded; None is the default."""
+    from .io.model_file import load_model
+    from .margin import DEFAULT_MODEL
+
+    if model is None:
+        model = DEFAULT_MODEL
     return load_model(model) if isinstance(model, str) else model
 
 
 __all__ = [
     "InputError",
+    "LiquidationPrice",
+    "LiquidationResult",
     "MarginResult",
     "MarketDataError",
     "PmarginError",
     "__version__",
     "compute_margin",
+    "liquidate",
+    "liquidation_prices",
     "load_market",
     "load_model",
     "load_portfolio",

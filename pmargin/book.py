@@ -43,7 +43,9 @@ class InstrumentTable:
     """Distinct instruments as arrays of base market inputs (one entry per instrument).
 
     Prices are USD per coin; ``time`` in years ACT/365 (0 for spot and perpetuals); ``vol`` is
-    NaN for non-options; ``multiplier`` is coins per contract (USD face for inverse futures).
+    NaN for non-options; ``multiplier`` is coins per contract (USD face for inverse futures);
+    ``forward`` is the forward for dated contracts, the perpetual mark for perpetuals and spot
+    otherwise; ``rate`` is the USD rate (continuously compounded) for each instrument's expiry.
     """
 
     symbols: np.ndarray
@@ -60,7 +62,7 @@ class InstrumentTable:
     spot: np.ndarray
     forward: np.ndarray
     vol: np.ndarray
-    rate: float
+    rate: np.ndarray
     #: results computed once per table and reused (e.g. a model's scenario P&L, shared by the
     #: book and each account of it); keyed by whoever computes them
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -77,7 +79,7 @@ class InstrumentTable:
             self.strike[o],
             self.time[o],
             self.vol[o],
-            np.exp(-self.rate * self.time[o]),
+            np.exp(-self.rate[o] * self.time[o]),
             self.is_call[o],
         )
         return price
@@ -112,6 +114,24 @@ class Book:
     def net_quantity(self) -> np.ndarray:
         """Net contracts per distinct instrument (positions, orders and coin collateral)."""
         return np.bincount(self.instrument, self.quantity, minlength=len(self.instruments))
+
+    def with_spot_scaled(self, underlying: str, factor: float) -> Book:
+        """This book with ``underlying``'s spot × ``factor`` (:meth:`Market.with_spot_scaled`).
+
+        Its instruments' spots and forwards move by ``factor``; implied vols stay as bound (per
+        strike, including vols implied from marks); nothing is factorized or priced again
+        until a model asks (the table's memo starts empty).
+        """
+        table = self.instruments
+        moved = np.asarray(table.underlyings)[table.underlying_index] == underlying
+        scale = np.where(moved, factor, 1.0)
+        values = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "memo"}
+        values.update(spot=table.spot * scale, forward=table.forward * scale)
+        return replace(
+            self,
+            market=self.market.with_spot_scaled(underlying, factor),
+            instruments=InstrumentTable(**values),
+        )
 
     def underlying_of_positions(self) -> np.ndarray:
         return np.asarray(self.instruments.underlyings)[
@@ -257,6 +277,7 @@ def _instrument_table(distinct: pd.DataFrame, market: Market) -> InstrumentTable
     for u_index, underlying in enumerate(underlyings):
         rows = (index == u_index) & is_dated
         forward[rows] = market.forwards(underlying, expiry[rows])
+        forward[(index == u_index) & (kind == "perpetual")] = market.perpetual_price(underlying)
         options = (index == u_index) & is_option
         if options.any():
             vol[options] = market.vols(underlying, expiry[options], strike[options])
@@ -275,7 +296,7 @@ def _instrument_table(distinct: pd.DataFrame, market: Market) -> InstrumentTable
         spot=spot,
         forward=forward,
         vol=vol,
-        rate=market.rate,
+        rate=market.rates_for(expiry),
     )
 
 
@@ -369,7 +390,7 @@ def _fill_vols(table, distinct, positions, codes, market, problems) -> Instrumen
             table.forward[solve],
             table.strike[solve],
             table.time[solve],
-            np.exp(-table.rate * table.time[solve]),
+            np.exp(-table.rate[solve] * table.time[solve]),
             table.is_call[solve],
         )
         failed = np.zeros(len(positions), bool)

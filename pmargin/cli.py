@@ -12,7 +12,17 @@ from __future__ import annotations
 import signal
 import sys
 
-from .commands import check, compute, greeks, models, scenarios, stress, validate
+from .commands import (
+    check,
+    compute,
+    greeks,
+    liquidate,
+    market,
+    models,
+    scenarios,
+    stress,
+    validate,
+)
 from .commands.common import EXIT_INTERRUPTED, app, finish_stdout
 
 #: command name -> the function that parses its arguments and calls the library
@@ -22,9 +32,14 @@ COMMANDS = {
     "check": check.check_command,
     "greeks": greeks.greeks_command,
     "validate": validate.validate_command,
+    "liquidate": liquidate.liquidate_command,
 }
 #: command name -> its ``list | show`` sub-command group
-GROUPS = {"scenarios": scenarios.scenarios_app, "models": models.models_app}
+GROUPS = {
+    "scenarios": scenarios.scenarios_app,
+    "models": models.models_app,
+    "market": market.market_app,
+}
 
 for _name, _function in COMMANDS.items():
     app.command(_name)(_function)

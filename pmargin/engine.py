@@ -54,7 +54,8 @@ def instrument_pnl(table: InstrumentTable, shocks: Shocks) -> np.ndarray:
         same_days = shocks.count == 0 or np.all(shocks.days == shocks.days[0])
         days = shocks.days[:1] if same_days else shocks.days
         time = np.maximum(table.time[options, None] - days[None, :] / 365.0, 0.0)  # (o, S or 1)
-        discount = np.exp(-table.rate * time) if table.rate else 1.0
+        rate = table.rate[options, None]
+        discount = np.exp(-rate * time) if rate.any() else 1.0
         price[options] = black76_valid(
             price[options],
             table.strike[options, None],

@@ -65,7 +65,7 @@ def unit_greeks(table: InstrumentTable) -> UnitGreeks:
             table.strike[o],
             table.time[o],
             table.vol[o],
-            table.rate,
+            table.rate[o],
             table.is_call[o],
         )
         m = table.multiplier[o]

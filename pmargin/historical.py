@@ -18,6 +18,7 @@ column or a proxy; without one the replay would leave it unshocked, so that is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -66,6 +67,19 @@ class HistoricalSet(ScenarioSet):
                 )
             )
         return super().shocks(underlyings, market)
+
+
+def date_window(dates: np.ndarray, start: datetime | None, end: datetime | None) -> np.ndarray:
+    """Mask of the ``dates`` (datetime64[s], UTC) from ``start`` to ``end``, both inclusive; an
+    ``end`` with no time of day includes that whole day."""
+    in_window = np.ones(len(dates), dtype=bool)
+    if start is not None:
+        in_window &= dates >= np.datetime64(start, "s")
+    if end is not None and end == datetime(end.year, end.month, end.day):
+        in_window &= dates < np.datetime64(end + timedelta(days=1), "s")  # the whole end day
+    elif end is not None:
+        in_window &= dates <= np.datetime64(end, "s")
+    return in_window
 
 
 def relative_returns(closes: np.ndarray, horizon: int) -> np.ndarray:

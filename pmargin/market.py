@@ -9,7 +9,7 @@ continuously compounded decimals; prices in USD per coin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -63,7 +63,8 @@ class UnderlyingMarket:
     """Market data for one underlying.
 
     ``forwards`` maps an expiry (datetime64[s]) to a quoted forward price; other expiries use
-    ``spot · exp((rate − carry) · T)``. ``vol`` is the flat implied vol used when there is no
+    ``spot · exp((rate(T) − carry) · T)``. ``perpetual_price`` is the perpetuals' mark when it
+    differs from spot (a funding basis). ``vol`` is the flat implied vol used when there is no
     smile; either may be missing, in which case options need a ``mark_price`` to imply a vol.
     """
 
@@ -72,6 +73,8 @@ class UnderlyingMarket:
     carry: float = 0.0
     forwards: dict[np.datetime64, float] = field(default_factory=dict)
     smile: Smile | None = None
+    #: mark price of the underlying's perpetuals (USD per coin); None: they mark at spot
+    perpetual_price: float | None = None
 
     @property
     def has_vol(self) -> bool:
@@ -88,6 +91,9 @@ class Market:
         Valuation instant, UTC.
     rate : float
         USD rate, continuously compounded, used to discount option values.
+    rates : dict
+        ``{expiry (datetime64[s]): rate}``: the USD rate quoted for an expiry; expiries not
+        listed use ``rate``.
     underlyings : dict
         ``{"BTC": UnderlyingMarket, ...}``.
     correlations : dict
@@ -101,6 +107,7 @@ class Market:
     underlyings: dict[str, UnderlyingMarket]
     correlations: dict[tuple[str, str], float] = field(default_factory=dict)
     source: str = ""
+    rates: dict[np.datetime64, float] = field(default_factory=dict)
 
     @property
     def as_of64(self) -> np.datetime64:
@@ -108,6 +115,19 @@ class Market:
 
     def spot(self, underlying: str) -> float:
         return self.underlyings[underlying].spot
+
+    def perpetual_price(self, underlying: str) -> float:
+        """Mark price of ``underlying``'s perpetuals, USD per coin (spot unless quoted)."""
+        data = self.underlyings[underlying]
+        return data.spot if data.perpetual_price is None else data.perpetual_price
+
+    def rates_for(self, expiry: np.ndarray) -> np.ndarray:
+        """USD rate for each expiry (datetime64[s]): the quoted one, else (and for NaT) ``rate``."""
+        expiry = np.asarray(expiry, dtype="datetime64[s]")
+        rates = np.full(expiry.shape, float(self.rate))
+        for quoted_expiry, quoted in self.rates.items():
+            rates = np.where(expiry == quoted_expiry, quoted, rates)
+        return rates
 
     def time_to(self, expiry: np.ndarray) -> np.ndarray:
         """Years (ACT/365) from ``as_of`` to each expiry."""
@@ -120,7 +140,8 @@ class Market:
         t = np.where(
             np.isnat(expiry), 0.0, self.time_to(np.where(np.isnat(expiry), self.as_of64, expiry))
         )
-        forward = data.spot * np.exp((self.rate - data.carry) * np.maximum(t, 0.0))
+        rate = self.rates_for(expiry)
+        forward = data.spot * np.exp((rate - data.carry) * np.maximum(t, 0.0))
         for quoted_expiry, quoted in data.forwards.items():
             forward = np.where(expiry == quoted_expiry, quoted, forward)
         return forward
@@ -132,6 +153,23 @@ class Market:
             return data.smile.vol(self.as_of, expiry, strike)
         flat = np.nan if data.vol is None else data.vol
         return np.full(np.shape(strike), flat, dtype=np.float64)
+
+    def with_spot_scaled(self, underlying: str, factor: float) -> Market:
+        """This market with ``underlying``'s spot × ``factor`` (> 0), everything else held.
+
+        Quoted forwards move by the same factor (the others follow the spot through
+        ``spot·exp((rate − carry)·T)``); implied vols stay as given per strike (sticky strike),
+        and every other underlying is unchanged.
+        """
+        if not factor > 0:
+            raise ValueError(f"`factor` must be > 0, not {factor!r}")
+        data = self.underlyings[underlying]
+        moved = replace(
+            data,
+            spot=data.spot * factor,
+            forwards={expiry: price * factor for expiry, price in data.forwards.items()},
+        )
+        return replace(self, underlyings={**self.underlyings, underlying: moved})
 
     def correlation(self, first: str, second: str) -> float | None:
         if first == second:

@@ -17,22 +17,46 @@ shocks with correlation matrix ``C`` (the market's ``correlations:``), and moves
 
 ``σ_u`` is the underlying's flat ``vol``; where the market gives a smile it is the 30-day ATM vol
 of the smile (strike = the 30-day forward, interpolated in total variance between expiries, flat
-outside them) — the smile is what options are priced with, so the two agree. Vols are not shocked.
+outside them) — the smile is what options are priced with, so the two agree. A set built with an
+``estimate`` (:class:`pmargin.estimate.Estimate`) takes ``σ`` and ``C`` from it instead.
 Moves are applied instantaneously (``days: 0``, no theta) unless the file sets ``days``.
+
+Stress (the "diversification failure" of :mod:`pmargin.scenario_library`'s
+``diversification_failure`` set):
+
+* ``correlation_stress: s`` (0 ≤ s ≤ 1): every off-diagonal ρ of ``C`` becomes ρ + s·(1 − ρ),
+  i.e. ``C' = (1 − s)·C + s·11ᵀ``, PSD whenever ``C`` is; s = 1 moves all coins as one.
+  :meth:`MonteCarloSet.unstressed` is the same set (same seed, same normals) with s = 0, so the
+  difference of the two is what the correlations contributed.
+* ``vol_spike: v`` (≥ 0): the moves are drawn with ``σ_u·(1 + v)`` and every option is valued at
+  its implied vol × (1 + v) (a relative vol shock, as ``vol:`` in explicit sets). Otherwise
+  implied vols are not shocked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .errors import MarketDataError, Problem, ProblemCollector
+from .estimate import Estimate
 from .market import Market
+from .nearest_correlation import PSD_TOLERANCE
 from .scenarios import Shocks, VolTerm
 from .values import MOVE_MAX
 
 DISTRIBUTIONS = ("normal", "student_t")
+#: a Monte Carlo set's own keys (its YAML keys beside the common ones, and what it lists)
+PARAMETERS = (
+    "paths",
+    "horizon_days",
+    "distribution",
+    "df",
+    "seed",
+    "correlation_stress",
+    "vol_spike",
+)
 MAX_PATHS = 1_000_000
 #: paths × underlyings a set may draw (each of its few (underlyings × paths) arrays is then at
 #: most 80 MB)
@@ -41,8 +65,6 @@ VOL_TENOR_DAYS = 30.0
 #: the largest log move of a path: log(1 + MOVE_MAX), the +10,000% that bounds every spot move
 #: pmargin reads; a fat-tailed draw beyond it (which would overflow exp) is counted at it
 MAX_LOG_MOVE = float(np.log1p(MOVE_MAX))
-#: eigenvalues above −PSD_TOLERANCE count as zero (rounding in a hand-written matrix)
-PSD_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,9 @@ class MonteCarloSet:
     kind: str = "montecarlo"
     source: str = ""
     bundled: bool = False
+    correlation_stress: float = 0.0
+    vol_spike: float = 0.0
+    estimate: Estimate | None = None  # vols and correlations from history, not the market
 
     def __post_init__(self) -> None:
         if self.paths < 1:
@@ -72,6 +97,12 @@ class MonteCarloSet:
             raise ValueError(f"`distribution` must be one of {DISTRIBUTIONS}")
         if self.distribution == "student_t" and (self.df is None or self.df <= 2):
             raise ValueError(f"`df` must be > 2 for student_t, found {self.df}")
+        if not 0.0 <= self.correlation_stress <= 1.0:
+            raise ValueError(
+                f"`correlation_stress` must be in [0, 1], found {self.correlation_stress}"
+            )
+        if self.vol_spike < 0:
+            raise ValueError(f"`vol_spike` must be ≥ 0, found {self.vol_spike}")
 
     @property
     def count(self) -> int:
@@ -92,6 +123,12 @@ class MonteCarloSet:
             shocks *= np.sqrt((self.df - 2.0) / chi2)
         return shocks
 
+    def unstressed(self) -> MonteCarloSet | None:
+        """This set without its correlation stress (same seed and draws), or None if it has none."""
+        if not self.correlation_stress:
+            return None
+        return replace(self, correlation_stress=0.0)
+
     def shocks(self, underlyings: tuple[str, ...], market: Market) -> Shocks:
         if len(underlyings) * self.paths > MAX_DRAWS:
             raise MarketDataError(
@@ -103,8 +140,12 @@ class MonteCarloSet:
                     "Use fewer paths.",
                 )
             )
-        vols = underlying_vols(market, underlyings, self.name)
-        correlation = correlation_matrix(market, underlyings, self.name)
+        if self.estimate is not None:
+            vols, correlation = self.estimate.draw_inputs(underlyings, self.name)
+        else:
+            vols = underlying_vols(market, underlyings, self.name)
+            correlation = correlation_matrix(market, underlyings, self.name)
+        correlation = stressed_correlation(correlation, self.correlation_stress)
         try:
             draws = self.draws(correlation)
         except NotPositiveSemiDefinite as exc:
@@ -118,15 +159,14 @@ class MonteCarloSet:
                     "be strongly negative).",
                 )
             ) from None
-        log_returns = np.minimum(
-            vols[:, None] * np.sqrt(self.horizon_days / 365.0) * draws, MAX_LOG_MOVE
-        )
+        scale = (1.0 + self.vol_spike) * np.sqrt(self.horizon_days / 365.0)
+        log_returns = np.minimum(vols[:, None] * scale * draws, MAX_LOG_MOVE)
         count = self.paths
         return Shocks(
             names=tuple(f"path {i}" for i in range(1, count + 1)),
             underlyings=tuple(underlyings),
             spot=np.expm1(log_returns),
-            vol=np.zeros_like(log_returns),
+            vol=np.full_like(log_returns, self.vol_spike),
             vol_shift=np.zeros_like(log_returns),
             days=np.full(count, float(self.days)),
             weight=np.full(count, float(self.weight)),
@@ -153,6 +193,13 @@ def correlation_factor(correlation: np.ndarray) -> np.ndarray:
         return np.linalg.cholesky(correlation)
     except np.linalg.LinAlgError:
         return vectors * np.sqrt(np.maximum(eigenvalues, 0.0))
+
+
+def stressed_correlation(correlation: np.ndarray, stress: float) -> np.ndarray:
+    """``correlation`` with every off-diagonal ρ moved to ρ + stress·(1 − ρ), 0 ≤ stress ≤ 1."""
+    if not stress:
+        return correlation
+    return correlation + stress * (1.0 - correlation)
 
 
 def correlation_matrix(market: Market, underlyings: tuple[str, ...], set_name: str) -> np.ndarray:

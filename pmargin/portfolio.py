@@ -88,6 +88,12 @@ class Portfolio:
         coins = {c for amounts in self.collateral.values() for c in amounts if c not in USD_LIKE}
         return sorted(set(self.positions["underlying"]) | coins)
 
+    def for_account(self, account: str) -> Portfolio:
+        """The positions, orders and collateral of one ``account`` alone."""
+        positions = self.positions[self.positions["account"] == account].reset_index(drop=True)
+        collateral = {account: dict(self.collateral[account])} if account in self.collateral else {}
+        return Portfolio(positions, collateral, self.source, self.market_path)
+
     def scaled(self, factor: float) -> Portfolio:
         """The same book with every quantity and collateral amount times ``factor``."""
         positions = self.positions.copy()

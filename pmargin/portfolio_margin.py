@@ -16,6 +16,7 @@ import pandas as pd
 
 from .book import Book, bind, mark_in_usd
 from .greeks import unit_greeks
+from .liquidation_price import LiquidationPrice, search_liquidation_prices
 from .margin import MarginModel, Requirement
 from .market import Market
 from .portfolio import Portfolio
@@ -42,6 +43,8 @@ class MarginResult:
     account: str | None = None
     models: dict[str, MarginResult] = field(default_factory=dict)
     currency: str = "USD"
+    #: per underlying, for one account with collateral (see :func:`liquidation_prices`)
+    liquidation_prices: dict[str, LiquidationPrice] | None = None
 
     @property
     def offset(self) -> float:
@@ -96,13 +99,19 @@ class MarginResult:
 
     @property
     def status(self) -> str | None:
-        if self.equity is None:
-            return None
-        if self.equity < self.maintenance_margin:
-            return STATUS_LIQUIDATION
-        if self.equity < self.portfolio_margin:
-            return STATUS_MARGIN_CALL
-        return STATUS_OK
+        return margin_status(self.equity, self.portfolio_margin, self.maintenance_margin)
+
+
+def margin_status(equity: float | None, initial: float, maintenance: float) -> str | None:
+    """``liquidation`` below maintenance margin, ``margin_call`` below initial, else ``ok``;
+    None when equity is unknown (no collateral stated)."""
+    if equity is None:
+        return None
+    if equity < maintenance:
+        return STATUS_LIQUIDATION
+    if equity < initial:
+        return STATUS_MARGIN_CALL
+    return STATUS_OK
 
 
 def position_values(book: Book) -> np.ndarray:
@@ -232,16 +241,66 @@ def compute_margin(
     *,
     by_account: bool = False,
     compare: list[MarginModel] | None = None,
+    with_liquidation_prices: bool = False,
 ) -> MarginResult:
     """Portfolio margin of ``portfolio`` under ``model``.
 
     ``compare`` lists further models whose results go in ``result.models`` (with the main one).
+    ``with_liquidation_prices`` adds :func:`liquidation_prices` for a portfolio of one account
+    with collateral (and, with ``by_account``, for each account with collateral): some hundred
+    runs of the model, so they are asked for.
     """
     book = bind(portfolio, market)
     result = margin_for_book(book, model, by_account=by_account)
+    if with_liquidation_prices and portfolio.has_collateral:
+        single = len(portfolio.accounts) == 1
+        if single:
+            result.liquidation_prices = liquidation_prices(portfolio, market, model)
+        for account in result.accounts or []:
+            if single:
+                account.liquidation_prices = result.liquidation_prices
+            elif account.account in portfolio.collateral:
+                one = portfolio.for_account(account.account)
+                account.liquidation_prices = liquidation_prices(one, market, model)
     if compare:
         result.models = {model.name: replace(result, accounts=None)}
         for other in compare:
             if other.name not in result.models:
                 result.models[other.name] = margin_for_book(book, other)
     return result
+
+
+def maintenance_gap(book: Book, model: MarginModel) -> float:
+    """Equity − maintenance margin of a bound one-account book (orders as :func:`margin_for_book`
+    counts them), USD; needs collateral."""
+    value = equity(book, position_values(book))
+    if value is None:
+        raise ValueError("the book states no collateral, so its equity is unknown")
+    return value - requirement_with_orders(model, book).maintenance
+
+
+def liquidation_prices(
+    portfolio: Portfolio, market: Market, model: MarginModel
+) -> dict[str, LiquidationPrice]:
+    """Liquidation prices of a one-account portfolio with collateral, per underlying it holds.
+
+    Each is the spot at which equity = maintenance margin when that underlying alone moves, the
+    whole model re-run at every trial spot (see :mod:`pmargin.liquidation_price`). Positions are
+    valued at model prices on the moved market plus what their marks are worth above the model
+    at the snapshot (a mark observed at one spot says nothing of another); so a book without
+    marks gives exactly what :func:`compute_margin` gives on the moved market.
+    """
+    book = bind(portfolio, market)
+    unmarked = _without_marks(book)
+    marks_over_model = maintenance_gap(book, model) - maintenance_gap(unmarked, model)
+
+    def gap(underlying: str, factor: float) -> float:
+        moved = unmarked.with_spot_scaled(underlying, factor)
+        return maintenance_gap(moved, model) + marks_over_model
+
+    return search_liquidation_prices(market, portfolio.underlyings, gap)
+
+
+def _without_marks(book: Book) -> Book:
+    positions = book.positions.assign(mark_price=np.nan)
+    return replace(book, positions=positions)

@@ -6,13 +6,21 @@ scenario over all sets. P&L is shocked − base value in USD; a loss is negative
 
 Large sets (Monte Carlo) are valued in chunks of at most :data:`CHUNK_CELLS` instrument ×
 scenario values to bound the memory of the engine's temporaries; the (instruments × scenarios)
-P&L a set keeps is at most :data:`MAX_PNL_CELLS` values (400 MB), else the set is refused with a
-message naming it, before anything is priced. Historical and Monte Carlo sets also carry VaR and ES
-(:mod:`pmargin.risk_measures`). Problems that do not stop the run (a set shocking an underlying
-the portfolio does not hold) come back as ``SetResult.warnings`` for the caller to show.
+P&L a set keeps is at most :data:`MAX_PNL_CELLS` values (400 MB; a set valued twice, stressed and
+unstressed, counts twice), else the set is refused with a message naming it, before anything is
+priced. Historical and Monte Carlo sets also carry VaR and ES (:mod:`pmargin.risk_measures`); a
+Monte Carlo set with a ``correlation_stress`` is also valued without it (the same draws with the
+market's correlations), and its VaR and ES come beside. Problems that do not stop the run (a set
+shocking an underlying the portfolio does not hold) come back as ``SetResult.warnings`` for the
+caller to show.
 
 Open orders are valued as if filled (the worst case, as margin treats them); coin collateral is
 shocked with its coin.
+
+Given a margin model, a book that states collateral also gets each scenario's equity (equity
+before + the scenario's P&L, summed over the accounts with collateral) and whether an account
+falls into liquidation in it: its equity after the scenario below its maintenance margin at the
+market as it stands (the model is not re-run in each scenario; liquidation prices do that).
 """
 
 from __future__ import annotations
@@ -23,12 +31,15 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .book import Book, bind
 from .engine import Valuation, instrument_pnl_chunks
 from .errors import InputError, Problem
+from .margin import MarginModel
 from .market import Market
 from .portfolio import Portfolio
+from .portfolio_margin import margin_for_book
 from .risk_measures import TailRisk
 from .scenarios import DEFAULT_KEY, ScenarioSource, Shocks
 
@@ -46,12 +57,39 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class AccountEquity:
+    """Equity and maintenance margin (USD) of each account that states collateral, before any
+    scenario; the margin is the model's on the market as it stands."""
+
+    model: str
+    accounts: tuple[str, ...]
+    equity: np.ndarray
+    maintenance_margin: np.ndarray
+
+
+def account_equity(book: Book, model: MarginModel) -> AccountEquity | None:
+    """:class:`AccountEquity` of ``book``'s accounts with collateral, or None without any."""
+    if not book.portfolio.has_collateral:
+        return None
+    accounts = [a for a in margin_for_book(book, model, by_account=True).accounts or []]
+    stated = [a for a in accounts if a.equity is not None]
+    return AccountEquity(
+        model=model.name,
+        accounts=tuple(str(a.account) for a in stated),
+        equity=np.array([a.equity for a in stated]),
+        maintenance_margin=np.array([a.maintenance_margin for a in stated]),
+    )
+
+
+@dataclass(frozen=True)
 class SetResult:
     """One scenario set's P&L. ``pnl`` is (S,), ``by_underlying`` (U, S) in USD."""
 
     scenario_set: Any
     valuation: Valuation
     warnings: tuple[str, ...] = ()
+    unstressed: TailRisk | None = None  # VaR/ES of the set without its correlation stress
+    account_equity: AccountEquity | None = None
 
     @property
     def name(self) -> str:
@@ -75,6 +113,31 @@ class SetResult:
         if getattr(self.scenario_set, "kind", "") not in SAMPLED_KINDS:
             return None
         return TailRisk.of(self.pnl)
+
+    @cached_property
+    def account_equity_after(self) -> np.ndarray | None:
+        """Equity of each account with collateral after each scenario, (A, S) USD, or None."""
+        before = self.account_equity
+        if before is None:
+            return None
+        names, pnl = self.valuation.by_account()
+        rows = pd.Index(names).get_indexer(list(before.accounts))  # -1: no position at risk
+        moved = np.where(rows[:, None] >= 0, pnl[np.maximum(rows, 0)], 0.0)
+        return before.equity[:, None] + moved
+
+    @property
+    def equity(self) -> np.ndarray | None:
+        """Equity after each scenario (S,), summed over the accounts with collateral, or None."""
+        after = self.account_equity_after
+        return None if after is None else after.sum(axis=0)
+
+    @property
+    def in_liquidation(self) -> np.ndarray | None:
+        """(S,) True where an account's equity falls below its maintenance margin, or None."""
+        after = self.account_equity_after
+        if after is None:
+            return None
+        return (after < self.account_equity.maintenance_margin[:, None]).any(axis=0)
 
     def position_pnl(self, index: int) -> np.ndarray:
         """P&L of every position row (N,) in scenario ``index``, USD."""
@@ -107,19 +170,26 @@ class StressResult:
 
 
 def stress_book(
-    book: Book, scenario_sets: list[ScenarioSource], *, progress: Progress | None = None
+    book: Book,
+    scenario_sets: list[ScenarioSource],
+    *,
+    progress: Progress | None = None,
+    model: MarginModel | None = None,
 ) -> StressResult:
-    """Value a bound book under each scenario set."""
+    """Value a bound book under each scenario set (with ``model``: equity and liquidation)."""
     underlyings = book.instruments.underlyings
+    equity = None if model is None else account_equity(book, model)
     results = []
     for scenario_set in scenario_sets:
-        cells = len(book.instruments) * scenario_set.count
+        valuations = 2 if getattr(scenario_set, "correlation_stress", 0) else 1
+        cells = len(book.instruments) * scenario_set.count * valuations
         if cells > MAX_PNL_CELLS:
             raise InputError(
                 Problem(
                     getattr(scenario_set, "source", "") or f"scenario set {scenario_set.name}",
                     f"{scenario_set.count:,} scenarios × {len(book.instruments):,} instruments "
-                    f"is {cells:,} P&L values, more than the {MAX_PNL_CELLS:,} one set may use",
+                    f"{' valued twice (stressed and not)' if valuations == 2 else ''} is "
+                    f"{cells:,} P&L values, more than the {MAX_PNL_CELLS:,} one set may use",
                     "Use fewer scenarios (paths) or split the book.",
                 )
             )
@@ -129,8 +199,22 @@ def stress_book(
             *getattr(scenario_set, "warnings", ()),
             *underlying_warnings(scenario_set, book),
         )
-        results.append(SetResult(scenario_set, Valuation(book, shocks, pnl), warnings))
+        unstressed = _unstressed_tail_risk(book, scenario_set, progress)
+        valuation = Valuation(book, shocks, pnl)
+        results.append(SetResult(scenario_set, valuation, warnings, unstressed, equity))
     return StressResult(book, results)
+
+
+def _unstressed_tail_risk(
+    book: Book, scenario_set: ScenarioSource, progress: Progress | None
+) -> TailRisk | None:
+    """VaR/ES of a set that stresses correlations, valued without that stress; else None."""
+    unstressed = getattr(scenario_set, "unstressed", lambda: None)()
+    if unstressed is None:
+        return None
+    shocks = unstressed.shocks(book.instruments.underlyings, book.market)
+    pnl = _chunked_pnl(book, shocks, f"{scenario_set.name} (unstressed)", progress)
+    return TailRisk.of(Valuation(book, shocks, pnl).pnl)
 
 
 def run_stress(
@@ -139,9 +223,11 @@ def run_stress(
     scenario_sets: list[ScenarioSource],
     *,
     progress: Progress | None = None,
+    model: MarginModel | None = None,
 ) -> StressResult:
-    """P&L of ``portfolio`` under every scenario of every set."""
-    return stress_book(bind(portfolio, market), scenario_sets, progress=progress)
+    """P&L of ``portfolio`` under every scenario of every set; with a margin ``model`` and
+    collateral, equity after each scenario and whether an account falls into liquidation."""
+    return stress_book(bind(portfolio, market), scenario_sets, progress=progress, model=model)
 
 
 def _chunked_pnl(book: Book, shocks: Shocks, name: str, progress: Progress | None) -> np.ndarray:

@@ -18,7 +18,10 @@ spot, forwards, strikes, entry prices  :data:`PRICE_MIN` (1e-12) to :data:`PRICE
 ``quantity``, collateral amounts       at most :data:`QUANTITY_MAX` (1e12) in size
 ``multiplier``                         :data:`MULTIPLIER_MIN` (1e-12) to :data:`MULTIPLIER_MAX`
                                        (1e9)
-``vol`` (flat or smile)                above 0 to :data:`VOL_MAX` (10 = 1,000%)
+``vol`` (flat)                         above 0 to :data:`VOL_MAX` (10 = 1,000%)
+smile vols                             above 0 to :data:`SMILE_VOL_MAX` (10,000): a fitted
+                                       wing or a strike minutes from expiry goes far past
+                                       1,000% (Derive's published PMRM_2 cases quote 3,247)
 ``rate``, ``carry``                    at most :data:`RATE_MAX` (5 = 500% a year) in size
 expiries                               at most :data:`MAX_YEARS_TO_EXPIRY` (30) years after the
                                        market's ``as_of``
@@ -56,6 +59,7 @@ PRICE_MIN, PRICE_MAX = 1e-12, 1e12
 QUANTITY_MAX = 1e12
 MULTIPLIER_MIN, MULTIPLIER_MAX = 1e-12, 1e9
 VOL_MAX = 10.0
+SMILE_VOL_MAX = 10_000.0
 RATE_MAX = 5.0
 MOVE_MAX = 100.0
 DAYS_MAX = 3650.0
@@ -129,6 +133,13 @@ def finite_number(
         problems.add(where, f"{describe(value)} is too large (at most {LARGEST:g} in size)")
         return None
     return number
+
+
+def is_price(values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are prices pmargin reads: finite, :data:`PRICE_MIN` to
+    :data:`PRICE_MAX` (NaN is not)."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (values >= PRICE_MIN) & (values <= PRICE_MAX)
 
 
 def unknown_key_problem(where: str, key: str, valid: Iterable[str]) -> Problem:

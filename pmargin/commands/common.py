@@ -394,5 +394,10 @@ def load_margin_model(ctx: typer.Context, name: str):
 
     model = load_model(name)
     scenario_set = getattr(model, "scenario_set", None)
-    run_context(ctx).read(model_file(name), getattr(scenario_set, "prices", None) or None)
+    estimate = getattr(scenario_set, "estimate", None)  # Monte Carlo drawn from a price file
+    run_context(ctx).read(
+        model_file(name),
+        getattr(scenario_set, "prices", None) or None,
+        getattr(estimate, "source", None) or None,
+    )
     return model

@@ -49,7 +49,14 @@ def compute_command(
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
     others = [load_model(name) for name in bundled_models()] if compare else None
-    result = compute_margin(book, snapshot, margin_model, by_account=by_account, compare=others)
+    result = compute_margin(
+        book,
+        snapshot,
+        margin_model,
+        by_account=by_account,
+        compare=others,
+        with_liquidation_prices=True,
+    )
     coin = currency.strip().upper()
     if coin not in USD_LIKE:
         if coin not in snapshot.underlyings:

@@ -40,10 +40,10 @@ def show_command(
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """A model's description, source, file and every parameter."""
+    """A model's description, source, file and every parameter with its source."""
     from ..io.model_file import bundled_models, load_model, model_file
     from ..render.models import print_model
-    from ..report.models import model_dict, model_markdown, parameter_rows
+    from ..report.models import model_dict, model_markdown, model_parameter_rows
 
     file = model_file(name)
     if not file.exists():
@@ -55,13 +55,14 @@ def show_command(
             )
         )
     data = model_dict(load_model(file), file)
+    rows = model_parameter_rows(data)
     emit_result(
         format,
         output,
         data,
-        rows=lambda: parameter_rows(data["parameters"]),
+        rows=lambda: rows,
         markdown=lambda: model_markdown(data),
-        draw=lambda console: print_model(console, data, parameter_rows(data["parameters"])),
+        draw=lambda console: print_model(console, data, rows),
     )
 
 

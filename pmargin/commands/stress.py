@@ -13,10 +13,12 @@ from .common import (
     Format,
     FormatOption,
     MarketOption,
+    ModelOption,
     OutputOption,
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
     run_context,
 )
 
@@ -46,6 +48,7 @@ def stress_command(
         ),
     ] = None,
     market: MarketOption = None,
+    model: ModelOption = None,
     top: Annotated[
         int | None,
         typer.Option("--top", min=1, help="Only the N worst scenarios of each set."),
@@ -62,7 +65,8 @@ def stress_command(
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets."""
+    """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets; with
+    collateral, equity after each scenario and the scenarios that force a liquidation."""
     from .. import render
     from ..io.scenario_file import bundled_sets
     from ..render.stress import print_stress, stress_progress
@@ -85,9 +89,16 @@ def stress_command(
     run.read(*(getattr(s, "prices", None) or None for s in scenario_sets))
     holdings, snapshot = load_inputs(ctx, portfolio, market)
     _check_report_size(scenario_sets, len(holdings.underlyings), top)
-    total = sum(s.count for s in scenario_sets)
+    margin_model = load_margin_model(ctx, run.config.model_or_default(model))
+    # a set with a correlation stress is valued twice: stressed and as the market has it
+    total = sum(
+        getattr(s, "count", 0) * (2 if getattr(s, "correlation_stress", 0) else 1)
+        for s in scenario_sets
+    )
     with stress_progress(total) as progress:
-        result = run_stress(holdings, snapshot, scenario_sets, progress=progress)
+        result = run_stress(
+            holdings, snapshot, scenario_sets, progress=progress, model=margin_model
+        )
     for s in result.sets:
         for message in s.warnings:
             render.warning(message)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +30,20 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ProblemCollector
-from ..historical import HistoricalSet, historical_set
+from ..historical import HistoricalSet, date_window, historical_set
 from ..scenarios import COMMON_SET_KEYS, DEFAULT_KEY, VolTerm
 from ..values import (
     ACCEPTED_DATES,
     DAYS_MAX,
     ISO_INSTANT,
+    PRICE_MAX,
+    PRICE_MIN,
     WEIGHT_MAX,
     check_keys,
     describe,
     finite_number,
     instant,
+    is_price,
     same_key_problems,
 )
 from .common import read_text, resolve_beside
@@ -101,7 +104,7 @@ def build_historical(
         return None
     if problems or options.horizon is None:
         return None
-    closes = read_closes(prices, options.date_column, where, problems)
+    closes = read_closes(prices, options.date_column, f"`date_column:` in {where}", problems)
     if closes is None:
         return None
     rows = _window_rows(closes, options, where, problems)
@@ -162,14 +165,8 @@ def _window_rows(
     closes: Closes, options: _Options, where: str, problems: ProblemCollector
 ) -> np.ndarray | None:
     """Indices of the rows inside ``start``/``end``; a problem when too few for the horizon."""
-    dates, start, end, horizon = closes.dates, options.start, options.end, options.horizon
-    in_window = np.ones(len(dates), dtype=bool)
-    if start is not None:
-        in_window &= dates >= np.datetime64(start, "s")
-    if end is not None and end == datetime(end.year, end.month, end.day):
-        in_window &= dates < np.datetime64(end + timedelta(days=1), "s")  # the whole end day
-    elif end is not None:
-        in_window &= dates <= np.datetime64(end, "s")
+    start, end, horizon = options.start, options.end, options.horizon
+    in_window = date_window(closes.dates, start, end)
     window = _window_text(start, end)
     if in_window.sum() <= horizon:
         problems.add(
@@ -224,7 +221,8 @@ def read_closes(
     """The prices CSV sorted by date (cells still raw text), or None after a problem.
 
     Blank and ``#`` lines are skipped; every row needs the header's field count, a date in ISO
-    8601 and a date of its own (a repeated date is a problem naming both lines).
+    8601 and a date of its own (a repeated date is a problem naming both lines). ``where`` is
+    where the date column can be renamed (a YAML file's ``date_column:``, or an option).
     """
     lines = [
         (number, text)
@@ -240,9 +238,14 @@ def read_closes(
         problems.add(
             f"{prices}: header",
             f"no `{date_column}` column (columns: {', '.join(header)})",
-            f"Name the date column `{date_column}` or set `date_column:` in {where}.",
+            f"Name the date column `{date_column}` or set {where}.",
         )
         return None
+    problems.extend(
+        same_key_problems(
+            dict.fromkeys(h for h in header if h), f"{prices}:{lines[0][0]}: header", "column"
+        )
+    )
     for (number, _), row in zip(lines[1:], rows[1:]):
         if len(row) != len(header):
             problems.add(f"{prices}:{number}", f"{len(row)} fields, the header has {len(header)}")
@@ -294,12 +297,14 @@ def _dates(
 
 def _positive(raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, problems):
     values = pd.to_numeric(pd.Series(raw).str.strip(), errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    bad = np.flatnonzero(~is_price(values))
     for row in bad[:MAX_ROW_PROBLEMS]:
         text = str(raw[row]).strip()
         problems.add(
             f"{prices}:{lines[row]}: column `{column}`",
-            f"{describe(text)} is not a positive price" if text else "no price (empty cell)",
+            f"{describe(text)} is not a positive price ({PRICE_MIN:g} to {PRICE_MAX:g} USD)"
+            if text
+            else "no price (empty cell)",
             "Fill the gap, or move `start:` past it.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:

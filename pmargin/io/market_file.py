@@ -4,12 +4,14 @@ Format (SPEC §3)::
 
     as_of: 2024-11-25T08:00:00Z       # UTC instant; a bare date means 08:00 UTC
     rate: 0.0                         # USD rate, continuously compounded
+    rates: {2024-12-27: 0.05}         # optional USD rate per expiry; other expiries use `rate`
     underlyings:
       BTC:
         spot: 95000                   # USD per coin, > 0
         vol: 0.55                     # flat implied vol (decimal), used when there is no smile
         forwards: {2024-12-27: 95800} # optional quoted forwards per expiry
         carry: 0.0                    # optional yield: forward = spot·exp((rate − carry)·T)
+        perpetual_price: 95100        # optional mark of the perpetuals (default: spot)
         smile:                        # optional: expiry -> {strike: vol}
           2024-12-27: {80000: 0.62, 95000: 0.55, 110000: 0.57}
       ETH: {spot: 3400, vol: 0.65}
@@ -31,6 +33,7 @@ from ..values import (
     PRICE_MAX,
     PRICE_MIN,
     RATE_MAX,
+    SMILE_VOL_MAX,
     VOL_MAX,
     finite_number,
     instant,
@@ -40,8 +43,8 @@ from ..values import (
 )
 from .yaml_safe import load_yaml
 
-MARKET_KEYS = ("as_of", "rate", "underlyings", "correlations", "description", "name")
-UNDERLYING_KEYS = ("spot", "vol", "forwards", "carry", "smile")
+MARKET_KEYS = ("as_of", "rate", "rates", "underlyings", "correlations", "description", "name")
+UNDERLYING_KEYS = ("spot", "vol", "forwards", "carry", "smile", "perpetual_price")
 DEMO_MARKET = "demo_market.yaml"
 
 
@@ -66,8 +69,8 @@ def _price(value, where: str, problems: ProblemCollector) -> float | None:
     )
 
 
-def _vol(value, where: str, problems: ProblemCollector) -> float | None:
-    return finite_number(value, where, problems, strictly_positive=True, maximum=VOL_MAX)
+def _vol(value, where: str, problems: ProblemCollector, maximum: float = VOL_MAX) -> float | None:
+    return finite_number(value, where, problems, strictly_positive=True, maximum=maximum)
 
 
 def _rate(value, where: str, problems: ProblemCollector) -> float:
@@ -90,6 +93,7 @@ def load_market(path: str | Path) -> Market:
     else:
         as_of = instant(document["as_of"], f"{where}: as_of", problems)
     rate = _rate(document["rate"], f"{where}: rate", problems) if "rate" in document else 0.0
+    rates = _per_expiry(document.get("rates"), f"{where}: rates", "rate", _rate, problems)
     raw_underlyings = document.get("underlyings")
     underlyings: dict[str, UnderlyingMarket] = {}
     if not isinstance(raw_underlyings, dict) or not raw_underlyings:
@@ -107,7 +111,7 @@ def load_market(path: str | Path) -> Market:
     correlations = _correlations(document.get("correlations"), f"{where}: correlations", problems)
     problems.raise_if_any()
     assert as_of is not None
-    return Market(as_of, rate, underlyings, correlations, source=where)
+    return Market(as_of, rate, underlyings, correlations, source=where, rates=rates)
 
 
 def _underlying(entry, where: str, problems: ProblemCollector):
@@ -126,22 +130,45 @@ def _underlying(entry, where: str, problems: ProblemCollector):
     if entry.get("vol") is not None:
         vol = _vol(entry["vol"], f"{where}.vol", problems)
     carry = _rate(entry["carry"], f"{where}.carry", problems) if "carry" in entry else 0.0
-    forwards = {}
-    raw_forwards = entry.get("forwards") or {}
-    if not isinstance(raw_forwards, dict):
-        problems.add(f"{where}.forwards", "expected a mapping expiry -> forward price")
-        raw_forwards = {}
-    problems.extend(same_key_problems(raw_forwards, f"{where}.forwards", "expiry", _expiry_key))
-    for expiry, price in raw_forwards.items():
-        key = f"{where}.forwards.{expiry}"
-        moment = instant(expiry, key, problems)
-        value = _price(price, key, problems)
-        if moment is not None and value is not None:
-            forwards[_as_datetime64(moment)] = value
+    forwards = _per_expiry(
+        entry.get("forwards"), f"{where}.forwards", "forward price", _price, problems
+    )
+    perpetual = None
+    if entry.get("perpetual_price") is not None:
+        perpetual = _price(entry["perpetual_price"], f"{where}.perpetual_price", problems)
     smile = _smile(entry.get("smile"), f"{where}.smile", problems)
     if spot is None:
         return None
-    return UnderlyingMarket(spot=spot, vol=vol, carry=carry, forwards=forwards, smile=smile)
+    return UnderlyingMarket(
+        spot=spot,
+        vol=vol,
+        carry=carry,
+        forwards=forwards,
+        smile=smile,
+        perpetual_price=perpetual,
+    )
+
+
+def _per_expiry(
+    raw, where: str, what: str, checked, problems: ProblemCollector
+) -> dict[np.datetime64, float]:
+    """A mapping expiry -> number (``forwards:``, ``rates:``), keyed by datetime64[s]; each
+    number passes ``checked(value, where, problems)`` (:func:`_price`, :func:`_rate`) and an
+    expiry written twice (``2024-12-27`` and ``2024-12-27T08:00:00Z``) is a problem."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(where, f"expected a mapping expiry -> {what}")
+        return {}
+    problems.extend(same_key_problems(raw, where, "expiry", _expiry_key))
+    values = {}
+    for expiry, number in raw.items():
+        key = f"{where}.{expiry}"
+        moment = instant(expiry, key, problems)
+        value = checked(number, key, problems)
+        if moment is not None and value is not None:
+            values[_as_datetime64(moment)] = value
+    return values
 
 
 def _smile(raw, where: str, problems: ProblemCollector) -> Smile | None:
@@ -162,7 +189,7 @@ def _smile(raw, where: str, problems: ProblemCollector) -> Smile | None:
         strikes, vols = [], []
         for strike, vol in points.items():
             k = _price(strike, f"{key} strike {strike}", problems)
-            v = _vol(vol, f"{key}.{strike}", problems)
+            v = _vol(vol, f"{key}.{strike}", problems, SMILE_VOL_MAX)
             if k is not None and v is not None:
                 strikes.append(k)
                 vols.append(v)

@@ -2,7 +2,9 @@
 
 ``load_model("deribit")`` reads the bundled ``deribit.yaml``; ``load_model("my.yaml")`` a user's
 file. The YAML's ``method:`` picks the builder in :data:`pmargin.margin.METHODS`. Files a model
-names (the var model's CSV of daily closes) are read here and handed to the builder.
+names (the var model's CSV of daily closes) are read here and handed to the builder: as a replay
+(``scenarios: historical``), and as an estimate of vols and correlations for Monte Carlo draws
+(``montecarlo: {estimate: {...}}``).
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from ..errors import InputError, Problem, ProblemCollector
+from ..estimate import PriceHistory, estimate, estimate_options
 from ..historical import HistoricalSet, historical_set
 from ..margin import METHODS, MarginModel
 from ..values import DAYS_MAX, describe, expect_mapping
 from .common import resolve_beside
-from .historical_file import read_closes
+from .price_history import read_price_history
 from .yaml_safe import load_yaml
 
 
@@ -66,6 +66,8 @@ def load_model(name_or_path: str | Path) -> MarginModel:
     inputs = {}
     if method == "var" and document.get("scenarios") == "historical":
         inputs["price_history"] = _var_price_history(document, where, problems)
+    if method == "var" and _wants_estimate(document):
+        inputs["estimated_inputs"] = _var_estimate(document, where, problems)
     model = METHODS[method](document, where, problems, **inputs)
     problems.raise_if_any()
     return model
@@ -79,13 +81,61 @@ def _var_price_history(
     Nothing is read while ``horizon_days`` is not a whole number (the builder reports that).
     """
     horizon = document.get("horizon_days", 2)
-    block = document.get("historical")
-    number = isinstance(horizon, (int, float)) and not isinstance(horizon, bool)
-    if not number or not 1 <= horizon <= DAYS_MAX or horizon != int(horizon):
+    whole = isinstance(horizon, (int, float)) and not isinstance(horizon, bool)
+    if not whole or not 1 <= horizon <= DAYS_MAX or horizon != int(horizon):
         return None
+    horizon = int(horizon)
+    history = _var_closes(document, where, problems)
+    if history is None:
+        return None
+    if len(history.dates) <= horizon:
+        problems.add(
+            f"{where}: horizon_days",
+            f"{history.source} has {len(history.dates)} rows of closes; horizon_days {horizon} "
+            f"needs at least {horizon + 1}",
+            "Add more rows of daily closes.",
+        )
+        return None
+    name = str(document.get("name", "var"))
+    return historical_set(
+        name,
+        history.dates,
+        history.closes,
+        horizon_days=horizon,
+        source=where,
+        prices=history.source,
+    )
+
+
+def _wants_estimate(document: dict[str, Any]) -> bool:
+    """True for a Monte Carlo var model with a ``montecarlo.estimate`` block."""
+    block = document.get("montecarlo")
+    monte_carlo = document.get("scenarios", "montecarlo") == "montecarlo"
+    return monte_carlo and isinstance(block, dict) and "estimate" in block
+
+
+def _var_estimate(document: dict[str, Any], where: str, problems: ProblemCollector):
+    """Vols and correlations estimated from the ``historical:`` closes (``montecarlo.estimate``),
+    so the Monte Carlo and historical variants of the model draw on the same file; or None."""
+    block = document["montecarlo"]["estimate"]
+    options = estimate_options(block, f"{where}: montecarlo.estimate", problems)
+    history = _var_closes(document, where, problems)
+    if history is None or problems:
+        return None
+    try:
+        return estimate(history, **options)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _var_closes(
+    document: dict[str, Any], where: str, problems: ProblemCollector
+) -> PriceHistory | None:
+    """The closes of the var model's ``historical: {prices, date_column}``, or None."""
+    block = document.get("historical")
     if not isinstance(block, dict):
         block = {}
-    horizon = int(horizon)
     if not isinstance(block.get("prices"), str):
         problems.add(
             f"{where}: historical.prices",
@@ -102,41 +152,6 @@ def _var_price_history(
         )
         return None
     date_column = str(block.get("date_column", "date"))
-    table = read_closes(prices, date_column, f"{where}: historical", problems)
-    if table is None:
-        return None
-    if len(table.dates) <= horizon:
-        problems.add(
-            f"{where}: horizon_days",
-            f"{prices} has {len(table.dates)} rows of closes; horizon_days {horizon} needs at "
-            f"least {horizon + 1}",
-            "Add more rows of daily closes.",
-        )
-        return None
-    closes = {
-        c.upper(): _closes(raw, table.lines, prices, c, problems)
-        for c, raw in table.columns.items()
-    }
-    if problems:
-        return None
-    name = str(document.get("name", "var"))
-    return historical_set(
-        name, table.dates, closes, horizon_days=horizon, source=where, prices=str(prices)
+    return read_price_history(
+        prices, date_column, f"`historical.date_column:` in {where}", problems
     )
-
-
-def _closes(
-    raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, problems: ProblemCollector
-) -> np.ndarray:
-    """One column's closes (USD); an empty cell is a missing close (NaN)."""
-    text = pd.Series(raw, dtype=str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
-    blank = (text == "").to_numpy()
-    bad = np.flatnonzero(~blank & ~(np.isfinite(values) & (values > 0)))
-    for row in bad:
-        problems.add(
-            f"{prices}:{lines[row]}: `{column}`",
-            f"expected a positive price, found {describe(text.iloc[row])}",
-            "Leave the cell empty for a missing close.",
-        )
-    return np.where(blank, np.nan, values)

@@ -8,6 +8,8 @@
     distribution: student_t      # or normal (default)
     df: 4                        # degrees of freedom of student_t, > 2
     seed: 7                      # default 0: the same seed always gives the same numbers
+    correlation_stress: 0.5      # optional, 0 to 1: every ρ becomes ρ + s·(1 − ρ)
+    vol_spike: 0.5               # optional, ≥ 0: moves drawn with vol × 1.5, implied vols × 1.5
     days: 0                      # optional, as in every set: time shock, weight, vol_term
 """
 
@@ -16,11 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ProblemCollector
-from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, MonteCarloSet
+from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, PARAMETERS, MonteCarloSet
 from ..scenarios import COMMON_SET_KEYS, VolTerm
-from ..values import DAYS_MAX, WEIGHT_MAX, check_keys, finite_number, whole_number
+from ..values import DAYS_MAX, MOVE_MAX, WEIGHT_MAX, check_keys, finite_number, whole_number
 
-SPECIFIC_KEYS = ("paths", "horizon_days", "distribution", "df", "seed")
+SPECIFIC_KEYS = PARAMETERS
 
 
 def build_montecarlo(
@@ -58,6 +60,21 @@ def build_montecarlo(
         document.get("weight", 1), f"{where}: weight", problems, minimum=0, maximum=WEIGHT_MAX
     )
     vol_term = VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems)
+    stress = finite_number(
+        document.get("correlation_stress", 0),
+        f"{where}: correlation_stress",
+        problems,
+        minimum=0,
+    )
+    if stress is not None and stress > 1:
+        problems.add(
+            f"{where}: correlation_stress",
+            f"must be between 0 and 1, found {stress:g}",
+            "1 moves every coin as one; 0 keeps the market's correlations.",
+        )
+    spike = finite_number(
+        document.get("vol_spike", 0), f"{where}: vol_spike", problems, minimum=0, maximum=MOVE_MAX
+    )
     if problems:
         return None
     return MonteCarloSet(
@@ -72,6 +89,8 @@ def build_montecarlo(
         vol_term=vol_term,
         description=str(document.get("description") or ""),
         source=where,
+        correlation_stress=stress,
+        vol_spike=spike,
     )
 
 

@@ -1,7 +1,8 @@
-"""Every file pmargin writes (``--output``, ``--junit``, the CI step summary) is written here,
-atomically: the new content goes to a temporary file in the same folder, is flushed to disk and
-then renamed over the target, so a failure half way (a full disk, Ctrl-C) leaves the old file
-whole and never a truncated one. A rename within one folder is atomic on POSIX and Windows.
+"""Every file pmargin writes (``--output``, ``--junit``, the CI step summary, the snapshot of
+``market estimate --output`` and ``liquidate --positions-after``) is written here, atomically:
+the new content goes to a temporary file in the same folder, is flushed to disk and then renamed
+over the target, so a failure half way (a full disk, Ctrl-C) leaves the old file whole and never
+a truncated one. A rename within one folder is atomic on POSIX and Windows.
 
 Appending (the GitHub step summary) is the same: the old content and the new are written to a
 temporary file that replaces the old one, so a reader sees the summary before or after, never
@@ -26,9 +27,12 @@ def _target(path: Path, label: str) -> Path:
     return target
 
 
-def write_atomic(path: str | Path, content: str | bytes, *, label: str | None = None) -> None:
+def write_atomic(
+    path: str | Path, content: str | bytes, *, label: str | None = None, what: str = ""
+) -> None:
     """Replace ``path`` with ``content`` (text is UTF-8) in one rename; ``label`` names the file
-    in messages (e.g. ``--junit out.xml``). An OSError becomes an InputError naming it."""
+    in messages (e.g. ``--junit out.xml``), ``what`` what it holds (``the market snapshot``). An
+    OSError becomes an InputError naming it."""
     path = Path(path)
     label = label or str(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
@@ -51,7 +55,7 @@ def write_atomic(path: str | Path, content: str | bytes, *, label: str | None = 
         raise InputError(
             Problem(
                 label,
-                f"cannot write: {exc.strerror or exc}",
+                f"cannot write{' ' + what if what else ''}: {exc.strerror or exc}",
                 "Check the folder exists, is writable and has space.",
             )
         ) from None

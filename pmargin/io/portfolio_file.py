@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..portfolio import Portfolio, empty_positions
+from ..portfolio import USD_LIKE, Portfolio, empty_positions
 from ..values import (
     QUANTITY_MAX,
     describe,
@@ -390,9 +390,15 @@ def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, floa
     problems.extend(same_key_problems(value, f"{path}: collateral", "currency"))
     amounts = {}
     for currency, amount in value.items():
+        code = upper_key(currency)
+        minimum = -QUANTITY_MAX if code in USD_LIKE else 0  # a negative cash balance is a debit
         number = finite_number(
-            amount, f"{path}: collateral.{currency}", problems, minimum=0, maximum=QUANTITY_MAX
+            amount,
+            f"{path}: collateral.{currency}",
+            problems,
+            minimum=minimum,
+            maximum=QUANTITY_MAX,
         )
         if number is not None:
-            amounts[upper_key(currency)] = number
+            amounts[code] = number
     return amounts

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import deribit, span, standard, tims, var
+from . import deribit, derive, span, standard, tims, var
 from .base import MarginModel, Requirement
 
 #: method name -> builder(document, where, problems, **inputs) -> model
 METHODS: dict[str, Callable[..., Any]] = {
     "deribit": deribit.build,
+    "derive": derive.build,
     "span": span.build,
     "tims": tims.build,
     "var": var.build,

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..book import Book, InstrumentTable
 from ..engine import instrument_pnl
+from ..errors import ProblemCollector
 from ..scenarios import Shocks
+from ..values import check_keys, number, same_key_problems, section, upper_key
+from .liquidation_parameters import LiquidationParameters
+
+#: keys of a parameter block that say where its values come from (``models show`` prints them)
+SOURCE_KEYS = ("source", "date")
+#: the block of a per-underlying (or per-currency) table that serves every name without its own
+DEFAULT = "default"
+#: the ``table.memo`` slot of a model's scenario P&L (see :func:`keep_pnl`)
+PNL_SLOT = "pnl"
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class MarginModel(Protocol):
     description: str
     source: str
     parameters: dict[str, Any]
+    #: how the model's venue liquidates (fees, step size, buffer)
+    liquidation: LiquidationParameters
 
     def requirement(self, book: Book) -> Requirement: ...
 
@@ -59,16 +72,93 @@ def isolated_from_unit(book: Book, long_unit: np.ndarray, short_unit: np.ndarray
     return np.abs(q) * unit
 
 
+def memoised(model: MarginModel, table: InstrumentTable, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per table and model, kept in ``table.memo``: the book and each of its
+    accounts (which share the table) are priced in one pass."""
+    cached = table.memo.get(model.method)
+    if cached is None or cached[0] is not model:
+        cached = table.memo[model.method] = (model, compute())
+    return cached[1]
+
+
 def model_pnl(
     model: MarginModel, table: InstrumentTable, build_shocks
 ) -> tuple[Shocks, np.ndarray]:
-    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``.
-
-    Computed once per table and model and kept in ``table.memo``, so the book and each of its
-    accounts (which share the table) are priced in one pass. ``build_shocks()`` makes the shocks.
-    """
-    cached = table.memo.get(model.method)
-    if cached is None or cached[0] is not model:
+    """``model``'s shocks and the P&L per contract (I, S) they give on ``table``, computed once
+    per table and kept (:func:`keep_pnl`), so the book and each of its accounts (which share the
+    table) are priced in one pass. ``build_shocks()`` makes the shocks."""
+    cached = cached_pnl(model, table)
+    if cached is None:
         shocks = build_shocks()
-        cached = table.memo[model.method] = (model, shocks, instrument_pnl(table, shocks))
-    return cached[1], cached[2]
+        cached = keep_pnl(model, table, shocks, instrument_pnl(table, shocks))
+    return cached
+
+
+def keep_pnl(
+    model: MarginModel, table: InstrumentTable, shocks: Shocks, pnl: np.ndarray
+) -> tuple[Shocks, np.ndarray]:
+    """Keep ``model``'s shocks and (I, S) P&L per contract in ``table.memo``; return them."""
+    table.memo[(model.method, PNL_SLOT)] = (model, (shocks, pnl))
+    return shocks, pnl
+
+
+def cached_pnl(model: MarginModel, table: InstrumentTable) -> tuple[Shocks, np.ndarray] | None:
+    """The shocks and (I, S) P&L per contract that ``model`` kept for ``table``, if it did.
+
+    Scenario models keep them (see :func:`model_pnl`) once they have margined a book on
+    ``table``; models without scenarios (standard) keep none.
+    """
+    cached = table.memo.get((model.method, PNL_SLOT))
+    if cached is None or cached[0] is not model:
+        return None
+    return cached[1]
+
+
+def parameter_block(
+    cls, raw: Any, where: str, problems: ProblemCollector, checks: dict[str, dict] | None = None
+):
+    """A YAML block of numbers as the dataclass ``cls``: every field required, each checked with
+    ``checks[field]`` (keywords of :func:`pmargin.values.number`, default ≥ 0), ``source`` and
+    ``date`` allowed beside them. None after a problem (recorded in ``problems``)."""
+    if not isinstance(raw, dict):
+        problems.add(where, "expected a mapping of parameters")
+        return None
+    names = [f.name for f in fields(cls)]
+    check_keys(raw, (*SOURCE_KEYS, *names), where, problems, sep=".")
+    values = {}
+    for name in names:
+        if name not in raw:
+            problems.add(f"{where}.{name}", "missing", f"Add `{name}:` (see pmargin/models).")
+            continue
+        check = (checks or {}).get(name, {"minimum": 0})
+        values[name] = number(raw[name], f"{where}.{name}", problems, **check)
+    if len(values) < len(names) or None in values.values():
+        return None
+    return cls(**values)
+
+
+def parameter_blocks(
+    cls, document: dict, key: str, where: str, problems: ProblemCollector, checks=None
+) -> dict[str, Any]:
+    """``document[key]``: a mapping of names (underlyings, currencies) to blocks of ``cls``,
+    which must include :data:`DEFAULT`. Names are codes as pmargin compares them (``btc:`` is
+    ``BTC``; two names for one code are a problem). Blocks with a problem are left out (and
+    recorded)."""
+    raw = section(document, key, where, problems)
+    if DEFAULT not in raw:
+        problems.add(
+            f"{where}: {key}",
+            f"missing `{DEFAULT}`",
+            f"Add a `{DEFAULT}:` block for the names without their own.",
+        )
+    problems.extend(same_key_problems(raw, f"{where}: {key}", "name", _block_name))
+    blocks = {
+        _block_name(name): parameter_block(cls, value, f"{where}: {key}.{name}", problems, checks)
+        for name, value in raw.items()
+    }
+    return {name: block for name, block in blocks.items() if block is not None}
+
+
+def _block_name(name: Any) -> str:
+    """A block's name as looked up: ``default`` as written, a code upper case."""
+    return DEFAULT if str(name) == DEFAULT else upper_key(name)

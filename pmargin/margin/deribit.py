@@ -1,32 +1,105 @@
-"""Deribit-style portfolio margin: a risk matrix of price × vol moves plus weighted extremes.
+"""Deribit portfolio margin as published (support article "Portfolio Margin", ``pme/simulate``).
 
-For each underlying separately (currencies are margined independently and summed):
+Each settlement currency is margined on its own, in that currency: inverse BTC contracts in BTC,
+inverse ETH contracts in ETH, every linear contract in USDC. Within a currency:
 
-1. the standard grid: price moves from −16% to +16% in 9 points × vol {up +50%, unchanged,
-   down −25%} (relative), each vol shock scaled by (30/DTE)^p (p = 0.30 under 30 days, 0.13 from
-   30 days) and a vol-up floor of 50% vol;
-2. extended moves −66%, −33%, +50%, +100%, +200%, +300%, +400%, +500% with vol up, each loss
-   counted at a fraction (≈ 0.16/|move|) of its size;
+1. **Risk vectors.** The engine (:func:`pmargin.engine.instrument_pnl`) reprices each instrument
+   under its underlying's grid: 2·buckets_count + 1 price moves from −price_range to
+   +price_range × vol {up, same, down} (relative, scaled by (30/DTE)^p, vol up ≥
+   ``min_volatility_for_shock_up``), index 3·bucket + column; then the extended moves
+   (−66% … +500%) with vol up. P&L is in the settlement currency: the engine's USD P&L of an
+   inverse future over the shocked spot (face·(1/F − 1/F')), of an inverse option over the shocked
+   forward (Deribit quotes an option's USD price as coin × its underlying, the forward), linear
+   as is. Extended P&L counts a fraction: ``extended_table_factor`` · price_range/|move|, for
+   inverse contracts also converted at the edge-of-range price, × (1 + move)/(1 ± price_range).
+2. **Aggregation** per pair (``btc_btc``, ``eth_usdc``, ...): the extended entries shrink towards 0
+   by the dampener, (max(|move|/price_range, 1) − 1) · ``extended_dampener`` USD; gains count at
+   ``pnl_offset`` (at most ``max_offsetable_pnl`` USD), losses in full. The pairs of a currency
+   (USDC: every linear underlying) add scenario by scenario.
+3. **Worst case** = the largest loss over the grid and the extended table (≥ 0), rounded to
+   ``worst_case_decimals`` as Deribit does.
+4. **Roll shock** = Σ over expiries of |net delta| · max(``min_annualised_move``,
+   ``annualised_move_risk`` · T) (perpetuals: T = 0). **Delta shock** = D · min(
+   ``max_delta_shock``, ``m_inc`` · (D − threshold/S)) for a pair's net delta D (coins) above
+   ``delta_total_liq_shock_threshold`` (USD).
+5. **Risk-matrix margin** = worst case + roll shock + delta shock; **maintenance** =
+   ``mm_factor`` × risk-matrix margin; **initial** = risk-matrix margin + open-orders margin,
+   the larger rise of the risk-matrix margin when every buy order, or every sell order, fills.
 
-initial margin = Σ over underlyings of the largest counted loss (≥ 0);
-maintenance = 0.8 × initial. Coin collateral is part of the book and is shocked with its coin.
+A long coin balance (coin collateral, spot bought) is the equity of its coin's currency: it has no
+risk in that coin. A net short coin balance is margined as a linear short of the coin in USDC.
+Every figure is reported in USD, each currency converted at its index (spot).
 
-This is a model *of* Deribit's published portfolio-margin method (``private/pme/simulate``
-parameters, June 2024; Paradex portfolio-margin docs), not an official replication.
+The dampener, the delta-shock threshold, the offset cap and the rounding are fixed amounts, so
+the margin is not exactly proportional to size, and isolated margin (the model on each position
+alone) can be below the portfolio's when a dampener or the delta shock binds; both hold exactly
+for books inside those thresholds (``CurrencyMargin.size_independent``).
+
+A model *of* Deribit's method (see the README for what it reproduces and leaves out), not an
+official replication.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from ..book import Book
-from ..engine import underlying_matrix
-from ..scenarios import DEFAULT_KEY, ScenarioSet, Shocks, VolTerm, format_move, grid_set
-from ..values import number, number_list, section, spot_axis
-from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from ..book import Book, InstrumentTable
+from ..scenarios import Shocks, format_move
+from .base import Requirement, keep_pnl
+from .deribit_parameters import VOL_COLUMNS, DeribitParameters, parse_parameters
+from .deribit_risk import HolderMargins, RiskArrays, holder_margins, risk_arrays, scenario_moves
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
+
+#: row labels of the holders of one book: positions, then with every buy / every sell order filled
+POSITIONS, WITH_BUYS, WITH_SELLS = 0, 1, 2
+NO_BUCKET = {"index": None, "bucket": None, "side": None, "source": None}
+
+
+@dataclass(frozen=True)
+class CurrencyMargin:
+    """One settlement currency's margin, as ``private/pme/simulate`` reports it.
+
+    Amounts are in the settlement currency (BTC, ETH, USDC); ``index_price`` converts them to USD.
+    ``pre_aggregated`` and ``aggregated`` map ``<coin>_<currency>`` (``btc_btc``) to its vector
+    (grid, then extended). ``risk_matrix`` and ``extended`` are the largest counted losses of the
+    grid and of the extended table; ``worst_case`` the larger (unrounded). ``size_independent``:
+    no size threshold (dampener, delta shock, offset cap) decides this margin.
+    """
+
+    currency: str
+    index_price: float
+    pre_aggregated: dict[str, np.ndarray]
+    aggregated: dict[str, np.ndarray]
+    risk_matrix: float
+    extended: float
+    worst_case: float
+    worst_case_bucket: dict[str, Any]
+    worst_scenario: str
+    roll_shock: float
+    delta_shock: float
+    risk_matrix_margin: float
+    open_orders_margin: float
+    mm_factor: float
+    size_independent: bool
+
+    @classmethod
+    def without_positions(cls, currency: str, index_price: float, mm_factor: float):
+        """A currency that only open orders use: nothing but their margin (set by the caller)."""
+        return cls(
+            currency, index_price, {}, {}, 0.0, 0.0, 0.0, NO_BUCKET, "", 0.0, 0.0, 0.0, 0.0,
+            mm_factor, True,
+        )  # fmt: skip
+
+    @property
+    def initial_margin(self) -> float:
+        return self.risk_matrix_margin + self.open_orders_margin
+
+    @property
+    def maintenance_margin(self) -> float:
+        return self.mm_factor * self.risk_matrix_margin
 
 
 @dataclass(frozen=True)
@@ -35,109 +108,186 @@ class DeribitModel:
     description: str
     source: str
     parameters: dict[str, Any]
-    spot_moves: tuple[float, ...]
-    vol_moves: tuple[float, ...]
-    vol_term: VolTerm
-    extended_moves: tuple[float, ...]
-    extended_vol: float
-    extended_weights: tuple[float, ...]
-    maintenance_ratio: float
+    settings: DeribitParameters
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
     method: str = "deribit"
 
-    def scenario_sets(self) -> tuple[ScenarioSet, ScenarioSet]:
-        """The standard grid and the extended moves, as scenario sets."""
-        grid = grid_set(
-            f"{self.name} grid", list(self.spot_moves), list(self.vol_moves), vol_term=self.vol_term
-        )
-        count = len(self.extended_moves)
-        extended = ScenarioSet(
-            name=f"{self.name} extended",
-            scenario_names=tuple(
-                f"extended {format_move(m)}, vol {format_move(self.extended_vol)}"
-                for m in self.extended_moves
-            ),
-            spot={DEFAULT_KEY: np.array(self.extended_moves, dtype=float)},
-            vol={DEFAULT_KEY: np.full(count, self.extended_vol)},
-            weight=np.array(self.extended_weights, dtype=float),
-            vol_term=self.vol_term,
-            kind="explicit",
-        )
-        return grid, extended
+    def scenario_moves(self, underlyings: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Relative spot and vol shocks (U, K) of each underlying: its grid, then extended."""
+        return scenario_moves(underlyings, self.settings)
 
-    def shocks(self, underlyings: tuple[str, ...]) -> Shocks:
-        """The standard grid's scenarios followed by the extended moves'."""
-        grid, extended = self.scenario_sets()
-        return grid.shocks(underlyings).concat(extended.shocks(underlyings))
+    def risk_arrays(self, table: InstrumentTable) -> RiskArrays:
+        """The risk vectors of ``table``'s instruments (kept in ``table.memo``)."""
+        cached = table.memo.get(self.method)
+        if cached is not None and cached[0] is self:
+            return cached[1]
+        arrays = risk_arrays(table, self.settings)
+        table.memo[self.method] = (self, arrays)
+        spot, vol = self.scenario_moves(table.underlyings)
+        count = spot.shape[1]
+        counted = Shocks(
+            names=tuple(str(k) for k in range(count)),
+            underlyings=table.underlyings,
+            spot=spot,
+            vol=vol,
+            vol_shift=np.zeros_like(vol),
+            days=np.zeros(count),
+            weight=np.ones(count),
+        )
+        keep_pnl(self, table, counted, arrays.counted_usd)  # liquidation's worst-loss guard
+        return arrays
+
+    # ---- the book ------------------------------------------------------------------------
+
+    def _configurations(self, book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Holder, instrument and quantity of the book's positions (holder 0), and with every
+        buy order (1) and every sell order (2) filled, when it has orders."""
+        order, q = book.is_order, book.quantity
+        masks = [~order]
+        if order.any():
+            masks += [~order | (order & (q > 0)), ~order | (order & (q < 0))]
+        rows = [np.flatnonzero(m & (q != 0)) for m in masks]
+        holder = np.concatenate([np.full(len(r), h) for h, r in enumerate(rows)]).astype(np.int64)
+        index = np.concatenate(rows).astype(np.int64)
+        return holder, book.instrument[index], q[index]
+
+    def simulate(self, book: Book) -> dict[str, CurrencyMargin]:
+        """Each settlement currency's margin (``private/pme/simulate``), in that currency."""
+        arrays = self.risk_arrays(book.instruments)
+        margins = holder_margins(arrays, self.settings, *self._configurations(book))
+        rmm = margins.risk_matrix_margin
+        result = {}
+        for code in np.unique(margins.currency):
+            row = {int(margins.holder[i]): i for i in np.flatnonzero(margins.currency == code)}
+            base = rmm[row[POSITIONS]] if POSITIONS in row else 0.0
+            filled = [rmm[row[h]] - base for h in (WITH_BUYS, WITH_SELLS) if h in row]
+            open_orders = float(max([0.0, *filled]))
+            currency = arrays.currencies[code]
+            if POSITIONS in row:
+                result[currency] = self._currency_margin(arrays, margins, row[POSITIONS])
+            else:  # a currency that only open orders use
+                index_price = float(margins.index_price[next(iter(row.values()))])
+                result[currency] = CurrencyMargin.without_positions(
+                    currency, index_price, self.settings.mm_factor
+                )
+            result[currency] = replace(result[currency], open_orders_margin=open_orders)
+        return result
+
+    def _currency_margin(self, arrays, margins: HolderMargins, i: int) -> CurrencyMargin:
+        """The ``CurrencyMargin`` of row ``i`` of ``margins`` (open orders left at 0)."""
+        count = len(arrays.groups)
+        currency = arrays.currencies[int(margins.currency[i])]
+        mine = np.flatnonzero(margins.pair_keys // count == margins.holder[i])
+        pairs = {
+            int(margins.pair_keys[k] % count): k
+            for k in mine
+            if arrays.groups[margins.pair_keys[k] % count][0] == currency
+        }
+        label = {g: f"{arrays.groups[g][1].lower()}_{currency.lower()}" for g in pairs}
+        bucket, name = self._worst_bucket(margins.aggregated[:, i], list(pairs), arrays)
+        own_coin = [arrays.groups[g][1] for g in pairs] == [currency]
+        return CurrencyMargin(
+            currency=currency,
+            index_price=float(margins.index_price[i]),
+            pre_aggregated={label[g]: margins.pair_pre[:, k] for g, k in pairs.items()},
+            aggregated={label[g]: margins.pair_aggregated[:, k] for g, k in pairs.items()},
+            risk_matrix=float(margins.risk_matrix[i]),
+            extended=float(margins.extended[i]),
+            worst_case=float(max(margins.risk_matrix[i], margins.extended[i])),
+            worst_case_bucket=bucket,
+            worst_scenario=name if own_coin or not name else f"{currency}-settled: {name}",
+            roll_shock=float(margins.roll_shock[i]),
+            delta_shock=float(margins.delta_shock[i]),
+            risk_matrix_margin=float(margins.risk_matrix_margin[i]),
+            open_orders_margin=0.0,
+            mm_factor=self.settings.mm_factor,
+            size_independent=bool(margins.size_independent[i]),
+        )
+
+    def _worst_bucket(self, total: np.ndarray, groups: list[int], arrays) -> tuple[dict, str]:
+        """Where the worst case lies (``worst_case_bucket`` of pme/simulate) and its name.
+
+        Ties between the vol columns of one bucket go to the middle one, as Deribit reports."""
+        low = float(total.min()) if len(total) else 0.0
+        if low >= 0.0:
+            return NO_BUCKET, ""
+        columns = len(VOL_COLUMNS)
+        grid = total[: self.settings.grid_count]
+        hits = np.flatnonzero(grid == low)
+        moves = {arrays.groups[g][1]: arrays.group_moves[g] for g in groups}
+        if len(hits):
+            middle = hits[hits % columns == columns // 2]
+            index = int(middle[0] if len(middle) else hits[0])
+            move = next(iter(moves.values()))[index]
+            side = "left" if move < 0 else "right" if move > 0 else "middle"
+            where = ", ".join(f"{u} {format_move(m[index])}" for u, m in moves.items())
+            name = f"{where}, vol {VOL_COLUMNS[index % columns]}"
+            bucket = {"index": index, "bucket": index // columns + 1, "side": side}
+            return {**bucket, "source": "standard"}, name
+        index = int(np.flatnonzero(total[self.settings.grid_count :] == low)[0])
+        move = self.settings.extended_moves[index]
+        where = ", ".join(f"{u} {format_move(move)}" for u in moves)
+        side = "left" if move < 0 else "right"
+        bucket = {"index": index, "bucket": None, "side": side, "source": "extended"}
+        return bucket, f"extended {where}, vol up"
+
+    def initial_risk_vectors(self, book: Book) -> dict[str, np.ndarray]:
+        """Each instrument's risk vector for the book's net position in it (orders left out)."""
+        arrays = self.risk_arrays(book.instruments)
+        held = np.bincount(
+            book.instrument, np.where(book.is_order, 0.0, book.quantity), len(book.instruments)
+        )
+        symbols = book.instruments.symbols
+        return {str(symbols[i]): held[i] * arrays.vectors[:, i] for i in np.flatnonzero(held)}
 
     def requirement(self, book: Book) -> Requirement:
-        table = book.instruments
-        grid_count = len(self.spot_moves) * len(self.vol_moves)  # the grid comes first
-        shocks, pnl = model_pnl(self, table, lambda: self.shocks(table.underlyings))
-        weighted = pnl * shocks.weight  # counted P&L per contract
-        by_underlying = underlying_matrix(book) @ (book.net_quantity[:, None] * weighted)
-        per_underlying = worst_loss(by_underlying)
-        grid_risk = worst_loss(by_underlying[:, :grid_count]).sum()
-        extended_risk = worst_loss(by_underlying[:, grid_count:]).sum()
-        initial = float(per_underlying.sum())
-        total = by_underlying.sum(axis=0)
-        worst = int(np.argmin(total))
-        isolated = isolated_from_unit(book, worst_loss(weighted), worst_loss(-weighted))
+        margins = self.simulate(book)
+        arrays = self.risk_arrays(book.instruments)
+        rows = np.arange(len(book.quantity))
+        alone = holder_margins(arrays, self.settings, rows, book.instrument, book.quantity)
+        isolated = np.bincount(
+            alone.holder, alone.risk_matrix_margin * alone.index_price, len(book.quantity)
+        )
+
+        def usd(part: str) -> float:
+            return float(sum(getattr(m, part) * m.index_price for m in margins.values()))
+
+        worst = max(margins.values(), key=lambda m: m.worst_case * m.index_price, default=None)
         return Requirement(
-            initial=initial,
-            maintenance=self.maintenance_ratio * initial,
+            initial=usd("initial_margin"),
+            maintenance=usd("maintenance_margin"),
             position_initial=isolated,
             components={
-                "scan_risk": initial,
-                "grid_risk": float(grid_risk),
-                "extended_risk": float(extended_risk),
+                "risk_matrix": usd("risk_matrix"),
+                "extended": usd("extended"),
+                "worst_case": usd("worst_case"),
+                "roll_shock": usd("roll_shock"),
+                "delta_shock": usd("delta_shock"),
+                "risk_matrix_margin": usd("risk_matrix_margin"),
+                "open_orders": usd("open_orders_margin"),
             },
-            by_underlying=dict(zip(table.underlyings, per_underlying.tolist())),
-            worst_scenario={
-                "name": shocks.names[worst],
-                "pnl": float(book.net_quantity @ pnl[:, worst]),
-                "weight": float(shocks.weight[worst]),
+            by_underlying={c: m.initial_margin * m.index_price for c, m in margins.items()},
+            worst_scenario=None
+            if worst is None or worst.worst_case == 0
+            else {
+                "name": worst.worst_scenario,
+                "pnl": -worst.worst_case * worst.index_price,
+                "weight": 1.0,
             },
         )
 
 
 def build(document: dict[str, Any], where: str, problems) -> DeribitModel | None:
     """A DeribitModel from a parsed model YAML (see ``pmargin/models/deribit.yaml``)."""
-    grid = section(document, "grid", where, problems)
-    extended = section(document, "extended", where, problems)
-    term = section(document, "vol_term", where, problems)
-    spot_moves = spot_axis(grid.get("spot"), f"{where}: grid.spot", problems)
-    vol_moves = number_list(grid.get("vol"), f"{where}: grid.vol", problems)
-    moves = number_list(extended.get("moves"), f"{where}: extended.moves", problems)
-    weights = extended.get("weights")
-    if weights is None:
-        fraction = number(
-            extended.get("weight_numerator", 0.16),
-            f"{where}: extended.weight_numerator",
-            problems,
-            minimum=0,
-        )
-        weights = [fraction / abs(m) for m in moves if m] if fraction is not None else []
-    else:
-        weights = number_list(weights, f"{where}: extended.weights", problems, minimum=0)
-    if moves and weights and len(weights) != len(moves):
-        problems.add(f"{where}: extended.weights", "needs one weight per move")
-    ext_vol = number(extended.get("vol", 0.5), f"{where}: extended.vol", problems)
-    ratio = number(
-        document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
-    )
-    vol_term = VolTerm.parse(term, f"{where}: vol_term", problems)
-    if problems:
+    settings = parse_parameters(document, where, problems)
+    liquidation = parse_liquidation(document, where, problems)
+    if settings is None or problems:
         return None
     return DeribitModel(
         name=str(document.get("name", "deribit")),
         description=str(document.get("description", "")),
         source=str(document.get("source", "")),
         parameters=document,
-        spot_moves=tuple(spot_moves),
-        vol_moves=tuple(vol_moves),
-        vol_term=vol_term,
-        extended_moves=tuple(moves),
-        extended_vol=float(ext_vol or 0.0),
-        extended_weights=tuple(weights),
-        maintenance_ratio=float(ratio if ratio is not None else 0.8),
+        settings=settings,
+        liquidation=liquidation,
     )

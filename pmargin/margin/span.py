@@ -37,7 +37,7 @@ A model *of* CME's SPAN method with illustrative crypto parameters, not an offic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,7 @@ from ..greeks import unit_greeks
 from ..scenarios import ScenarioSet, Shocks
 from ..values import number, number_list, same_key_problems, section, unknown_key_problem
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 DEFAULT_UNDERLYING = "default"
 KEYS = (
@@ -60,6 +61,7 @@ KEYS = (
     "extreme_move",
     "inter_commodity_spreads",
     "maintenance_ratio",
+    "liquidation",
 )
 RANGE_KEYS = ("price_scan_range", "vol_scan_range", "short_option_minimum")
 
@@ -105,6 +107,7 @@ class SpanModel:
     spreads: tuple[InterCommoditySpread, ...]
     maintenance_ratio: float
     method: str = "span"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     def ranges_for(self, underlyings: tuple[str, ...]) -> list[SpanRanges]:
         """Each underlying's parameters (its own entry, else ``default``)."""
@@ -338,6 +341,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     ratio = number(
         document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     for name, entry in ranges.items():
         if multiple is not None and multiple * entry.price_scan_range >= 1:
             problems.add(
@@ -359,4 +363,5 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         extreme_cover=float(cover),
         spreads=tuple(spreads),
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

@@ -1,30 +1,34 @@
-"""Standard (non-portfolio) margin: exchange formulas per position, no offsets between instruments.
+"""Standard (non-portfolio) margin: Deribit's formulas per position, no offsets between instruments.
 
-Per contract, with S the underlying's spot (index) price, all in USD:
+Per contract, with S the underlying's spot (index) price and ``mark`` the option's mark, USD per
+coin (Deribit states them per coin in the coin; × S gives USD):
 
-* **short option**: IM = coins × (max(0.15 − OTM/S, 0.10) · S + mark),
-  MM = coins × (0.075 · S + mark); OTM = max(K − S, 0) for a call, max(S − K, 0) for a put;
-* **long option**: IM = the premium, coins × mark; MM = 0;
-* **futures and perpetuals**: IM = 2%, MM = 1% of notional (linear: coins × forward;
-  inverse: the USD face);
-* **spot and coin collateral**: none when long (fully paid); a short spot position is margined
+* **short option**: MM = max(0.075 · S, 0.075 · mark) + mark;
+  IM = max(max(0.15 − OTM/S, 0.10) · S + mark, MM); OTM = max(K − S, 0) for a call,
+  max(S − K, 0) for a put. (0.075 · mark exceeds 0.075 · S only for a put deep in the money,
+  K > 2S; there IM may fall below MM and is raised to it.)
+* **long option**: IM = the premium, coins × mark; MM = 0.
+* **futures and perpetuals**: on a position of n coins (inverse: face / forward; linear:
+  contracts × multiplier), IM = n · (initial rate + n · size increment) · S and
+  MM = n · (maintenance rate + n · size increment) · S: the rate grows with the position
+  (BTC 2% / 1% + 0.005% per BTC; ETH 2% / 1% + 0.0004% per ETH; SOL 4% / 2% + 0.0005% per SOL).
+* **spot and coin collateral**: none when long (fully paid); a short coin position is margined
   like a perpetual.
 
-``mark`` is the option's mark in USD per coin: the position's ``mark_price`` (inverse marks are
-quoted in coin and converted at spot) or, without one, the model price. Deribit states these
-formulas for inverse options in coin (e.g. max(0.15 − OTM/S, 0.1) + mark in BTC); multiplying
-by S gives the same margin in USD, which is what pmargin reports.
+``mark`` is the position's ``mark_price`` (inverse marks are quoted in coin and converted at spot)
+or, without one, the model price. Contracts of one instrument net (an exchange holds one position
+per instrument): the portfolio's margin is the formulas on each instrument's net quantity, summed;
+isolated margin is the formulas on each position row. Because the futures rate grows with size,
+the margin is not proportional to size, and two rows of one instrument on the same side need more
+together than apart (isolated < portfolio there).
 
-Contracts of one instrument net (an exchange holds one position per instrument): the portfolio's
-standard margin is the formula on each instrument's net quantity, summed; isolated margin is the
-formula on each position row. Rates are parameters (``pmargin/models/standard.yaml``).
-
-A model *of* Deribit's published standard margin, not an official replication.
+Rates are parameters (``pmargin/models/standard.yaml``). A model *of* Deribit's published
+standard margin, not an official replication.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -33,29 +37,37 @@ import pandas as pd
 from ..book import Book, mark_in_usd
 from ..engine import underlying_matrix
 from ..errors import ProblemCollector
-from ..values import number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from ..values import check_keys, section
+from .base import DEFAULT, Requirement, parameter_block, parameter_blocks
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
-KEYS = (
-    "name",
-    "method",
-    "description",
-    "source",
-    "short_option",
-    "futures",
-)
-SHORT_OPTION_KEYS = ("initial_rate", "initial_floor", "maintenance_rate")
-FUTURES_KEYS = ("initial_rate", "maintenance_rate")
+KEYS = ("name", "method", "description", "source", "short_option", "futures", "liquidation")
 
 
 @dataclass(frozen=True)
-class UnitMargins:
-    """Initial and maintenance margin of +1 and −1 contract of each instrument (arrays, USD)."""
+class ShortOptionRates:
+    """Fractions of S: IM max(initial_rate − OTM/S, initial_floor); MM maintenance_rate."""
 
-    long_initial: np.ndarray
-    short_initial: np.ndarray
-    long_maintenance: np.ndarray
-    short_maintenance: np.ndarray
+    initial_rate: float
+    initial_floor: float
+    maintenance_rate: float
+
+
+@dataclass(frozen=True)
+class FuturesRates:
+    """IM and MM rates of a futures position, and the rise of both per coin of position."""
+
+    initial_rate: float
+    maintenance_rate: float
+    size_increment: float
+
+
+@dataclass(frozen=True)
+class PositionMargins:
+    """Initial and maintenance margin (USD) of each entry of (instrument, quantity)."""
+
+    initial: np.ndarray
+    maintenance: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,13 @@ class StandardModel:
     description: str
     source: str
     parameters: dict[str, Any]
-    short_initial_rate: float
-    short_initial_floor: float
-    short_maintenance_rate: float
-    futures_initial_rate: float
-    futures_maintenance_rate: float
+    short_option: ShortOptionRates
+    futures: dict[str, FuturesRates]
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
     method: str = "standard"
+
+    def futures_rates(self, underlying: str) -> FuturesRates:
+        return self.futures.get(underlying, self.futures[DEFAULT])
 
     def option_marks(self, book: Book) -> np.ndarray:
         """Mark of each instrument, USD per coin: the first position's mark, else model price."""
@@ -81,49 +94,59 @@ class StandardModel:
         marks[first.index.to_numpy(np.int64)] = first.to_numpy()
         return marks
 
-    def unit_margins(self, book: Book) -> UnitMargins:
+    def margins(self, book: Book, instrument: np.ndarray, quantity: np.ndarray) -> PositionMargins:
+        """The formulas on positions of ``quantity`` contracts of ``instrument`` (arrays)."""
         table = book.instruments
         spot, strike = table.spot, table.strike
-        option = table.is_option
         otm = np.where(
             table.is_call, np.maximum(strike - spot, 0.0), np.maximum(spot - strike, 0.0)
         )
         mark = self.option_marks(book)
-        coins = table.multiplier
-        short_option_im = coins * (
-            np.maximum(self.short_initial_rate - otm / spot, self.short_initial_floor) * spot + mark
+        rates = self.short_option
+        short_mm = np.maximum(rates.maintenance_rate * spot, rates.maintenance_rate * mark) + mark
+        short_im = np.maximum(
+            np.maximum(rates.initial_rate - otm / spot, rates.initial_floor) * spot + mark, short_mm
         )
-        short_option_mm = coins * (self.short_maintenance_rate * spot + mark)
-        premium = coins * mark
+        coins_per_contract = np.where(
+            table.is_inverse & ~table.is_option, table.multiplier / table.forward, table.multiplier
+        )
+        by_underlying = [self.futures_rates(u) for u in table.underlyings]
+        futures = {
+            f.name: np.array([getattr(r, f.name) for r in by_underlying])[table.underlying_index]
+            for f in fields(FuturesRates)
+        }
 
-        notional = np.where(table.is_inverse, table.multiplier, table.multiplier * table.forward)
-        linear_im = self.futures_initial_rate * notional
-        linear_mm = self.futures_maintenance_rate * notional
-        spot_kind = table.kind == "spot"
-        return UnitMargins(
-            long_initial=np.where(option, premium, np.where(spot_kind, 0.0, linear_im)),
-            short_initial=np.where(option, short_option_im, linear_im),
-            long_maintenance=np.where(option | spot_kind, 0.0, linear_mm),
-            short_maintenance=np.where(option, short_option_mm, linear_mm),
+        i, q = instrument, quantity
+        coins = np.abs(q) * coins_per_contract[i]
+        short = q < 0
+        option, spot_kind = table.is_option[i], (table.kind == "spot")[i]
+        increment = coins * futures["size_increment"][i]
+        futures_im = coins * (futures["initial_rate"][i] + increment) * spot[i]
+        futures_mm = coins * (futures["maintenance_rate"][i] + increment) * spot[i]
+        paid = spot_kind & ~short  # long spot: fully paid
+        option_im = coins * np.where(short, short_im[i], mark[i])
+        option_mm = np.where(short, coins * short_mm[i], 0.0)
+        return PositionMargins(
+            initial=np.where(option, option_im, np.where(paid, 0.0, futures_im)),
+            maintenance=np.where(option, option_mm, np.where(paid, 0.0, futures_mm)),
         )
 
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        unit = self.unit_margins(book)
-        q = book.net_quantity
-        long, short = np.maximum(q, 0.0), np.maximum(-q, 0.0)
-        initial = long * unit.long_initial + short * unit.short_initial
-        maintenance = long * unit.long_maintenance + short * unit.short_maintenance
+        held = np.arange(len(table))
+        net = self.margins(book, held, book.net_quantity)
+        rows = self.margins(book, book.instrument, book.quantity)
         option = table.is_option
-        per_underlying = underlying_matrix(book) @ initial
+        long, short = book.net_quantity > 0, book.net_quantity < 0
+        per_underlying = underlying_matrix(book) @ net.initial
         return Requirement(
-            initial=float(initial.sum()),
-            maintenance=float(maintenance.sum()),
-            position_initial=isolated_from_unit(book, unit.long_initial, unit.short_initial),
+            initial=float(net.initial.sum()),
+            maintenance=float(net.maintenance.sum()),
+            position_initial=rows.initial,
             components={
-                "short_option_initial": float((short * unit.short_initial)[option].sum()),
-                "long_option_premium": float((long * unit.long_initial)[option].sum()),
-                "futures_initial": float(initial[~option].sum()),
+                "short_option_initial": float(net.initial[option & short].sum()),
+                "long_option_premium": float(net.initial[option & long].sum()),
+                "futures_initial": float(net.initial[~option].sum()),
             },
             by_underlying=dict(zip(table.underlyings, per_underlying.tolist())),
             worst_scenario=None,
@@ -132,29 +155,15 @@ class StandardModel:
 
 def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> StandardModel | None:
     """A StandardModel from a parsed model YAML (see ``pmargin/models/standard.yaml``)."""
-    for key in document:
-        if key not in KEYS:
-            problems.append(unknown_key_problem(f"{where}: {key}", key, KEYS))
-    short_option = section(document, "short_option", where, problems)
-    futures = section(document, "futures", where, problems)
-    for name, block, valid in (
-        ("short_option", short_option, SHORT_OPTION_KEYS),
-        ("futures", futures, FUTURES_KEYS),
-    ):
-        for key in block:
-            if key not in valid:
-                problems.append(unknown_key_problem(f"{where}: {name}.{key}", key, valid))
-
-    def rate(block: dict, name: str, key: str, default: float) -> float | None:
-        return number(block.get(key, default), f"{where}: {name}.{key}", problems, minimum=0)
-
-    values = (
-        rate(short_option, "short_option", "initial_rate", 0.15),
-        rate(short_option, "short_option", "initial_floor", 0.10),
-        rate(short_option, "short_option", "maintenance_rate", 0.075),
-        rate(futures, "futures", "initial_rate", 0.02),
-        rate(futures, "futures", "maintenance_rate", 0.01),
+    check_keys(document, KEYS, where, problems, sep=": ")
+    short_option = parameter_block(
+        ShortOptionRates,
+        section(document, "short_option", where, problems),
+        f"{where}: short_option",
+        problems,
     )
+    futures = parameter_blocks(FuturesRates, document, "futures", where, problems)
+    liquidation = parse_liquidation(document, where, problems)
     if problems:
         return None
     return StandardModel(
@@ -162,5 +171,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         str(document.get("description", "")),
         str(document.get("source", "")),
         document,
-        *(float(v) for v in values),
+        short_option,
+        futures,
+        liquidation=liquidation,
     )

@@ -28,7 +28,7 @@ A model *of* the FINRA 4210(g) / OCC TIMS method, not an official replication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..scenarios import ScenarioSet, Shocks, format_move
 from ..values import check_keys, number, number_list, same_key_problems, section
 from .base import Requirement, isolated_from_unit, model_pnl, worst_loss
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -52,6 +53,7 @@ KEYS = (
     "vol_stress",
     "minimum_per_contract",
     "maintenance_ratio",
+    "liquidation",
 )
 UNDERLYING_KEYS = ("class", "price_range")
 
@@ -80,6 +82,7 @@ class TimsModel:
     minimum_per_contract: float
     maintenance_ratio: float
     method: str = "tims"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     def range_for(self, underlying: str) -> PriceRange:
         """The underlying's own range, else its class's, else the default class's."""
@@ -261,6 +264,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
     ratio = number(
         document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     if problems:
         return None
     return TimsModel(
@@ -277,4 +281,5 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
         vol_stress=float(stress),
         minimum_per_contract=float(minimum),
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

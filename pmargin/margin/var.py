@@ -2,10 +2,13 @@
 
 Scenarios move spots (and forwards) only: no vol or theta shocks. ``scenarios: montecarlo`` is a
 :class:`~pmargin.montecarlo.MonteCarloSet` (correlated log returns over ``horizon_days`` from the
-market's vols and correlations, normal or Student-t, seeded); ``historical`` a
-:class:`~pmargin.historical.HistoricalSet` of the overlapping ``horizon_days``-row returns of the
-``prices`` CSV (``date`` — or ``date_column`` — and daily closes per underlying, beside the model
-YAML), where an empty cell is a missing close and returns across it are skipped.
+market's vols and correlations, normal or Student-t, seeded; with ``montecarlo: {estimate:
+{method, lambda, window}}`` the vols and correlations are instead estimated from the
+``historical:`` prices by :mod:`pmargin.estimate`, so both variants draw on one file);
+``historical`` a :class:`~pmargin.historical.HistoricalSet` of the overlapping
+``horizon_days``-row returns of the ``prices`` CSV (``date`` — or ``date_column`` — and daily
+closes per underlying, beside the model YAML), where an empty cell is a missing close and
+returns across it are skipped (an estimate, which needs every close, calls a gap an error).
 
 ES and VaR are :mod:`pmargin.risk_measures`' (of the k = ⌈(1 − confidence)·N⌉ worst scenarios: ES
 the mean loss, VaR the k-th largest), floored at 0. Initial margin = the book's ES;
@@ -17,7 +20,7 @@ ES, from the ES of ±1 contract (ES is homogeneous). A model *of* OCC's STANS, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,13 +28,15 @@ import numpy as np
 from ..book import Book
 from ..engine import instrument_pnl_chunks, underlying_matrix
 from ..errors import MarketDataError, Problem, ProblemCollector
+from ..estimate import Estimate
 from ..historical import HistoricalSet
 from ..market import Market
 from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, MonteCarloSet
 from ..risk_measures import expected_shortfall, value_at_risk
 from ..scenarios import Shocks
 from ..values import DAYS_MAX, number, section, unknown_key_problem
-from .base import Requirement, isolated_from_unit
+from .base import Requirement, cached_pnl, isolated_from_unit, keep_pnl
+from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 KEYS = (
     "name",
@@ -44,8 +49,9 @@ KEYS = (
     "montecarlo",
     "historical",
     "maintenance_ratio",
+    "liquidation",
 )
-MONTECARLO_KEYS = ("paths", "seed", "distribution", "df")
+MONTECARLO_KEYS = ("paths", "seed", "distribution", "df", "estimate")
 HISTORICAL_KEYS = ("prices", "date_column")
 #: keys of earlier versions of this model, and why they went
 REMOVED_KEYS = {
@@ -54,6 +60,10 @@ REMOVED_KEYS = {
 }
 #: instruments × scenarios valued at a time (bounds memory for large books)
 CHUNK_CELLS = 2_000_000
+#: instruments × scenarios P&L kept for later books on the same instruments (64 MB)
+KEEP_CELLS = 8_000_000
+#: memo key of the ES of +1 and −1 contract of each instrument, kept with the P&L
+UNIT_SHORTFALLS = "var unit shortfalls"
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class VarModel:
     scenario_set: MonteCarloSet | HistoricalSet
     maintenance_ratio: float
     method: str = "var"
+    liquidation: LiquidationParameters = field(default_factory=LiquidationParameters)
 
     @property
     def kind(self) -> str:
@@ -82,19 +93,46 @@ class VarModel:
         """ES along the last axis of ``pnl`` (USD), floored at 0."""
         return np.maximum(expected_shortfall(pnl, self.confidence), 0.0)
 
+    def _pnl_chunks(self, book: Book):
+        """The shocks and the (I, S) P&L per contract in pieces of rows that bound memory.
+
+        Up to :data:`KEEP_CELLS` cells the pieces are joined and kept in ``table.memo`` (as the
+        other scenario models keep theirs), so books on the same table — the accounts of a
+        book, the steps of a liquidation — are not priced again.
+        """
+        table = book.instruments
+        cached = cached_pnl(self, table)
+        if cached is not None:
+            return cached[0], [(slice(None), cached[1])]
+        shocks = self.shocks(table.underlyings, book.market)
+        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
+        chunks = instrument_pnl_chunks(table, shocks, along="instruments", size=size)
+        if len(table) * shocks.count > KEEP_CELLS:
+            return shocks, chunks
+        pnl = np.empty((len(table), shocks.count))
+        for rows, piece in chunks:
+            pnl[rows] = piece
+        return shocks, [(slice(None), keep_pnl(self, table, shocks, pnl)[1])]
+
     def requirement(self, book: Book) -> Requirement:
         table = book.instruments
-        shocks = self.shocks(table.underlyings, book.market)
+        shocks, chunks = self._pnl_chunks(book)
         q = book.net_quantity
         matrix = underlying_matrix(book)
         by_underlying = np.zeros((len(table.underlyings), shocks.count))
-        long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
-        size = CHUNK_CELLS // max(shocks.count, 1)  # instruments per chunk bounds memory
-        for rows, pnl in instrument_pnl_chunks(table, shocks, along="instruments", size=size):
+        kept = table.memo.get(UNIT_SHORTFALLS)  # ES of ±1 contract: quantities do not matter
+        if kept is not None and kept[0] is self:
+            long_unit, short_unit = kept[1], kept[2]
+        else:
+            long_unit, short_unit = np.zeros(len(table)), np.zeros(len(table))
+        for rows, pnl in chunks:
             # pnl: (rows, S) USD per contract
-            long_unit[rows] = self.expected_shortfall(pnl)
-            short_unit[rows] = self.expected_shortfall(-pnl)
-            by_underlying += matrix[:, rows] @ (q[rows, None] * pnl)
+            if kept is None or kept[0] is not self:
+                long_unit[rows] = self.expected_shortfall(pnl)
+                short_unit[rows] = self.expected_shortfall(-pnl)
+            by_underlying += (matrix[:, rows] * q[rows]) @ pnl
+        if cached_pnl(self, table) is not None:
+            table.memo[UNIT_SHORTFALLS] = (self, long_unit, short_unit)
         total = by_underlying.sum(axis=0)
         es_total = float(self.expected_shortfall(total))
         es_underlying = self.expected_shortfall(by_underlying)
@@ -198,11 +236,13 @@ def build(
     problems: ProblemCollector,
     *,
     price_history: HistoricalSet | None = None,
+    estimated_inputs: Estimate | None = None,
 ) -> VarModel | None:
     """A VarModel from a parsed model YAML (see ``pmargin/models/var.yaml``).
 
     ``price_history`` is the replay of the ``historical:`` block's CSV of daily closes, read by
-    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``).
+    :mod:`pmargin.io.model_file` (needed when ``scenarios: historical``); ``estimated_inputs``
+    the vols and correlations estimated from it (needed with ``montecarlo.estimate``).
     """
     _check_keys(document, KEYS, f"{where}: ", problems)
     name = str(document.get("name", "var"))
@@ -223,6 +263,7 @@ def build(
     ratio = number(
         document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
     )
+    liquidation = parse_liquidation(document, where, problems)
     scenario_set = None
     if kind == "historical":
         hist = section(document, "historical", where, problems)
@@ -240,11 +281,22 @@ def build(
                     "no price history was read for this model",
                     "Load the model with pmargin.io.model_file.load_model.",
                 )
+    wants_estimate = "estimate" in (document.get("montecarlo") or {})
+    if kind == "montecarlo" and wants_estimate and estimated_inputs is None and not problems:
+        problems.add(
+            f"{where}: montecarlo.estimate",
+            "no estimate of the price history was made for this model",
+            "Load the model with pmargin.io.model_file.load_model.",
+        )
     if problems:
         return None
     if kind == "montecarlo":
         scenario_set = MonteCarloSet(
-            name=name, horizon_days=float(horizon), source=where, **montecarlo
+            name=name,
+            horizon_days=float(horizon),
+            source=where,
+            estimate=estimated_inputs,
+            **montecarlo,
         )
     return VarModel(
         name=name,
@@ -255,4 +307,5 @@ def build(
         confidence=float(confidence),
         scenario_set=scenario_set,
         maintenance_ratio=float(ratio),
+        liquidation=liquidation,
     )

@@ -49,6 +49,11 @@ def warning(message: str) -> None:
     stderr_console().print(Text("warning: ", style="bold yellow") + Text(message))
 
 
+def note(message: str) -> None:
+    """A line of progress on stderr (what was written where)."""
+    stderr_console().print(Text(message, style="dim"))
+
+
 def usd(value: float | None, *, signed: bool = False) -> str:
     if value is None:
         return "—"

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..report.margin import liquidation_price_text
 from . import STATUS_STYLE, money, number
 
 MAX_POSITION_ROWS = 40
@@ -53,6 +54,10 @@ def margin_summary(data: dict[str, Any]) -> Table:
         table.add_row("Excess", usd(data["excess"], signed=True) + f" {currency}")
         status = data["status"]
         table.add_row("Status", Text(status.upper(), style=STATUS_STYLE.get(status, "")))
+        for underlying, prices in (data.get("liquidation_prices") or {}).items():
+            table.add_row(
+                f"  liquidation price {escape(underlying)}", liquidation_price_text(prices)
+            )
     else:
         table.add_row("Equity", "— (no collateral stated)")
     return table

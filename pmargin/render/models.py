@@ -38,8 +38,10 @@ def print_model(console: Console, data: dict[str, Any], parameters: list[dict[st
     table = Table(title="Parameters", title_justify="left")
     table.add_column("parameter", no_wrap=True)
     table.add_column("value", justify="right")
+    table.add_column("source")
     for row in parameters:
-        table.add_row(escape(row["parameter"]), escape(row["value"]))
+        source = "model source (above)" if row["source"] == data["source"] else row["source"]
+        table.add_row(escape(row["parameter"]), escape(row["value"]), escape(source))
     console.print(table)
     console.print(
         Text("Copy the file, change a parameter and pass it with `--model my.yaml`.", style="dim")

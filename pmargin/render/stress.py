@@ -19,6 +19,8 @@ from rich.text import Text
 
 from ..report.stress import (
     DEFAULT_SHOWN,
+    liquidation_line,
+    liquidation_text,
     move_text,
     risk_line,
     set_rows,
@@ -26,7 +28,7 @@ from ..report.stress import (
     shown,
     tidy,
 )
-from . import number, stderr_console, usd
+from . import STATUS_STYLE, number, stderr_console, usd
 
 #: sets with more scenarios than this show a progress bar (when stderr is a terminal)
 PROGRESS_ABOVE = 1_000
@@ -51,6 +53,9 @@ def print_stress(console: Console, data: dict[str, Any], top: int | None = None)
         line = risk_line(entry)
         if line:
             console.print(Text(line, style="bold"))
+        line = liquidation_line(entry, data)
+        if line:
+            console.print(Text(line, style="bold red" if entry["liquidation_count"] else "bold"))
         if "grid" in entry:
             console.print(heatmap_table(entry["grid"]))
         console.print()
@@ -77,6 +82,10 @@ def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[st
         if has_vol:
             table.add_column(f"{u} vol", justify="right", no_wrap=True)
         table.add_column(f"{u} P&L", justify="right", no_wrap=True)
+    with_equity = any(s.get("equity") is not None for s in rows)
+    if with_equity:
+        table.add_column("equity", justify="right", no_wrap=True)
+        table.add_column("status", no_wrap=True)
     worst_name = entry["worst"]["name"]
     for s in rows:
         cells: list[Any] = [escape(s["name"]), Text(usd(tidy(s["pnl"]), signed=True))]
@@ -87,6 +96,9 @@ def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[st
                 vol = {k: shock[k] for k in ("vol", "vol_shift")}
                 cells.append(shocks_text(vol).replace("vol shift ", "").replace("vol ", ""))
             cells.append(usd(tidy(s["by_underlying"][u]), signed=True))
+        if with_equity:
+            cells.append(usd(s["equity"]))
+            cells.append(Text(liquidation_text(s), style=STATUS_STYLE["liquidation"]))
         table.add_row(*cells, style=WORST_STYLE if s["name"] == worst_name else None)
     return table
 
@@ -105,12 +117,13 @@ def heatmap_table(grid: dict[str, Any]) -> Table:
     return table
 
 
-def heat_style(pnl: float, scale: float) -> Style:
-    """Background from grey (small) to red (the largest loss) or green (the largest gain)."""
+def heat_style(pnl: float, scale: float, colours=(LOSS_RGB, GAIN_RGB)) -> Style:
+    """Background from grey (small) to red (the largest loss) or green (the largest gain);
+    ``colours`` are the (negative, positive) ends for other quantities."""
     if scale <= 0 or tidy(pnl) == 0:
         return Style()
     share = MIN_TINT + (1.0 - MIN_TINT) * min(abs(pnl) / scale, 1.0)
-    target = LOSS_RGB if pnl < 0 else GAIN_RGB
+    target = colours[0] if pnl < 0 else colours[1]
     rgb = [round(n + (t - n) * share) for n, t in zip(NEUTRAL_RGB, target)]
     return Style(color="white", bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
 

@@ -46,6 +46,9 @@ def margin_dict(result: MarginResult, *, positions: bool = True) -> dict[str, An
         "status": result.status,
         "components": dict(result.components),
         "by_underlying": dict(result.by_underlying),
+        "liquidation_prices": None
+        if result.liquidation_prices is None
+        else {u: price.as_dict() for u, price in result.liquidation_prices.items()},
     }
     if result.account is not None:
         data = {"account": result.account, **data}
@@ -111,6 +114,8 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Excess", data["excess"]],
         ["Status", data["status"]],
     ]
+    for underlying, prices in (data.get("liquidation_prices") or {}).items():
+        summary.append([f"Liquidation price {underlying}", liquidation_price_text(prices)])
     text = "## pmargin compute\n\n" + markdown_table(["", data["currency"]], summary)
     for key, (title, columns) in MARKDOWN_SECTIONS.items():
         if not data.get(key):
@@ -122,3 +127,13 @@ def margin_markdown(data: dict[str, Any]) -> str:
         rows = [[record[k] for _, k in columns] for record in records]
         text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text
+
+
+def liquidation_price_text(prices: dict[str, Any]) -> str:
+    """``"down 75,035 (-21.0%), up none"`` from the SPEC §8 keys of one underlying."""
+    parts = []
+    for side in ("down", "up"):
+        price = prices[side]
+        text = "none" if price is None else f"{price:,.0f} ({prices[f'distance_{side}']:+.1%})"
+        parts.append(f"{side} {text}")
+    return ", ".join(parts)

@@ -1,5 +1,9 @@
 """Margin models as plain data (``pmargin models list | show``): header keys, the YAML file and
-every parameter, flattened for CSV and tables."""
+every parameter with its source, flattened for CSV and tables.
+
+A parameter's source is that of the nearest block around it that states one (``source:`` and
+``date:`` keys beside its values, as the deribit and standard YAMLs have), else the model's.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..margin import MarginModel
+from ..margin.base import SOURCE_KEYS
 from . import clean, markdown_table
 
 #: keys every model YAML has; the rest are the method's parameters
@@ -29,19 +34,36 @@ def model_dict(model: MarginModel, file: Path) -> dict[str, Any]:
     return clean({**model_row(model), "file": str(file), "parameters": parameters})
 
 
-def parameter_rows(parameters: Any, prefix: str = "") -> list[dict[str, str]]:
-    """Nested parameters flattened to ``{"parameter": "a.b[0].c", "value": "0.5"}`` rows."""
+def parameter_rows(parameters: Any, prefix: str = "", source: str = "") -> list[dict[str, str]]:
+    """Nested parameters flattened to ``{"parameter": "a.b[0].c", "value": "0.5", "source":
+    ...}`` rows; ``source`` is the model's, replaced inside a block that states its own."""
     if isinstance(parameters, dict):
+        source = _block_source(parameters) or source
         rows = []
         for key, value in parameters.items():
-            rows += parameter_rows(value, f"{prefix}.{key}" if prefix else str(key))
+            if prefix and key in SOURCE_KEYS:
+                continue
+            rows += parameter_rows(value, f"{prefix}.{key}" if prefix else str(key), source)
         return rows
     if isinstance(parameters, list) and any(isinstance(v, (dict, list)) for v in parameters):
         rows = []
         for i, value in enumerate(parameters):
-            rows += parameter_rows(value, f"{prefix}[{i}]")
+            rows += parameter_rows(value, f"{prefix}[{i}]", source)
         return rows
-    return [{"parameter": prefix, "value": _text(parameters)}]
+    return [{"parameter": prefix, "value": _text(parameters), "source": source}]
+
+
+def model_parameter_rows(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Every parameter of a :func:`model_dict` with its source."""
+    return parameter_rows(data["parameters"], source=data["source"])
+
+
+def _block_source(block: dict) -> str:
+    source = block.get("source")
+    if not isinstance(source, str):
+        return ""
+    date = block.get("date")
+    return f"{source}, {date}" if date is not None else source
 
 
 def _text(value: Any) -> str:
@@ -58,9 +80,16 @@ def models_markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def model_markdown(data: dict[str, Any]) -> str:
-    rows = [[r["parameter"], r["value"]] for r in parameter_rows(data["parameters"])]
+    rows = [
+        [
+            r["parameter"],
+            r["value"],
+            "model source" if r["source"] == data["source"] else r["source"],
+        ]
+        for r in model_parameter_rows(data)
+    ]
     return (
         f"## Model `{data['name']}` (method `{data['method']}`)\n\n"
         f"{data['description']}\n\n**Source:** {data['source']}\n\n**File:** `{data['file']}`\n\n"
-        + markdown_table(["parameter", "value"], rows)
+        + markdown_table(["parameter", "value", "source"], rows)
     )

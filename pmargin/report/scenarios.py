@@ -6,9 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from ..montecarlo import PARAMETERS
 from ..scenarios import DEFAULT_KEY
 from . import clean, markdown_table
 from .stress import SHOCK_KINDS, shocks_text
+
+#: what ``scenarios show`` lists of a Monte Carlo set
+MONTECARLO_PARAMETERS = (*PARAMETERS, "days")
 
 
 def library_rows(sets: list[Any]) -> list[dict[str, Any]]:
@@ -49,7 +53,7 @@ def scenario_set_dict(scenario_set: Any) -> dict[str, Any]:
         "count": scenario_set.count,
     }
     if scenario_set.kind == "montecarlo":
-        for key in ("paths", "horizon_days", "distribution", "df", "seed", "days"):
+        for key in MONTECARLO_PARAMETERS:
             data[key] = getattr(scenario_set, key)
         return clean(data)
     if scenario_set.kind == "historical":
@@ -100,5 +104,5 @@ def scenario_set_markdown(data: dict[str, Any]) -> str:
 
 def parameter_rows(data: dict[str, Any]) -> list[list[Any]]:
     """(name, value) rows of a set's parameters (Monte Carlo, historical)."""
-    keys = ("paths", "horizon_days", "distribution", "df", "seed", "days", "prices", "start", "end")
+    keys = (*MONTECARLO_PARAMETERS, "prices", "start", "end")
     return [[k, data[k]] for k in keys if data.get(k) is not None]

@@ -4,18 +4,28 @@
 
     {"scenario_sets": [{"name", "kind", "description", "source", "count",
                         "var_95", "var_99", "es_95", "es_99",     # null unless historical/MC
+                        "correlation_stress", "unstressed": {"var_95", ...},  # stressed MC only
                         "worst": {"name", "pnl"}, "warnings": [...],
+                        "liquidation_count",                      # null without collateral
                         "grid": {"spot", "vol", "vol_kind", "pnl"}}],   # grid sets only
      "scenarios": [{"set", "name", "pnl", "by_underlying": {"BTC": ...},
-                    "shocks": {"BTC": {"spot", "vol", "vol_shift"}}}],
+                    "shocks": {"BTC": {"spot", "vol", "vol_shift"}},
+                    "equity", "liquidation"}],                    # null without collateral
      "worst": {"set", "name", "pnl"},
+     "equity", "maintenance_margin", "model",                     # null without collateral
      "positions": [{"id", "account", "instrument", "underlying", "quantity", "pnl"}]}
                                                         # "positions" only with --by position
 
 Scenarios come set by set, each set's sorted worst first (all of them, or the ``top`` N).
 ``grid.pnl`` is the spot × vol heatmap: one row per vol move, one column per spot move.
 ``positions`` is the P&L of every position in the worst scenario over all sets, worst first.
+``unstressed`` holds a Monte Carlo set's VaR and ES without its ``correlation_stress`` (the same
+draws with the market's correlations), so the difference is what correlation contributed.
 Money is USD; P&L = shocked − base value (a loss is negative); VaR and ES are positive losses.
+With collateral, ``equity`` is equity before + P&L (summed over the accounts that state
+collateral), ``liquidation`` is true where an account's equity falls below its maintenance
+margin under ``model`` at the market as it stands, ``liquidation_count`` counts such scenarios
+in a set, and the top-level ``equity`` and ``maintenance_margin`` are before any scenario.
 """
 
 from __future__ import annotations
@@ -49,6 +59,10 @@ def stress_dict(
             "pnl": float(worst_set.pnl[worst_index]),
         },
     }
+    before = worst_set.account_equity
+    data["equity"] = None if before is None else float(before.equity.sum())
+    data["maintenance_margin"] = None if before is None else float(before.maintenance_margin.sum())
+    data["model"] = None if before is None else before.model
     if by_position:
         data["positions"] = _position_rows(worst_set, worst_index)
     return clean(data)
@@ -67,7 +81,13 @@ def _set_dict(result: SetResult) -> dict[str, Any]:
         **(tail.as_dict() if tail is not None else dict.fromkeys(RISK_KEYS)),
         "worst": {"name": result.names[index], "pnl": float(result.pnl[index])},
         "warnings": list(result.warnings),
+        "liquidation_count": None
+        if result.in_liquidation is None
+        else int(result.in_liquidation.sum()),
     }
+    if result.unstressed is not None:
+        entry["correlation_stress"] = source.correlation_stress
+        entry["unstressed"] = result.unstressed.as_dict()
     grid = getattr(source, "grid", None)
     if grid is not None and len(grid.spot) * len(grid.vol) == len(result.names):
         entry["grid"] = {
@@ -86,6 +106,8 @@ def _scenario_rows(result: SetResult, underlyings: list[str], top: int | None) -
     by_underlying = result.by_underlying[:, order].T.tolist()
     moves = {k: getattr(shocks, k)[:, order].T.tolist() for k in SHOCK_KINDS}
     pnl = result.pnl[order].tolist()
+    equity = [None] * len(order) if result.equity is None else result.equity[order].tolist()
+    flags = [None] * len(order) if result.in_liquidation is None else result.in_liquidation[order]
     rows = []
     for row, index in enumerate(order):
         rows.append(
@@ -98,6 +120,8 @@ def _scenario_rows(result: SetResult, underlyings: list[str], top: int | None) -
                     u: {k: moves[k][row][u_index] for k in SHOCK_KINDS}
                     for u_index, u in enumerate(underlyings)
                 },
+                "equity": equity[row],
+                "liquidation": None if flags[row] is None else bool(flags[row]),
             }
         )
     return rows
@@ -136,6 +160,8 @@ def stress_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for s in data["scenarios"]:
         row = {"set": s["set"], "name": s["name"], "pnl": s["pnl"]}
+        if s["equity"] is not None:
+            row.update(equity=s["equity"], liquidation=s["liquidation"])
         row.update({f"pnl_{u}": v for u, v in s["by_underlying"].items()})
         for u, shocks in s["shocks"].items():
             row.update({f"{k}_{u}": v for k, v in shocks.items()})
@@ -163,11 +189,37 @@ def risk_line(entry: dict[str, Any]) -> str | None:
     """``"VaR 95% 1,234 · ES 95% ... USD"`` for sets that have VaR/ES, else None."""
     if entry.get("var_95") is None:
         return None
-    return (
+    line = (
         f"VaR 95% {entry['var_95']:,.0f} · ES 95% {entry['es_95']:,.0f} · "
         f"VaR 99% {entry['var_99']:,.0f} · ES 99% {entry['es_99']:,.0f} USD "
         f"(losses, over {entry['count']:,} scenarios)"
     )
+    plain = entry.get("unstressed")
+    if plain is None:
+        return line
+    share = entry["es_99"] - plain["es_99"]
+    return (
+        f"{line}\nwithout the correlation stress ({entry['correlation_stress']:g}): "
+        f"VaR 95% {plain['var_95']:,.0f} · ES 95% {plain['es_95']:,.0f} · "
+        f"VaR 99% {plain['var_99']:,.0f} · ES 99% {plain['es_99']:,.0f} USD; "
+        f"correlation adds {share:+,.0f} USD to ES 99%"
+    )
+
+
+def liquidation_line(entry: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """``"2 of 6 scenarios put an account in liquidation (...)"``, or None without collateral."""
+    count = entry.get("liquidation_count")
+    if count is None:
+        return None
+    return (
+        f"{count} of {entry['count']:,} scenarios put an account in liquidation (equity before "
+        f"{data['equity']:,.0f} USD; maintenance margin {data['maintenance_margin']:,.0f} USD "
+        f"under {data['model']}, not re-run per scenario)"
+    )
+
+
+def liquidation_text(scenario: dict[str, Any]) -> str:
+    return "liquidation" if scenario.get("liquidation") else ""
 
 
 def move_text(value: float, kind: str) -> str:
@@ -191,12 +243,18 @@ def stress_markdown(data: dict[str, Any], top: int | None = None) -> str:
         visible = shown(rows, top)
         if len(visible) < entry["count"]:
             parts.append(f"\nThe {len(visible)} worst of {entry['count']:,} scenarios.\n")
+        line = liquidation_line(entry, data)
+        if line:
+            parts.append(f"\n{line}\n")
+        with_equity = data.get("equity") is not None
         headers = ["scenario", "P&L (USD)"]
         headers += [f"{u} spot" for u in underlyings] + [f"{u} P&L" for u in underlyings]
+        headers += ["equity (USD)", "status"] if with_equity else []
         table = [
             [s["name"], tidy(s["pnl"])]
             + [move_text(s["shocks"][u]["spot"], "spot") for u in underlyings]
             + [tidy(s["by_underlying"][u]) for u in underlyings]
+            + ([s["equity"], liquidation_text(s)] if with_equity else [])
             for s in visible
         ]
         parts.append("\n" + markdown_table(headers, table))

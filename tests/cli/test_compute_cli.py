@@ -43,7 +43,9 @@ def test_json_equals_library_result(cli):
     result = cli("compute", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
     printed = json.loads(result.stdout)
-    library = compute_margin(load_portfolio(path), load_market(SAMPLES / "market.yaml"))
+    library = compute_margin(
+        load_portfolio(path), load_market(SAMPLES / "market.yaml"), with_liquidation_prices=True
+    )
     assert printed == json.loads(json.dumps(margin_dict(library)))
     assert set(printed) >= SPEC_KEYS
     assert {"name", "pnl"} <= set(printed["worst_scenario"])
@@ -65,7 +67,8 @@ def test_by_account(cli, write, market_path):
     )
     data = json.loads(cli("compute", path, "--by-account", "--format", "json").stdout)
     assert [a["account"] for a in data["accounts"]] == ["a", "b"]
-    assert [a["portfolio_margin"] for a in data["accounts"]] == pytest.approx([16000.0, 16000.0])
+    # deribit: 16% price range + 1% roll shock of 1 BTC at 100,000 each
+    assert [a["portfolio_margin"] for a in data["accounts"]] == pytest.approx([17000.0, 17000.0])
     assert data["portfolio_margin"] == 0.0  # across accounts the two legs net
 
 

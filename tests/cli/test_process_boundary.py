@@ -1,6 +1,7 @@
-"""The process boundary, tested on real processes: a closed pipe exits 141 in every format, a full
-disk exits 2 with one line, Ctrl-C exits 130, all without a traceback; ``--version`` and
-``--help`` import neither pandas nor scipy."""
+"""The process boundary, tested on real processes: a closed pipe exits 141 in every format (for
+every kind of command: the margin, the limits check, a liquidation plan, a market estimate), a
+full disk exits 2 with one line, Ctrl-C exits 130, all without a traceback; ``--version`` and
+``--help`` (of the app and of the commands) import neither pandas nor scipy."""
 
 from __future__ import annotations
 
@@ -20,6 +21,31 @@ underlyings:
 """
 BOOK = "instrument,quantity\nBTC-27DEC24-100000-C,-1\nBTC-PERPETUAL,1000\n"
 LIMITS = "limits: {max_margin: 1}\n"  # breached: `check` alone would exit 1
+ACCOUNT = """\
+account: desk
+collateral: {USD: 2000}
+positions:
+  - {instrument: BTC-27DEC24-100000-C, quantity: -1}
+"""
+#: 40 calendar days of closes, enough returns for an estimate
+CLOSES = (
+    "date,BTC,ETH\n"
+    + "".join(
+        f"2024-01-{day:02d},{40000 + 500 * (day % 7)},{2500 + 40 * (day % 5)}\n"
+        for day in range(1, 32)
+    )
+    + "".join(
+        f"2024-02-{day:02d},{41000 + 300 * (day % 3)},{2600 + 30 * (day % 4)}\n"
+        for day in range(1, 10)
+    )
+)
+#: each command with its inputs (run in the folder of :func:`folder`)
+COMMANDS = {
+    "compute": ["compute", "book.csv"],
+    "check": ["check", "book.csv", "--limits", "limits.yaml"],
+    "liquidate": ["liquidate", "account.yaml"],
+    "market estimate": ["market", "estimate", "closes.csv"],
+}
 
 
 @pytest.fixture
@@ -27,6 +53,8 @@ def folder(tmp_path: Path) -> Path:
     (tmp_path / "market.yaml").write_text(MARKET)
     (tmp_path / "book.csv").write_text(BOOK)
     (tmp_path / "limits.yaml").write_text(LIMITS)
+    (tmp_path / "account.yaml").write_text(ACCOUNT)
+    (tmp_path / "closes.csv").write_text(CLOSES)
     return tmp_path
 
 
@@ -37,11 +65,9 @@ def pmargin(*args: str, **kwargs) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("format", ["table", "json", "csv", "markdown"])
-@pytest.mark.parametrize("command", ["compute", "check"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_closed_pipe_exits_141_in_every_format(folder, command, format):
-    args = [command, "book.csv", "--format", format]
-    if command == "check":
-        args += ["--limits", "limits.yaml"]
+    args = [*COMMANDS[command], "--format", format]
     process = pmargin(*args, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdout.close()  # the reader goes away before pmargin writes a byte
     stderr = process.stderr.read().decode()
@@ -51,11 +77,11 @@ def test_a_closed_pipe_exits_141_in_every_format(folder, command, format):
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("format", ["table", "json"])
-def test_a_full_disk_on_stdout_exits_2_with_one_line(folder, format):
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_full_disk_on_stdout_exits_2_with_one_line(folder, command, format):
     with open("/dev/full", "w") as full:
         process = pmargin(
-            "compute",
-            "book.csv",
+            *COMMANDS[command],
             "--format",
             format,
             cwd=folder,
@@ -97,11 +123,14 @@ def test_ctrl_c_exits_130_and_leaves_the_output_intact(folder):
     assert not list(folder.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("option", ["--version", "--help"])
+@pytest.mark.parametrize(
+    "option",
+    ["--version", "--help", "compute --help", "liquidate --help", "market estimate --help"],
+)
 def test_version_and_help_import_neither_pandas_nor_scipy(option):
     probe = (
         "import sys\n"
-        f"sys.argv = ['pmargin', {option!r}]\n"
+        f"sys.argv = ['pmargin', *{option.split()!r}]\n"
         "from pmargin.__main__ import main\n"
         "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy'})\n"

@@ -193,3 +193,34 @@ def test_hot_path_kernel_agrees_with_the_reference_kernel():
     fast = black76_valid(forward, strike, time, vol, discount, is_call)
     reference = black76_price(forward, strike, time, vol, discount, is_call)
     np.testing.assert_allclose(fast, reference, rtol=1e-10, atol=1e-9)
+
+
+RATES_MARKET = """\
+as_of: 2024-11-25T08:00:00Z
+rate: 0.01
+rates: {2025-03-28: 0.07}
+underlyings:
+  BTC: {spot: 100000, vol: 0.5, perpetual_price: 100500}
+"""
+
+
+def test_perpetual_marks_and_rates_per_expiry(write):
+    rows = (
+        "instrument,quantity\nBTC_USDC-PERPETUAL,1\nBTC-PERPETUAL,1\n"
+        "BTC_USDC-28MAR25-90000-C,1\nBTC_USDC-27DEC24-90000-C,1\n"
+    )
+    book = book_of(write, write("m.yaml", RATES_MARKET), rows)
+    table = book.instruments
+    pnl = instrument_pnl(table, one_scenario(spot=0.1))[:, 0]
+    # the linear perpetual moves from its mark; the inverse one (face 10 USD) converts its coin
+    # P&L 10·(1/P − 1/P') at the scenario's spot S' = 1.1·S
+    assert pnl[0] == pytest.approx(0.1 * 100500, rel=1e-12)
+    coin = 10 * (1 / 100500 - 1 / (1.1 * 100500))
+    assert pnl[1] == pytest.approx(coin * 1.1 * 100000, rel=1e-12)
+    # each option is discounted at its expiry's rate (March quoted, December the flat rate)
+    t = table.time[2:]
+    expected = black76_price(
+        table.forward[2:], 90000.0, t, 0.5, np.exp(-np.array([0.07, 0.01]) * t), True
+    )
+    np.testing.assert_allclose(table.option_prices()[2:], expected, rtol=1e-14)
+    assert table.rate.tolist() == [0.01, 0.01, 0.07, 0.01]

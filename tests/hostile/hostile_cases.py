@@ -9,8 +9,12 @@ already: it must be intact after a failure (and replaced, as valid JSON, after a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from conftest import MARKET_YAML as MARKET
+
+#: a bundled model's file, as a user's copy of it would read
+STANDARD_MODEL = (Path(__file__).parents[2] / "pmargin" / "models" / "standard.yaml").read_text()
 
 BOOK = "instrument,quantity\nBTC-27DEC24-100000-C,-1\nBTC-PERPETUAL,1000\n"
 PORTFOLIO_YAML = """\
@@ -624,7 +628,7 @@ CASES = [
         "output-over-the-model-file",
         ("compute", "book.csv", "--model", "m.yaml", "--output", "m.yaml"),
         ("--output m.yaml", "is an input"),
-        {"m.yaml": "method: standard\n"},
+        {"m.yaml": STANDARD_MODEL},
     ),
     Case(
         "junit-over-the-limits-file",

@@ -1,5 +1,7 @@
 """`pmargin models list | show`, `--model FILE` overrides and `compute --compare`."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from pmargin.book import bind
 from pmargin.io.model_file import bundled_models, load_model
 from pmargin.portfolio_margin import margin_for_book
 
-MODELS = {"deribit", "span", "standard", "tims", "var"}
+MODELS = {"deribit", "derive", "span", "standard", "tims", "var"}
 MODELS_DIR = Path(__file__).resolve().parents[2] / "pmargin" / "models"
 BOOK = "instrument,quantity\nBTC_USDC-PERPETUAL,1\nBTC_USDC-28MAR25-110000-C,-2\nETH_USDC,-20\n"
 
@@ -63,11 +65,29 @@ def test_show_table_lists_parameters_and_source(cli, name):
 
 def test_show_csv_and_markdown(cli):
     csv_text = cli("models", "show", "tims", "--format", "csv").stdout
-    assert csv_text.splitlines()[0] == "parameter,value"
-    assert "minimum_per_contract,0.375" in csv_text
+    assert csv_text.splitlines()[0] == "parameter,value,source"
+    assert 'minimum_per_contract,0.375,"Method: FINRA' in csv_text  # the model's own source
     markdown = cli("models", "show", "standard", "--format", "markdown").stdout
     assert markdown.startswith("## Model `standard`")
-    assert "| short_option.initial_floor | 0.1 |" in markdown
+    assert "| short_option.initial_floor | 0.1 | Deribit's inverse option margin" in markdown
+    assert "| futures.SOL.initial_rate | 0.04 | Deribit support article" in markdown
+
+
+@pytest.mark.parametrize("name", ["deribit", "standard"])
+def test_show_gives_every_parameter_its_own_source_and_date(cli, name):
+    rows = list(csv.DictReader(io.StringIO(cli("models", "show", name, "--format", "csv").stdout)))
+    document = yaml.safe_load((MODELS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    assert rows and all(row["source"] != document["source"] for row in rows)
+    assert all(row["source"].rsplit(", ", 1)[1][:2] == "20" for row in rows)  # a year
+    assert not any(row["parameter"].endswith((".source", ".date")) for row in rows)
+    by_name = {row["parameter"]: row for row in rows}
+    if name == "deribit":
+        assert by_name["currency_pairs.ETH.price_range"]["value"] == "0.18"
+        assert (
+            "not an official document, 2026-02-15"
+            in by_name["currency_pairs.ETH.price_range"]["source"]
+        )
+        assert by_name["currency_pairs.BTC.price_range"]["source"].endswith("2024-06-17")
 
 
 def test_show_a_model_file(cli, write):
@@ -105,6 +125,38 @@ def test_commands_have_help(cli):
     for args in (("models", "--help"), ("models", "list", "--help"), ("models", "show", "--help")):
         result = cli(*args)
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def _eth_range(document):
+    document["currency_pairs"]["ETH"]["price_range"] = 0.25
+
+
+def _flat_btc_futures(document):
+    document["futures"]["BTC"]["size_increment"] = 0
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "row", "changed", "bundled"),
+    [
+        # ETH price range 25% instead of 18%; + the 1% roll shock
+        ("deribit", _eth_range, "ETH_USDC-PERPETUAL,25", 0.26 * 100000, 0.19 * 100000),
+        # no size increment: a flat 2% on 100 BTC instead of 2% + 100 × 0.005%
+        ("standard", _flat_btc_futures, "BTC_USDC-PERPETUAL,100", 0.02 * 1e7, 0.025 * 1e7),
+    ],
+)
+def test_a_copied_model_with_one_change(
+    cli, write, market_path, name, change, row, changed, bundled
+):
+    document = yaml.safe_load((MODELS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    change(document)
+    model = write("mine.yaml", yaml.safe_dump(document))
+    book = write("b.csv", f"instrument,quantity\n{row}\n")
+    args = ("compute", book, "--market", market_path, "--format", "json")
+    mine = cli(*args, "--model", model)
+    assert mine.exit_code == 0, mine.stderr
+    assert json.loads(mine.stdout)["portfolio_margin"] == pytest.approx(changed)
+    original = json.loads(cli(*args, "--model", name).stdout)["portfolio_margin"]
+    assert original == pytest.approx(bundled)
 
 
 def test_model_file_overrides_a_bundled_parameter(cli, write, market_path):

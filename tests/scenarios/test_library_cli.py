@@ -16,6 +16,8 @@ def _expected_count(document: dict) -> int:
     """Scenarios in a bundled set, counted from its file (and its prices file) directly."""
     if document.get("kind", "explicit") == "explicit":
         return len(document["scenarios"])
+    if document["kind"] == "montecarlo":
+        return document["paths"]
     closes = pd.read_csv(REPO_SCENARIOS / document["prices"], parse_dates=["date"])
     start = pd.Timestamp(str(document.get("start", closes["date"].min().date())))
     end = pd.Timestamp(str(document.get("end", closes["date"].max().date())))
