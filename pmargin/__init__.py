@@ -2,33 +2,59 @@
 
 Library first; the ``pmargin`` command is a thin layer over these functions::
 
-    from pmargin import load_portfolio, load_market, compute_margin
-    result = compute_margin(load_portfolio("book.csv"), load_market("market.yaml"), "deribit")
-    result.portfolio_margin, result.isolated_margin
+    import pandas as pd
+    from pmargin import Market, Portfolio, compute_margin, run_stress
 
-This module is the public API: it joins the loaders of :mod:`pmargin.io` to the library, so a
-model may be named here (``"deribit"``, ``"my_model.yaml"``) where the library takes a model.
+    book = Portfolio.from_frame(pd.DataFrame({"instrument": ["BTC-PERPETUAL"], "quantity": [-100]}))
+    market = Market.from_dict({"as_of": "2024-11-25", "underlyings": {"BTC": {"spot": 95000}}})
+    compute_margin(book, market, "deribit").to_frame()
+    run_stress(book, market, "crash").to_dict()["worst"]
+
+This module is the public API: it joins the loaders of :mod:`pmargin.io` and the reports of
+:mod:`pmargin.report` to the library. Every function takes a portfolio as a
+:class:`Portfolio`, a DataFrame with the portfolio CSV's columns or a file path; a market as a
+:class:`Market`, a dict with the market YAML's structure or a file path; a model as a bundled
+name, a model YAML path or a :class:`MarginModel`.
+
+The domain classes never import the loaders (the layout's border), so the entry points that
+need them are installed here: ``Portfolio.from_frame``, ``Market.from_dict``, and ``to_dict()`` /
+``to_frame()`` on :class:`MarginResult`, :class:`StressResult`, :class:`CheckResult` and
+:class:`LiquidationResult` (the same data ``--format json`` and ``--format csv`` print).
+
 Names are imported on first use (``__version__`` included), so ``import pmargin`` costs almost
-nothing and ``pmargin --version`` imports neither pandas nor scipy.
+nothing and ``pmargin --version`` / ``--help`` import neither pandas nor scipy. The entry points
+are installed the first time any public name is used (a class, a loader, a function), so
+``from pmargin import Portfolio`` gives a ``Portfolio`` that has ``from_frame``.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    import pandas as pd
+
     from .errors import InputError, MarketDataError, PmarginError
     from .io.market_file import load_market
     from .io.model_file import load_model
     from .io.portfolio_file import load_portfolio
     from .io.scenario_file import load_scenarios
+    from .limits import CheckResult, Limits
     from .liquidation import LiquidationResult
     from .liquidation_price import LiquidationPrice
     from .margin import MarginModel
     from .market import Market
     from .portfolio import Portfolio
     from .portfolio_margin import MarginResult
+    from .stress import StressResult
+
+    PortfolioLike = Portfolio | pd.DataFrame | str | Path
+    MarketLike = Market | Mapping | str | Path
+    ModelLike = str | MarginModel
 
 #: public name -> the module that defines it (imported on first use)
 _LAZY = {
@@ -39,6 +65,8 @@ _LAZY = {
     "load_model": ".io.model_file",
     "load_portfolio": ".io.portfolio_file",
     "load_scenarios": ".io.scenario_file",
+    "CheckResult": ".limits",
+    "Limits": ".limits",
     "LiquidationResult": ".liquidation",
     "LiquidationPrice": ".liquidation_price",
     "DEFAULT_MODEL": ".margin",
@@ -46,23 +74,30 @@ _LAZY = {
     "Market": ".market",
     "Portfolio": ".portfolio",
     "MarginResult": ".portfolio_margin",
+    "StressResult": ".stress",
 }
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class _DefaultModel:
+    """The default margin model, :data:`pmargin.margin.DEFAULT_MODEL` (deribit), resolved when
+    a function runs, so that importing pmargin loads no model."""
 
-    try:
-        return version("pmargin")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0+source"
+    def __repr__(self) -> str:
+        return "DEFAULT_MODEL"
 
 
-def __getattr__(name: str):
+#: a model argument's default: :data:`pmargin.margin.DEFAULT_MODEL`
+DEFAULT = _DefaultModel()
+
+
+def __getattr__(name: str) -> Any:
     if name == "__version__":
-        globals()[name] = value = _version()
-        return value
+        from .version import VERSION
+
+        globals()[name] = VERSION
+        return VERSION
     if name in _LAZY:
+        _install()
         value = getattr(import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value
@@ -70,22 +105,21 @@ def __getattr__(name: str):
 
 
 def compute_margin(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel | None = None,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT,
     *,
     by_account: bool = False,
-    compare: list[str | MarginModel] | None = None,
+    compare: list[ModelLike] | None = None,
     with_liquidation_prices: bool = False,
 ) -> MarginResult:
-    """Portfolio margin of ``portfolio`` under ``model`` (a bundled name, a YAML path or a
-    model; by default :data:`~pmargin.margin.DEFAULT_MODEL`); ``compare`` lists further models
-    shown beside it. See :func:`pmargin.portfolio_margin.compute_margin`."""
+    """Portfolio margin of ``portfolio`` under ``model``; ``compare`` lists further models shown
+    beside it. See :func:`pmargin.portfolio_margin.compute_margin`."""
     from .portfolio_margin import compute_margin as margin_of
 
     return margin_of(
-        portfolio,
-        market,
+        _portfolio(portfolio),
+        _market(market),
         _model(model),
         by_account=by_account,
         compare=[_model(m) for m in compare] if compare else None,
@@ -93,27 +127,86 @@ def compute_margin(
     )
 
 
+def run_stress(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    scenarios: Any,
+    *,
+    model: ModelLike | None = DEFAULT,
+    progress=None,
+) -> StressResult:
+    """P&L of ``portfolio`` under scenario sets: a bundled name (``"crash"``), a YAML path, a
+    loaded set, or a list of them. For a book that states collateral, ``model`` (as
+    ``pmargin stress --model``; None for P&L alone) gives each scenario's equity and whether an
+    account falls into liquidation. See :func:`pmargin.stress.run_stress`."""
+    from pathlib import Path
+
+    from .io.scenario_file import load_scenarios
+    from .stress import run_stress as stress_of
+
+    items = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
+    sets = [load_scenarios(s) if isinstance(s, (str, Path)) else s for s in items]
+    return stress_of(
+        _portfolio(portfolio),
+        _market(market),
+        sets,
+        progress=progress,
+        model=None if model is None else _model(model),
+    )
+
+
+def check_limits(
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    limits: Limits | Mapping | str | Path,
+    model: ModelLike | None = None,
+) -> CheckResult:
+    """``portfolio`` against risk limits: a :class:`Limits`, a dict with the limits file's
+    structure (``{"limits": {"max_margin": 250000}}``; relative paths resolve against the current
+    folder) or a limits YAML path. The model is ``model``, else the limits' ``model:``, else
+    deribit. See :func:`pmargin.limits.check_limits`."""
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from .io.limits_file import limits_from_document, load_limits
+    from .limits import Limits
+    from .limits import check_limits as check_of
+
+    if isinstance(limits, Mapping):
+        limits = limits_from_document(dict(limits), Path("limits"), "limits")
+    elif not isinstance(limits, Limits):
+        limits = load_limits(limits)
+    chosen = model if model is not None else limits.model or DEFAULT
+    return check_of(_portfolio(portfolio), _market(market), limits, _model(chosen))
+
+
 def liquidate(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel | None = None,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT,
     *,
     target: str = "maintenance",
     buffer: float | None = None,
     mode: str = "risk-reducing",
 ) -> LiquidationResult:
-    """Liquidation plans per account of ``portfolio`` under ``model`` (a bundled name, a YAML
-    path or a model; by default :data:`~pmargin.margin.DEFAULT_MODEL`). See
-    :func:`pmargin.liquidation.liquidate`."""
+    """Liquidation plans per account of ``portfolio`` (which must state collateral) under
+    ``model``. See :func:`pmargin.liquidation.liquidate`."""
     from .liquidation import liquidate as plans_of
 
-    return plans_of(portfolio, market, _model(model), target=target, buffer=buffer, mode=mode)
+    return plans_of(
+        _portfolio(portfolio),
+        _market(market),
+        _model(model),
+        target=target,
+        buffer=buffer,
+        mode=mode,
+    )
 
 
 def liquidation_prices(
-    portfolio: Portfolio,
-    market: Market,
-    model: str | MarginModel | None = None,
+    portfolio: PortfolioLike,
+    market: MarketLike,
+    model: ModelLike = DEFAULT,
     *,
     account: str | None = None,
 ) -> dict[str, LiquidationPrice]:
@@ -121,27 +214,192 @@ def liquidation_prices(
     :func:`pmargin.liquidation.liquidation_prices`."""
     from .liquidation import liquidation_prices as prices_of
 
-    return prices_of(portfolio, market, _model(model), account=account)
+    return prices_of(_portfolio(portfolio), _market(market), _model(model), account=account)
 
 
-def _model(model: str | MarginModel | None) -> MarginModel:
-    """``model`` as a model: a bundled name or YAML path is loaded; None is the default."""
+def _portfolio(portfolio: PortfolioLike) -> Portfolio:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .io.portfolio_file import load_portfolio, portfolio_from_frame
+    from .portfolio import Portfolio
+
+    _install()
+    if isinstance(portfolio, Portfolio):
+        return portfolio
+    if isinstance(portfolio, pd.DataFrame):
+        return portfolio_from_frame(portfolio)
+    if isinstance(portfolio, (str, Path)):
+        return load_portfolio(portfolio)
+    raise _wrong_type("portfolio", portfolio, "a Portfolio, a DataFrame or a file path")
+
+
+def _market(market: MarketLike) -> Market:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from .io.market_file import load_market, market_from_document
+    from .market import Market
+
+    if isinstance(market, Market):
+        return market
+    if isinstance(market, Mapping):
+        return market_from_document(dict(market), "dict")
+    if isinstance(market, (str, Path)):
+        return load_market(market)
+    raise _wrong_type("market", market, "a Market, a dict or a file path")
+
+
+def _model(model: ModelLike | _DefaultModel) -> MarginModel:
+    """``model`` as a model: a bundled name or YAML path is loaded; :data:`DEFAULT` is
+    :data:`pmargin.margin.DEFAULT_MODEL`."""
     from .io.model_file import load_model
     from .margin import DEFAULT_MODEL
 
-    if model is None:
+    if isinstance(model, _DefaultModel):
         model = DEFAULT_MODEL
     return load_model(model) if isinstance(model, str) else model
 
 
+def _wrong_type(name: str, value: Any, expected: str) -> InputError:
+    from .errors import InputError, Problem
+
+    return InputError(
+        Problem(f"`{name}`", f"expected {expected}, found {type(value).__name__}", "")
+    )
+
+
+# --- entry points installed on the domain classes (see the module docstring) ----------------
+
+_INSTALLED = False
+
+
+def _install() -> None:
+    """Install the entry points on the domain classes (once)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    _INSTALLED = True
+    from .limits import CheckResult
+    from .liquidation import LiquidationResult
+    from .market import Market
+    from .portfolio import Portfolio
+    from .portfolio_margin import MarginResult
+    from .report.check import check_dict
+    from .report.liquidation import liquidation_dict
+    from .report.margin import margin_dict
+    from .stress import StressResult
+
+    Portfolio.from_frame = classmethod(_portfolio_from_frame)
+    Market.from_dict = classmethod(_market_from_dict)
+    MarginResult.to_dict = margin_dict
+    MarginResult.to_frame = _margin_frame
+    StressResult.to_dict = _stress_dict
+    StressResult.to_frame = _stress_frame
+    CheckResult.to_dict = check_dict
+    CheckResult.to_frame = _check_frame
+    LiquidationResult.to_dict = liquidation_dict
+    LiquidationResult.to_frame = _liquidation_frame
+
+
+def _portfolio_from_frame(
+    cls, frame: pd.DataFrame, collateral: Mapping | None = None, *, account: str = ""
+) -> Portfolio:
+    """A portfolio from a DataFrame with the portfolio CSV's columns (``instrument`` or
+    ``underlying`` + ``kind``, ``quantity``, ...), validated as a CSV file is; ``collateral`` is
+    ``{currency: amount}`` or ``{account: {currency: amount}}``."""
+    from .io.portfolio_file import portfolio_from_frame
+
+    return portfolio_from_frame(frame, collateral, account=account)
+
+
+def _market_from_dict(cls, document: Mapping, source: str = "dict") -> Market:
+    """A market snapshot from the market YAML's structure: ``{"as_of": ..., "rate": ...,
+    "underlyings": {"BTC": {"spot": ..., "vol": ...}}, "correlations": {...}}``."""
+    from .io.market_file import market_from_document
+
+    return market_from_document(dict(document), source)
+
+
+_FRAME_ROWS = ("positions", "accounts", "models")
+
+
+def _margin_frame(self: MarginResult, rows: str = "positions") -> pd.DataFrame:
+    """One row per position (default), per account (``rows="accounts"``, with
+    ``by_account=True``) or per model (``rows="models"``, with ``compare``)."""
+    import pandas as pd
+
+    from .report.margin import margin_dict
+
+    if rows not in _FRAME_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_FRAME_ROWS)}, not {rows!r}")
+    data = margin_dict(self)
+    if rows == "models":
+        records = [{"model": name, **m} for name, m in (data.get("models") or {}).items()]
+    else:
+        records = data.get(rows) or []
+    return pd.DataFrame.from_records(records)
+
+
+def _stress_dict(self: StressResult, top: int | None = None, by_position: bool = False) -> dict:
+    """What ``pmargin stress --format json`` prints (``top`` worst scenarios of each set)."""
+    from .report.stress import stress_dict
+
+    return stress_dict(self, top=top, by_position=by_position)
+
+
+def _stress_frame(self: StressResult) -> pd.DataFrame:
+    """One row per scenario: set, name, P&L, P&L and shocks per underlying."""
+    import pandas as pd
+
+    from .report.stress import stress_dict, stress_rows
+
+    return pd.DataFrame.from_records(stress_rows(stress_dict(self)))
+
+
+def _check_frame(self: CheckResult) -> pd.DataFrame:
+    """One row per limit and account: value, limit, headroom, passed."""
+    import pandas as pd
+
+    from .report.check import check_dict, check_rows
+
+    return pd.DataFrame.from_records(check_rows(check_dict(self)))
+
+
+_LIQUIDATION_ROWS = ("steps", "accounts")
+
+
+def _liquidation_frame(self: LiquidationResult, rows: str = "steps") -> pd.DataFrame:
+    """One row per step of every account's plan (default; what ``--format csv`` prints) or per
+    account (``rows="accounts"``: before and after, restored, fees, deposit to restore)."""
+    import pandas as pd
+
+    from .report.liquidation import STEP_KEYS, account_rows, liquidation_dict, liquidation_rows
+
+    if rows not in _LIQUIDATION_ROWS:
+        raise ValueError(f"`rows` must be one of {', '.join(_LIQUIDATION_ROWS)}, not {rows!r}")
+    data = liquidation_dict(self)
+    if rows == "accounts":
+        return pd.DataFrame.from_records(account_rows(data))
+    return pd.DataFrame.from_records(liquidation_rows(data), columns=["account", *STEP_KEYS])
+
+
 __all__ = [
+    "CheckResult",
     "InputError",
+    "Limits",
     "LiquidationPrice",
     "LiquidationResult",
+    "MarginModel",
     "MarginResult",
+    "Market",
     "MarketDataError",
     "PmarginError",
+    "Portfolio",
+    "StressResult",
     "__version__",
+    "check_limits",
     "compute_margin",
     "liquidate",
     "liquidation_prices",
@@ -149,4 +407,5 @@ __all__ = [
     "load_model",
     "load_portfolio",
     "load_scenarios",
+    "run_stress",
 ]

@@ -172,6 +172,9 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
     problems = ProblemCollector(MarketDataError)
     collateral = _collateral_rows(portfolio)
     positions = portfolio.positions.copy()
+    if market.marks:  # a venue's marks fill the positions that have none of their own
+        venue_marks = positions["instrument"].map(market.marks).astype(np.float64)
+        positions["mark_price"] = positions["mark_price"].fillna(venue_marks)
     positions["is_collateral"] = False
     if len(collateral):
         collateral["is_collateral"] = True

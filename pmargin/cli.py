@@ -23,7 +23,7 @@ from .commands import (
     stress,
     validate,
 )
-from .commands.common import EXIT_INTERRUPTED, app, finish_stdout
+from .commands.common import EXIT_INTERRUPTED, app, finish_stdout, with_run_options
 
 #: command name -> the function that parses its arguments and calls the library
 COMMANDS = {
@@ -42,7 +42,7 @@ GROUPS = {
 }
 
 for _name, _function in COMMANDS.items():
-    app.command(_name)(_function)
+    app.command(_name)(with_run_options(_function))
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 

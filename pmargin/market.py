@@ -100,6 +100,14 @@ class Market:
         ``{("BTC", "ETH"): 0.85, ...}`` with both orders present; used by Monte Carlo.
     source : str
         Where the snapshot came from (a path, or "bundled demo"), for messages.
+    marks : dict
+        Observed mark prices by instrument symbol, in the units of a position's ``mark_price``
+        (coin for inverse options, USD otherwise), e.g. from a venue export; a position without
+        its own ``mark_price`` takes its instrument's mark from here.
+
+    ``Market.from_dict(document)`` builds a snapshot from the market YAML's structure; it is
+    installed by the public API (:mod:`pmargin`), which joins the file loaders' validation to
+    the domain.
     """
 
     as_of: datetime
@@ -107,6 +115,7 @@ class Market:
     underlyings: dict[str, UnderlyingMarket]
     correlations: dict[tuple[str, str], float] = field(default_factory=dict)
     source: str = ""
+    marks: dict[str, float] = field(default_factory=dict)
     rates: dict[np.datetime64, float] = field(default_factory=dict)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import textwrap
 from pathlib import Path
@@ -30,6 +31,13 @@ underlyings:
 correlations:
   BTC: {ETH: 0.8}
 """
+
+
+@pytest.fixture(autouse=True)
+def _default_width(monkeypatch):
+    """Output to a file or pipe is 160 columns unless COLUMNS says otherwise: tests that check
+    another width set it themselves."""
+    monkeypatch.delenv("COLUMNS", raising=False)
 
 
 @pytest.fixture
@@ -65,3 +73,16 @@ def cli():
         return runner.invoke(app, [str(a) for a in args])
 
     return _run
+
+
+def csv_body(text: str) -> io.StringIO:
+    """A CSV output without its leading ``#`` lines (the run and the summary)."""
+    lines = text.splitlines(keepends=True)
+    return io.StringIO("".join(line for line in lines if not line.startswith("#")))
+
+
+def without_run(data: dict) -> dict:
+    """A JSON output without its ``run`` block, once the block names what produced it."""
+    run = data.pop("run")
+    assert set(run) == {"pmargin", "as_of", "market", "model"}
+    return data

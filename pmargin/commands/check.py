@@ -20,7 +20,7 @@ from .common import (
     emit_result,
     load_inputs,
     load_margin_model,
-    refuse_overwriting_inputs,
+    refuse_second_output,
     run_context,
 )
 
@@ -63,18 +63,57 @@ def check_command(
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Check a portfolio against risk limits: exit 0 if all hold, 1 if any is breached.
+    """Check risk limits: exit 0 if all hold, 1 if any is breached, 2 on bad input.
 
-    The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set.
+    The markdown summary is appended to $GITHUB_STEP_SUMMARY when that is set. On bad input the
+    JUnit file and the summary still say so (one failing case naming the error), so CI shows it;
+    a ``--junit`` file that names an input of the run (or the ``--output`` file) is refused and
+    never written.
     """
+    from ..io.output_file import write_atomic
+    from ..render.check import print_check
+    from ..report.check import check_markdown, check_rows
+    from ..report.junit import junit_xml
+
+    run_context(ctx).read(portfolio, limits, market, model if _is_file(model) else None)
+    try:
+        if junit is not None:  # before anything is read: a bad input must not overwrite it
+            refuse_second_output(junit, "--junit", output)
+        data, run = _checked(ctx, portfolio, limits, market, model)
+    except PmarginError as exc:
+        report_bad_input(str(exc), junit, output)
+        raise
+    if junit is not None:
+        refuse_second_output(junit, "--junit", output)  # inputs the config named, too
+        write_atomic(junit, junit_xml(data), label=f"--junit {junit}")
+    markdown = check_markdown(data)
+    append_step_summary(markdown)
+    emit_result(
+        format,
+        output,
+        data,
+        rows=lambda: check_rows(data),
+        markdown=lambda: markdown,
+        draw=lambda console: print_check(console, data),
+        run=run,
+        summary={"passed": data["passed"], "breaches": data["breaches"]},
+    )
+    if not data["passed"]:
+        raise typer.Exit(1)
+
+
+def _is_file(name: str | None) -> bool:
+    return name is not None and Path(name).is_file()
+
+
+def _checked(ctx: typer.Context, portfolio, limits, market, model) -> tuple[dict, dict]:
+    """The check result (as :func:`check_dict` builds it) of the run's inputs, and the run."""
     from .. import render
     from ..io.limits_file import load_limits
-    from ..io.output_file import write_atomic
     from ..io.scenario_file import load_scenarios
     from ..limits import check_limits
-    from ..render.check import print_check
-    from ..report.check import check_dict, check_markdown, check_rows
-    from ..report.junit import junit_xml
+    from ..report import run_dict
+    from ..report.check import check_dict
 
     run = run_context(ctx)
     config = run.config
@@ -98,23 +137,26 @@ def check_command(
     result = check_limits(book, snapshot, limit_set, margin_model)
     for message in result.warnings:
         render.warning(message)
-    data = check_dict(result)
-    if junit is not None:
-        refuse_overwriting_inputs(junit, "--junit")
-        if output is not None and junit.resolve() == output.resolve():
-            raise InputError(
-                Problem(f"--junit {junit}", "is also the --output file", "Name two files.")
-            )
-        write_atomic(junit, junit_xml(data), label=f"--junit {junit}")
-    markdown = check_markdown(data)
-    append_step_summary(markdown)
-    emit_result(
-        format,
-        output,
-        data,
-        rows=lambda: check_rows(data),
-        markdown=lambda: markdown,
-        draw=lambda console: print_check(console, data),
-    )
-    if not data["passed"]:
-        raise typer.Exit(1)
+    return check_dict(result), run_dict(market=snapshot, model=margin_model.name)
+
+
+def report_bad_input(message: str, junit: Path | None, output: Path | None = None) -> None:
+    """Tell CI that the check could not run: a JUnit file with one failing case naming the
+    error, and the error in the step summary. A file that cannot be written is a warning (one
+    that names an input of the run is left alone): the error is what the run reports (exit 2)."""
+    from .. import render
+    from ..io.output_file import write_atomic
+    from ..report.check import error_markdown
+    from ..report.junit import junit_error_xml
+
+    append_step_summary(error_markdown(message))
+    if junit is None:
+        return
+    try:
+        refuse_second_output(junit, "--junit", output)
+    except InputError:
+        return  # it names an input or the --output file: never written over (the error says so)
+    try:
+        write_atomic(junit, junit_error_xml(message), label=f"--junit {junit}")
+    except InputError as exc:
+        render.warning(str(exc))

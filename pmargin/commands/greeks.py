@@ -32,6 +32,7 @@ def greeks_command(
     """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta."""
     from ..greeks import portfolio_greeks
     from ..render.greeks import print_greeks
+    from ..report import run_dict
     from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
 
     book, snapshot = load_inputs(ctx, portfolio, market)
@@ -43,4 +44,5 @@ def greeks_command(
         rows=lambda: greeks_rows(data),
         markdown=lambda: greeks_markdown(data),
         draw=lambda console: print_greeks(console, data),
+        run=run_dict(market=snapshot),
     )

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError, Problem
 from .common import (
     DebugOption,
     Format,
@@ -21,6 +20,7 @@ from .common import (
     load_inputs,
     load_margin_model,
     refuse_overwriting_inputs,
+    refuse_second_output,
     run_context,
 )
 
@@ -75,20 +75,23 @@ def liquidate_command(
 ) -> None:
     """Cancel orders, then close or hedge positions until equity covers the target margin."""
     from .. import render
-    from ..io.output_file import same_file
     from ..io.portfolio_writer import portfolio_format, write_portfolio
     from ..liquidation import liquidate
     from ..render.liquidation import print_liquidation
-    from ..report.liquidation import liquidation_dict, liquidation_markdown, liquidation_rows
+    from ..report import run_dict
+    from ..report.liquidation import (
+        liquidation_dict,
+        liquidation_markdown,
+        liquidation_rows,
+        liquidation_summary,
+    )
 
     holdings, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
     if positions_after is not None:  # refused before the plan is computed, not after
         label = f"--positions-after {positions_after}"
-        if output is not None and same_file(positions_after, output):
-            raise InputError(Problem(label, "is also the --output file", "Name two files."))
+        refuse_second_output(positions_after, "--positions-after", output)
         portfolio_format(positions_after, label)
-        refuse_overwriting_inputs(positions_after, "--positions-after")
     if output is not None:
         refuse_overwriting_inputs(output, "--output")
     result = liquidate(
@@ -108,4 +111,6 @@ def liquidate_command(
         rows=lambda: liquidation_rows(data),
         markdown=lambda: liquidation_markdown(data),
         draw=lambda console: print_liquidation(console, data),
+        run=run_dict(market=snapshot, model=margin_model.name),
+        summary=liquidation_summary(data),
     )

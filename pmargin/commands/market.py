@@ -89,6 +89,7 @@ def estimate_command(
     from ..io.market_writer import write_market
     from ..io.price_history import load_price_history
     from ..render.market import print_estimate
+    from ..report import run_dict
     from ..report.market import estimate_dict, estimate_markdown, estimate_rows, estimate_title
 
     if decay is not None and method is not Method.ewma:
@@ -118,6 +119,7 @@ def estimate_command(
         rows=lambda: rows,
         markdown=lambda: estimate_markdown(result),
         draw=lambda console: print_estimate(console, estimate_title(result), rows),
+        run=run_dict(market=base),
     )
     if output is not None:
         snapshot = fill_market(result, base)

@@ -15,10 +15,12 @@ from .common import (
     MarketOption,
     ModelOption,
     OutputOption,
+    PlotOption,
     PortfolioArgument,
     emit_result,
     load_inputs,
     load_margin_model,
+    refuse_second_output,
     run_context,
 )
 
@@ -63,16 +65,21 @@ def stress_command(
     ] = By.underlying,
     format: FormatOption = Format.table,
     output: OutputOption = None,
+    plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
     """P&L under scenario sets, worst first; VaR/ES for historical and Monte Carlo sets; with
     collateral, equity after each scenario and the scenarios that force a liquidation."""
     from .. import render
     from ..io.scenario_file import bundled_sets
+    from ..render.plot import check_plot_target, write_stress_chart
     from ..render.stress import print_stress, stress_progress
-    from ..report.stress import stress_dict, stress_markdown, stress_rows
+    from ..report import run_dict
+    from ..report.stress import stress_dict, stress_markdown, stress_rows, stress_summary
     from ..stress import run_stress
 
+    if plot is not None:  # refused before anything is computed
+        check_plot_target(plot)
     run = run_context(ctx)
     names = list(scenario or run.config.scenarios)
     if not names:
@@ -89,6 +96,9 @@ def stress_command(
     run.read(*(getattr(s, "prices", None) or None for s in scenario_sets))
     holdings, snapshot = load_inputs(ctx, portfolio, market)
     _check_report_size(scenario_sets, len(holdings.underlyings), top)
+    if plot is not None:  # the chart draws every scenario, whatever --top lists
+        _check_report_size(scenario_sets, len(holdings.underlyings), None, "--plot")
+        refuse_second_output(plot, "--plot", output)
     margin_model = load_margin_model(ctx, run.config.model_or_default(model))
     # a set with a correlation stress is valued twice: stressed and as the market has it
     total = sum(
@@ -103,6 +113,8 @@ def stress_command(
         for message in s.warnings:
             render.warning(message)
     data = stress_dict(result, top=top, by_position=by is By.position)
+    if plot is not None:  # every scenario, whatever --top keeps in the table
+        write_stress_chart(data if top is None else stress_dict(result), plot)
     emit_result(
         format,
         output,
@@ -110,20 +122,31 @@ def stress_command(
         rows=lambda: stress_rows(data),
         markdown=lambda: stress_markdown(data, top),
         draw=lambda console: print_stress(console, data, top),
+        run=run_dict(market=snapshot, model=data["model"]),  # a model only with collateral
+        summary=stress_summary(data),
     )
 
 
-def _check_report_size(scenario_sets: list, underlyings: int, top: int | None) -> None:
-    """Refuse to list more than :data:`MAX_LISTED_FIGURES` figures; ``--top`` lists fewer."""
+def _check_report_size(
+    scenario_sets: list, underlyings: int, top: int | None, option: str = "--top"
+) -> None:
+    """Refuse to list more than :data:`MAX_LISTED_FIGURES` figures; ``--top`` lists fewer (a
+    chart, ``option="--plot"``, draws every scenario)."""
     listed = sum(min(s.count, top or s.count) for s in scenario_sets)
     if listed * max(underlyings, 1) > MAX_LISTED_FIGURES:
+        what = "report lists" if option == "--top" else "chart draws"
+        fix = (
+            "Pass e.g. `--top 100` to list each set's worst scenarios (VaR, ES and the worst "
+            "scenario are still computed over all of them)."
+            if option == "--top"
+            else "Chart a set with fewer scenarios (paths)."
+        )
         raise InputError(
             Problem(
-                "--top",
+                option,
                 f"{listed:,} scenarios × {underlyings} underlyings is more than the "
-                f"{MAX_LISTED_FIGURES:,} figures a report lists",
-                "Pass e.g. `--top 100` to list each set's worst scenarios (VaR, ES and the worst "
-                "scenario are still computed over all of them).",
+                f"{MAX_LISTED_FIGURES:,} figures a {what}",
+                fix,
             )
         )
 

@@ -28,13 +28,14 @@ def validate_command(
     """Check files without computing anything; exit 2 if any has a problem."""
     from .. import render
     from ..book import bind
-    from ..io.validate import file_kind, load_any
+    from ..io.validate import file_kind, is_portfolio, load_any
 
     failed = 0
     for path in files:
         try:
-            if file_kind(path) == "portfolio":
-                what, warnings = "portfolio", ()
+            kind = file_kind(path)
+            if is_portfolio(kind):
+                what, warnings = kind, ()
                 bind(*load_inputs(ctx, path, market))
             else:
                 what, warnings = load_any(path)

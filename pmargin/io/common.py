@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, Problem
 
@@ -73,3 +75,75 @@ def byte_blocks(path: str | Path, what: str, size: int) -> Iterator[tuple[int, b
                 line += raw.count(b"\n")
     except OSError as exc:
         raise InputError(Problem(str(path), f"cannot be read: {exc.strerror}")) from None
+
+
+#: the deepest nesting of a JSON document pmargin reads (a Deribit response is 4 levels deep)
+MAX_JSON_DEPTH = 32
+
+
+class _Refused(ValueError):
+    """A JSON value pmargin refuses while parsing (a key written twice, NaN or Infinity)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _Refused(f"duplicate key `{key}` in one object; JSON would keep only the last")
+        document[key] = value
+    return document
+
+
+def _no_constant(name: str) -> float:
+    raise _Refused(f"{name} is not a number pmargin reads")
+
+
+def load_json(path: str | Path, what: str) -> Any:
+    """Parse a JSON file strictly: malformed JSON, a key written twice in one object, ``NaN`` or
+    ``Infinity``, an integer too long to read, or nesting deeper than :data:`MAX_JSON_DEPTH` is an
+    InputError naming the file (and, for malformed JSON, the line and column)."""
+    text = read_text(path, what)
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            Problem(
+                f"{path}:{exc.lineno}",
+                f"malformed JSON at column {exc.colno}: {exc.msg}",
+                "Save the API response as it came (one JSON document).",
+            )
+        ) from None
+    except _Refused as exc:
+        raise InputError(Problem(str(path), str(exc), "Save the response as it came.")) from None
+    except ValueError:  # Python refuses to read an integer of thousands of digits
+        raise InputError(
+            Problem(str(path), "holds an integer too long to read", "Save the response as it came.")
+        ) from None
+    except RecursionError:
+        document = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        depth = _depth(document)
+    if depth > MAX_JSON_DEPTH:
+        raise InputError(
+            Problem(
+                str(path),
+                f"is nested deeper than {MAX_JSON_DEPTH} levels",
+                "Give the API response as it came.",
+            )
+        )
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deeply ``document``'s lists and objects nest (without recursion)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                stack.extend((item, level + 1) for item in value)
+    return deepest

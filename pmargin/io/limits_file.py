@@ -41,8 +41,14 @@ FILE_KEYS = ("model", "scenarios", "limits")
 def load_limits(path: str | Path) -> Limits:
     """Load and validate a limits file; every problem names the file and key."""
     path = Path(path)
-    where = str(path)
-    document = load_yaml(path, "limits")
+    return limits_from_document(load_yaml(path, "limits"), path)
+
+
+def limits_from_document(document: Any, path: str | Path, where: str | None = None) -> Limits:
+    """Validate the limits file's structure (a dict); ``model:`` and scenario files resolve
+    beside ``path``; problems name ``where`` (default: ``path``)."""
+    path = Path(path)
+    where = str(path) if where is None else where
     if not isinstance(document, dict):
         kind = "empty" if document is None else type(document).__name__
         raise InputError(

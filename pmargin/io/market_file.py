@@ -21,6 +21,7 @@ Format (SPEC §3)::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -41,6 +42,8 @@ from ..values import (
     unknown_key_problem,
     upper_key,
 )
+from .deribit_export import AUTO, is_deribit_file
+from .deribit_market import deribit_market_document
 from .yaml_safe import load_yaml
 
 MARKET_KEYS = ("as_of", "rate", "rates", "underlyings", "correlations", "description", "name")
@@ -77,10 +80,29 @@ def _rate(value, where: str, problems: ProblemCollector) -> float:
     return finite_number(value, where, problems, minimum=-RATE_MAX, maximum=RATE_MAX) or 0.0
 
 
-def load_market(path: str | Path) -> Market:
-    """Load and validate a market snapshot; every problem is reported at once."""
-    document = load_yaml(path, "market")
-    where = str(path)
+def load_market(path: str | Path, file_format: str = AUTO) -> Market:
+    """Load and validate a market snapshot; every problem is reported at once.
+
+    A YAML file is the format above. A Deribit ``public/get_book_summary_by_currency`` export
+    (JSON, recognised by its content, or any file with ``file_format="deribit"``) is turned into
+    the same structure by :mod:`pmargin.io.deribit_export` and validated by the same code.
+    """
+    if is_deribit_file(path, file_format, yaml_wins=True):
+        document, marks = deribit_market_document(path)
+        market = market_from_document(document, str(path))
+        problems = ProblemCollector(MarketDataError)
+        for instrument, mark in marks.items():  # then checked against the market in binding
+            finite_number(
+                mark, f"{path}: {instrument} mark_price", problems, minimum=0, maximum=PRICE_MAX
+            )
+        problems.raise_if_any()
+        return replace(market, marks=marks)
+    return market_from_document(load_yaml(path, "market"), str(path))
+
+
+def market_from_document(document, where: str) -> Market:
+    """A validated :class:`Market` from the market YAML's structure (a dict) read from ``where``
+    (a path, or a label such as ``"dict"`` for :meth:`Market.from_dict`)."""
     if not isinstance(document, dict):
         raise MarketDataError(Problem(where, "expected a mapping with `as_of` and `underlyings`"))
     problems = ProblemCollector(MarketDataError)

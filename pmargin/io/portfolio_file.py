@@ -30,8 +30,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,12 +49,14 @@ from ..values import (
     upper_key,
 )
 from .common import byte_blocks, resolve_beside
+from .deribit_export import AUTO, is_deribit_file, load_deribit_portfolio
 from .position_rows import (
     KNOWN_COLUMNS,
     MAX_ROW_PROBLEMS,
     RowProblems,
     build_positions,
     check_columns,
+    positions_from_frame,
 )
 from .yaml_safe import load_yaml
 
@@ -63,14 +67,20 @@ _BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*(?:\n|$)")
 _BLANK_LINE_START = re.compile(rb"\n[\n\r \t]")  # where a blank line may begin
 
 
-def load_portfolio(path: str | Path, *, as_of: datetime | None = None) -> Portfolio:
-    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``; raise InputError listing problems.
+def load_portfolio(
+    path: str | Path, file_format: str = AUTO, *, as_of: datetime | None = None
+) -> Portfolio:
+    """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``, or a Deribit export (JSON, recognised
+    by its content, or any file with ``file_format="deribit"``: see
+    :mod:`pmargin.io.deribit_export`); raise InputError listing problems.
 
     With ``as_of`` (the market's), contracts expired at that instant are problems in the same
     list as the file's others.
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if is_deribit_file(path, file_format):
+        return load_deribit_portfolio(path, as_of=as_of)
     if suffix == ".csv":
         return load_portfolio_csv(path, as_of=as_of)
     if suffix in (".yaml", ".yml"):
@@ -79,15 +89,16 @@ def load_portfolio(path: str | Path, *, as_of: datetime | None = None) -> Portfo
         Problem(
             str(path),
             f"unknown portfolio format {suffix or '(none)'!r}",
-            "Use a .csv or .yaml file.",
+            "Use a .csv or .yaml file, or a Deribit export (.json).",
         )
     )
 
 
-def portfolio_market(path: str | Path) -> str | None:
-    """The market a portfolio file names (a YAML book's ``market:``, resolved beside it)."""
+def portfolio_market(path: str | Path, file_format: str = AUTO) -> str | None:
+    """The market a portfolio file names (a YAML book's ``market:``, resolved beside it); None
+    for a CSV or a Deribit export, which name none."""
     path = Path(path)
-    if path.suffix.lower() not in (".yaml", ".yml"):
+    if path.suffix.lower() not in (".yaml", ".yml") or is_deribit_file(path, file_format):
         return None
     document = load_yaml(path, "portfolio")
     market = document.get("market") if isinstance(document, dict) else None
@@ -381,7 +392,7 @@ def load_portfolio_yaml(path: str | Path, *, as_of: datetime | None = None) -> P
     return Portfolio(table, {account: collateral} if collateral else {}, str(path), market_path)
 
 
-def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, float]:
+def _collateral(value, path: str | Path, problems: ProblemCollector) -> dict[str, float]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -402,3 +413,42 @@ def _collateral(value, path: Path, problems: ProblemCollector) -> dict[str, floa
         if number is not None:
             amounts[code] = number
     return amounts
+
+
+def portfolio_from_frame(
+    frame: pd.DataFrame,
+    collateral: Mapping[str, Any] | None = None,
+    *,
+    account: str = "",
+    source: str = "DataFrame",
+) -> Portfolio:
+    """A :class:`Portfolio` from a DataFrame with the CSV's columns (validated as a CSV is).
+
+    ``collateral`` is ``{currency: amount}`` for ``account`` (default: none named), or
+    ``{account: {currency: amount}}`` for several; coins are shocked with their underlying.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(
+            Problem(
+                source,
+                f"expected a pandas DataFrame, found {type(frame).__name__}",
+                "Pass a DataFrame with the portfolio CSV's columns (instrument, quantity, ...).",
+            )
+        )
+    problems = ProblemCollector()
+    positions = positions_from_frame(frame, problems, source=source)
+    if not problems:
+        _check_ids(positions, problems)
+    problems.raise_if_any()
+    if account:
+        positions["account"] = positions["account"].where(positions["account"] != "", account)
+    nested = collateral and all(isinstance(v, Mapping) for v in collateral.values())
+    by_account = dict(collateral) if nested else {account: collateral} if collateral else {}
+    amounts = {
+        str(name): _collateral(
+            dict(balances), Path(f"{source} account {name or '(none)'}"), problems
+        )
+        for name, balances in by_account.items()
+    }
+    problems.raise_if_any()
+    return Portfolio(positions, {k: v for k, v in amounts.items() if v}, source)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,6 @@ INSTRUMENT_COLUMNS = (
 #: common names from other tools, and the column they mean
 COLUMN_ALIASES = {
     "qty": "quantity",
-    "size": "quantity",
     "amount": "quantity",
     "position": "quantity",
     "symbol": "instrument",
@@ -83,6 +82,13 @@ COLUMN_ALIASES = {
     "avg_price": "entry_price",
     "average_price": "entry_price",
 }
+#: the hint for a `size` column: Deribit's sizes are not contract counts
+SIZE_HINT = (
+    "A `size` column looks like a Deribit export, whose sizes are not contract counts: inverse "
+    "futures and perpetuals are sized in USD (BTC-PERPETUAL size -250000 is -25000 contracts "
+    "of 10 USD; ETH contracts are 1 USD), options and USDC contracts in coins. Read the file "
+    "with `--from deribit`, or write `quantity` in contracts"
+)
 MAX_ROW_PROBLEMS = 25
 _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -159,7 +165,9 @@ class _Distinct:
 def check_columns(columns: list[str], where: str, problems: ProblemCollector) -> bool:
     """Record unknown, duplicate or missing columns; True when the rows can be read."""
     for name in columns:
-        if name not in KNOWN_COLUMNS:
+        if name == "size":
+            problems.add(where, "unknown column `size`", SIZE_HINT + ".")
+        elif name not in KNOWN_COLUMNS:
             close = (
                 [COLUMN_ALIASES[name]]
                 if name in COLUMN_ALIASES
@@ -171,7 +179,8 @@ def check_columns(columns: list[str], where: str, problems: ProblemCollector) ->
         problems.add(where, f"column `{name}` appears more than once", "Keep one.")
     ok = True
     if "quantity" not in columns:
-        problems.add(where, "missing required column `quantity`", "Add signed contract counts.")
+        if "size" not in columns:  # else the `size` hint says what to do
+            problems.add(where, "missing required column `quantity`", "Add signed contracts.")
         ok = False
     if "instrument" not in columns and not {"underlying", "kind"} <= set(columns):
         problems.add(
@@ -583,3 +592,52 @@ def _symbols(positions: pd.DataFrame) -> np.ndarray:
         )
         names.append(instrument.symbol)
     return np.asarray(names, dtype=object)[codes]
+
+
+def positions_from_frame(
+    frame: pd.DataFrame, problems: ProblemCollector, *, source: str = "DataFrame"
+) -> pd.DataFrame:
+    """Position columns from a user's DataFrame with the CSV's columns (any order, any case),
+    validated by the same code as a CSV file; problems name ``<source> row <index label>``.
+
+    Cells may be numbers, strings, dates or timestamps; empty cells are NaN/None/"". A date, or a
+    timestamp at midnight without a time zone, is an expiry date (08:00 UTC, as in a CSV).
+    """
+    header = [str(name).strip().lower() for name in frame.columns]
+    if not check_columns(header, source, problems):
+        return pd.DataFrame()
+    text = pd.DataFrame(
+        {name: _text_column(frame.iloc[:, i]) for i, name in enumerate(header)},
+        index=frame.index,
+    )
+    # rows are named by their index labels, or by position when the labels repeat (so that the
+    # default ids, like a CSV's file:line, are one per row)
+    labels = [str(label) for label in (frame.index if frame.index.is_unique else range(len(frame)))]
+    sources = pd.Series([f"{source} row {label}" for label in labels], dtype=str)
+    ids = pd.Series([f"{source}:{label}" for label in labels], dtype=str)
+    return build_positions(text, sources, problems, default_ids=ids)
+
+
+def _text_column(column: pd.Series) -> pd.Series:
+    """A column of any dtype as the stripped strings a CSV reader gives ("" where empty)."""
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        stamps = column.dt.tz_convert("UTC").dt.tz_localize(None) if column.dt.tz else column
+        text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        midnight = (stamps == stamps.dt.normalize()) & (column.dt.tz is None)
+        text = text.where(~midnight, stamps.dt.strftime("%Y-%m-%d"))
+    elif pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
+        text = column.astype(np.float64).map(repr)
+    else:
+        text = column.map(_text_cell)
+    return text.where(~missing, "").astype(str)
+
+
+def _text_cell(value) -> str:
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return _text_column(pd.Series([pd.Timestamp(value)])).iloc[0]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value).strip()

@@ -1,6 +1,7 @@
 """The project config ``pmargin.yaml``: defaults for the command line.
 
-``pmargin.yaml`` in the current directory (or the file named by ``--config``) sets defaults so that
+``pmargin.yaml`` in the current directory or the nearest parent up to the repository root (or the
+file named by ``--config``) sets defaults so that
 ``pmargin check`` and ``pmargin stress --scenario crash.yaml`` run with no other arguments.
 Command-line arguments always win. Format (every key optional)::
 
@@ -22,6 +23,7 @@ config's ``model``, then ``deribit``.
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +63,11 @@ class ProjectConfig:
         return DEFAULT_MODEL
 
 
-def find_config(explicit: str | Path | None = None) -> Path | None:
-    """``explicit`` (``--config``; it must exist), else ``pmargin.yaml`` in the current folder."""
+def find_config(explicit: str | Path | None = None, start: str | Path = ".") -> Path | None:
+    """``explicit`` (``--config``; it must exist), else the nearest ``pmargin.yaml`` in ``start``
+    (the current folder) or a parent of it, up to the repository root (a folder holding
+    ``.git``) or the filesystem root. A config found above the current folder is returned
+    relative to it (``../pmargin.yaml``), so messages name it as a user would."""
     if explicit is not None:
         path = Path(explicit)
         if not path.is_file():
@@ -71,12 +76,19 @@ def find_config(explicit: str | Path | None = None) -> Path | None:
                 Problem(f"--config {path}", f"config file {what}", "Name a pmargin.yaml file.")
             )
         return path
-    candidate = Path(CONFIG_NAME)
-    return candidate if candidate.is_file() else None
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate, Path.cwd()))
+        if (folder / ".git").exists():  # the repository root: look no further up
+            return None
+    return None
 
 
 def project_config(explicit: str | Path | None = None) -> ProjectConfig:
-    """The project config in force: ``--config FILE``, ``./pmargin.yaml``, or no defaults."""
+    """The project config in force: ``--config FILE``, the nearest ``pmargin.yaml`` (see
+    :func:`find_config`), or no defaults."""
     path = find_config(explicit)
     return ProjectConfig() if path is None else load_config(path)
 

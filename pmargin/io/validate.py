@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from .deribit_export import BOOK, is_deribit_file, read_export
 from .limits_file import load_limits
 from .market_file import load_market
 from .model_file import load_model
@@ -18,6 +19,7 @@ from .project_config import load_config
 from .scenario_file import load_scenarios
 from .yaml_safe import load_yaml
 
+DERIBIT_MARKET, DERIBIT_PORTFOLIO = "Deribit market export", "Deribit portfolio export"
 #: the YAML top-level key that identifies each kind of file, checked in this order: a model's
 #: `method:` first (a model may have per-underlying parameters); pmargin.yaml names its
 #: `portfolio:` (a portfolio YAML has `positions:`); a limits file has `limits:` (checked before
@@ -51,13 +53,24 @@ def load_any(path: str | Path) -> tuple[str, tuple[str, ...]]:
     return kind, tuple(getattr(loaded, "warnings", ()))
 
 
+def is_portfolio(kind: str) -> bool:
+    """Whether a file of ``kind`` (:func:`file_kind`) is a portfolio (a file or an export)."""
+    return kind in ("portfolio", DERIBIT_PORTFOLIO)
+
+
 def _recognise(path: Path):
+    if is_deribit_file(path):
+        if read_export(path).of(BOOK):
+            return DERIBIT_MARKET, load_market
+        return DERIBIT_PORTFOLIO, load_portfolio
     if path.suffix.lower() == ".csv":
         return "portfolio", load_portfolio
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise InputError(
             Problem(
-                str(path), "unknown file type", "pmargin reads .csv portfolios and .yaml files."
+                str(path),
+                "unknown file type",
+                "pmargin reads .csv portfolios, .yaml files and Deribit exports (.json).",
             )
         )
     document = load_yaml(path, "YAML")

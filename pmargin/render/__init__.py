@@ -13,6 +13,9 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
+from ..report import run_line
+from .fit import UNBOUNDED
+
 STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
 
 
@@ -25,20 +28,34 @@ class ResultConsole(Console):
         raise BrokenPipeError
 
 
-def stdout_console(file=None) -> Console:
-    """Console for results; wide (160 columns) when not writing to a terminal."""
-    console = ResultConsole(file=file, no_color="NO_COLOR" in os.environ, highlight=False)
-    if not console.is_terminal:
-        console = ResultConsole(
-            file=file, no_color="NO_COLOR" in os.environ, highlight=False, width=160
-        )
+def no_color() -> bool:
+    """``NO_COLOR`` set to a non-empty value turns colour off (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+#: the width of results written to a file or a pipe
+FILE_WIDTH = 160
+
+
+def stdout_console(file=None, *, wide: bool = False) -> Console:
+    """Console for results: the terminal's width (or ``COLUMNS``), 160 columns when not writing
+    to a terminal, or (``wide``) no limit, so that tables keep every column. A closed pipe
+    raises :class:`BrokenPipeError` (see :class:`ResultConsole`)."""
+    console = ResultConsole(file=file, no_color=no_color(), highlight=False)
+    if wide:
+        return ResultConsole(file=file, no_color=no_color(), highlight=False, width=UNBOUNDED)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = ResultConsole(file=file, no_color=no_color(), highlight=False, width=FILE_WIDTH)
     return console
 
 
+def footer(console: Console, run: dict) -> None:
+    """The line under every table that says what produced it (version, model, market)."""
+    console.print(Text(run_line(run), style="dim"))
+
+
 def stderr_console() -> Console:
-    return Console(
-        file=sys.stderr, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=True
-    )
+    return Console(file=sys.stderr, no_color=no_color(), highlight=False, soft_wrap=True)
 
 
 def error(message: str) -> None:
@@ -55,20 +72,26 @@ def note(message: str) -> None:
 
 
 def usd(value: float | None, *, signed: bool = False) -> str:
+    """To the dollar, with thousands separators; what rounds to 0 is ``0`` (never ``-0``)."""
     if value is None:
         return "—"
+    if abs(value) < 0.5:
+        return "0"
     return f"{value:+,.0f}" if signed else f"{value:,.0f}"
 
 
 def money(value: float | None, currency: str = "USD", *, signed: bool = False) -> str:
-    """USD to the dollar; a coin (``--currency BTC``) to 4 decimals."""
+    """USD to the dollar; a coin (``--currency BTC``) to 4 decimals; never ``-0``."""
     if currency == "USD" or value is None:
         return usd(value, signed=signed)
+    if abs(value) < 0.00005:
+        return "0"
     return f"{value:+,.4f}" if signed else f"{value:,.4f}"
 
 
 def number(value: float, digits: int = 4) -> str:
-    if value == 0:
+    """Significant digits under 1,000, whole numbers above; float noise (< 1e-12) is ``0``."""
+    if abs(value) < 1e-12:
         return "0"
     if abs(value) >= 1000:
         return f"{value:,.0f}"

@@ -6,33 +6,30 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
+from ..report import limits_headline
 from ..report.check import check_label, format_value
+from .fit import Column, FittedTable
 
 
-def check_table(data: dict[str, Any]) -> Table:
-    total = len(data["checks"])
-    if data["passed"]:
-        title = f"[bold green]PASS[/]: all {total} limits hold"
-    else:
-        title = f"[bold red]FAIL[/]: {data['breaches']} of {total} limits breached"
+def check_table(data: dict[str, Any]) -> FittedTable:
+    headline = limits_headline(data["passed"], data["breaches"], len(data["checks"]))
+    title = (
+        f"[bold green]PASS[/]: {headline}" if data["passed"] else f"[bold red]FAIL[/]: {headline}"
+    )
     caption = f"model {data['model']} · limits {data['limits']}"
     if data["scenario_sets"]:
         caption += " · scenario sets " + ", ".join(data["scenario_sets"])
-    table = Table(
-        title=title, caption=escape(caption), title_justify="left", caption_justify="left"
-    )
     has_accounts = any(c["account"] is not None for c in data["checks"])
-    table.add_column("result")
-    if has_accounts:
-        table.add_column("account")
-    table.add_column("check")
-    for name in ("value", "limit", "headroom"):
-        table.add_column(name, justify="right")
-    table.add_column("unit")
-    table.add_column("note")
+    columns = [Column("result", number=False)]
+    columns += [Column("account", number=False)] if has_accounts else []
+    columns += [Column("check", number=False), Column("value"), Column("limit")]
+    columns += [Column("headroom"), Column("unit", number=False, drop=2)]
+    columns += [Column("note", number=False, drop=1)]
+    table = FittedTable(
+        columns, title=title, caption=escape(caption), title_justify="left", caption_justify="left"
+    )
     for check in data["checks"]:
         passed = check["passed"]
         row = [Text("PASS", style="bold green") if passed else Text("FAIL", style="bold red")]

@@ -6,11 +6,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..greeks import GREEKS
+from ..report import plural
 from ..report.greeks import expiry_label
 from . import number, usd
+from .fit import Column, FittedTable
 
 _HEADERS = (
     ("delta", "coin"),
@@ -22,25 +23,30 @@ _HEADERS = (
 )
 
 
+#: at a narrow width the coin gamma goes first, then the coin delta
+_DROP = {("gamma", "coin/USD"): 1, ("delta", "coin"): 2}
+
+
 def _cells(values: dict[str, float]) -> list[str]:
     formats = {"delta": number, "gamma": lambda v: number(v, 3)}
     return [formats.get(g, usd)(values[g]) for g in GREEKS]
 
 
-def greeks_table(data: dict[str, Any]) -> Table:
+def greeks_table(data: dict[str, Any]) -> FittedTable:
     caption = "vega per 1.00 vol (100 vol points); gamma USD = change of USD delta per 1% move"
     if data["open_orders_excluded"]:
-        caption += f"; {data['open_orders_excluded']} open orders excluded"
-    table = Table(
+        caption += f"; {plural(data['open_orders_excluded'], 'open order')} excluded"
+    columns = [Column("underlying", number=False), Column("expiry", number=False)]
+    columns += [
+        Column(f"{name}\n{unit}", drop=_DROP.get((name, unit), 0)) for name, unit in _HEADERS
+    ]
+    table = FittedTable(
+        columns,
         title=f"Net greeks as of {data['as_of']}",
         caption=caption,
         title_justify="left",
         caption_justify="left",
     )
-    table.add_column("underlying")
-    table.add_column("expiry")
-    for name, unit in _HEADERS:
-        table.add_column(f"{name}\n{unit}", justify="right")
     for u in data["underlyings"]:
         for e in u["expiries"]:
             table.add_row(escape(u["underlying"]), expiry_label(e["expiry"]), *_cells(e))

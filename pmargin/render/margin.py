@@ -6,30 +6,42 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
+from ..report import status_words
 from ..report.margin import liquidation_price_text
 from . import STATUS_STYLE, money, number
+from .fit import Column, FittedTable
 
 MAX_POSITION_ROWS = 40
+#: the positions table; at a narrow width gamma goes first, then theta, vega, delta, value
+POSITION_COLUMNS = [
+    Column("id", number=False),
+    Column("instrument", number=False, drop=6),
+    Column("qty"),
+    Column("value", drop=5),
+    Column("delta", drop=4),
+    Column("gamma", drop=1),
+    Column("vega", drop=3),
+    Column("theta/day", drop=2),
+    Column("isolated IM"),
+]
 
 
-def margin_summary(data: dict[str, Any]) -> Table:
+def margin_summary(data: dict[str, Any]) -> FittedTable:
     currency = data.get("currency", "USD")
 
     def usd(value, *, signed=False):
         return money(value, currency, signed=signed)
 
-    table = Table(
+    table = FittedTable(
+        [Column("", number=False, style="bold"), Column("", number=False, justify="right")],
         title=f"Portfolio margin — model [bold]{escape(data['model'])}[/]",
         show_header=False,
         title_justify="left",
         box=None,
         padding=(0, 2),
     )
-    table.add_column(style="bold")
-    table.add_column(justify="right")
     savings = data.get("savings")
     worst = data.get("worst_scenario")
     table.add_row("Portfolio margin (initial)", usd(data["portfolio_margin"]) + f" {currency}")
@@ -53,7 +65,7 @@ def margin_summary(data: dict[str, Any]) -> Table:
         table.add_row("Equity", usd(data["equity"]) + f" {currency}")
         table.add_row("Excess", usd(data["excess"], signed=True) + f" {currency}")
         status = data["status"]
-        table.add_row("Status", Text(status.upper(), style=STATUS_STYLE.get(status, "")))
+        table.add_row("Status", Text(status_words(status), style=STATUS_STYLE.get(status, "")))
         for underlying, prices in (data.get("liquidation_prices") or {}).items():
             table.add_row(
                 f"  liquidation price {escape(underlying)}", liquidation_price_text(prices)
@@ -65,7 +77,7 @@ def margin_summary(data: dict[str, Any]) -> Table:
 
 def positions_table(
     positions: list[dict[str, Any]], limit: int = MAX_POSITION_ROWS, currency: str = "USD"
-) -> Table:
+) -> FittedTable:
     def usd(value, *, signed=False):
         return money(value, currency, signed=signed)
 
@@ -76,19 +88,7 @@ def positions_table(
             f" (the {limit} with the largest isolated margin of {len(positions):,}; "
             "--format csv lists all)"
         )
-    table = Table(title=title, title_justify="left")
-    for name, justify in (
-        ("id", "left"),
-        ("instrument", "left"),
-        ("qty", "right"),
-        ("value", "right"),
-        ("delta", "right"),
-        ("gamma", "right"),
-        ("vega", "right"),
-        ("theta/day", "right"),
-        ("isolated IM", "right"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=name != "id")
+    table = FittedTable(POSITION_COLUMNS, title=title, title_justify="left")
     for p in shown:
         table.add_row(
             escape(str(p["id"])),
@@ -104,13 +104,13 @@ def positions_table(
     return table
 
 
-def models_table(models: dict[str, dict[str, Any]], currency: str = "USD") -> Table:
+def models_table(models: dict[str, dict[str, Any]], currency: str = "USD") -> FittedTable:
     def usd(value, *, signed=False):
         return money(value, currency, signed=signed)
 
-    table = Table(title=f"Margin by model ({currency})", title_justify="left")
-    for name in ("model", "initial", "maintenance", "isolated", "offset", "saved"):
-        table.add_column(name, justify="left" if name == "model" else "right")
+    columns = [Column("model", number=False), Column("initial"), Column("maintenance", drop=2)]
+    columns += [Column("isolated"), Column("offset", drop=1), Column("saved")]
+    table = FittedTable(columns, title=f"Margin by model ({currency})", title_justify="left")
     for name, m in models.items():
         saved = "—" if m.get("savings") is None else f"{m['savings']:.1%}"
         table.add_row(
@@ -124,13 +124,14 @@ def models_table(models: dict[str, dict[str, Any]], currency: str = "USD") -> Ta
     return table
 
 
-def accounts_table(accounts: list[dict[str, Any]], currency: str = "USD") -> Table:
+def accounts_table(accounts: list[dict[str, Any]], currency: str = "USD") -> FittedTable:
     def usd(value, *, signed=False):
         return money(value, currency, signed=signed)
 
-    table = Table(title=f"Accounts ({currency})", title_justify="left")
-    for name in ("account", "initial", "maintenance", "isolated", "equity", "excess", "status"):
-        table.add_column(name, justify="left" if name in ("account", "status") else "right")
+    columns = [Column("account", number=False), Column("initial"), Column("maintenance", drop=2)]
+    columns += [Column("isolated", drop=1), Column("equity"), Column("excess")]
+    columns += [Column("status", number=False)]
+    table = FittedTable(columns, title=f"Accounts ({currency})", title_justify="left")
     for a in accounts:
         status = a["status"]
         table.add_row(
@@ -140,7 +141,7 @@ def accounts_table(accounts: list[dict[str, Any]], currency: str = "USD") -> Tab
             usd(a["isolated_margin"]),
             usd(a["equity"]),
             usd(a["excess"], signed=True),
-            Text(status or "—", style=STATUS_STYLE.get(status or "", "")),
+            Text(status_words(status), style=STATUS_STYLE.get(status or "", "")),
         )
     return table
 

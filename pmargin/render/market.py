@@ -8,14 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from . import usd
-from .stress import heat_style
-
-#: correlation heatmap ends: negative blue, positive red (co-movement is concentration risk)
-NEGATIVE_RGB, POSITIVE_RGB = (40, 90, 200), (200, 30, 30)
+from .fit import Column, FittedTable
+from .heat import DivergingScale, Heatmap
 
 
 def print_estimate(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
@@ -26,10 +23,12 @@ def print_estimate(console: Console, title: str, rows: list[dict[str, Any]]) -> 
         console.print(correlation_grid(rows))
 
 
-def vol_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="Annualised vol of daily log returns (× √365)", title_justify="left")
-    for name in ("underlying", "vol", "last close (USD)", "returns"):
-        table.add_column(name, justify="left" if name == "underlying" else "right")
+def vol_table(rows: list[dict[str, Any]]) -> FittedTable:
+    columns = [Column("underlying", number=False), Column("vol")]
+    columns += [Column("last close (USD)", drop=1), Column("returns", drop=2)]
+    table = FittedTable(
+        columns, title="Annualised vol of daily log returns (× √365)", title_justify="left"
+    )
     for row in rows:
         table.add_row(
             row["underlying"], f"{row['vol']:.2%}", usd(row["spot"]), f"{row['returns']:,}"
@@ -37,22 +36,16 @@ def vol_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def correlation_grid(rows: list[dict[str, Any]]) -> Table:
-    """The correlation matrix, each cell shaded from grey (0) to red (+1) or blue (−1)."""
+def correlation_grid(rows: list[dict[str, Any]]) -> Heatmap:
+    """The correlation matrix, shaded red (+1, moving together) to blue (−1), with a legend."""
     codes = [row["underlying"] for row in rows]
-    table = Table(title="Correlation", title_justify="left")
-    table.add_column("", style="bold")
-    for code in codes:
-        table.add_column(code, justify="right", no_wrap=True)
-    for row in rows:
-        cells = [
-            Text(
-                f"{row[code]:+.3f}",
-                style="dim"
-                if code == row["underlying"]
-                else heat_style(row[code], 1.0, (NEGATIVE_RGB, POSITIVE_RGB)),
-            )
-            for code in codes
-        ]
-        table.add_row(row["underlying"], *cells)
-    return table
+    return Heatmap(
+        "",
+        codes,
+        codes,
+        [[row[code] for code in codes] for row in rows],
+        text=lambda v: f"{v:+.3f}",
+        scale=DivergingScale(1.0, negative="blue", positive="red"),
+        title="Correlation",
+        diagonal_dim=True,
+    )

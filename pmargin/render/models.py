@@ -6,16 +6,16 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
+
+from .fit import Column, FittedTable
 
 
 def print_models(console: Console, rows: list[dict[str, Any]]) -> None:
     """The bundled models, one row each."""
-    table = Table(title="Margin models", title_justify="left")
-    table.add_column("name", style="bold", no_wrap=True)
-    table.add_column("method", no_wrap=True)
-    table.add_column("description")
+    columns = [Column("name", number=False, style="bold"), Column("method", number=False)]
+    columns += [Column("description", number=False)]
+    table = FittedTable(columns, title="Margin models", title_justify="left")
     for row in rows:
         table.add_row(escape(row["name"]), escape(row["method"]), escape(row["description"]))
     console.print(table)
@@ -35,10 +35,9 @@ def print_model(console: Console, data: dict[str, Any], parameters: list[dict[st
     console.print(Text("Description: ", style="bold") + Text(data["description"]))
     console.print(Text("Source: ", style="bold") + Text(data["source"]))
     console.print()
-    table = Table(title="Parameters", title_justify="left")
-    table.add_column("parameter", no_wrap=True)
-    table.add_column("value", justify="right")
-    table.add_column("source")
+    columns = [Column("parameter", number=False), Column("value", number=False, justify="right")]
+    columns += [Column("source", number=False)]
+    table = FittedTable(columns, title="Parameters", title_justify="left")
     for row in parameters:
         source = "model source (above)" if row["source"] == data["source"] else row["source"]
         table.add_row(escape(row["parameter"]), escape(row["value"]), escape(source))

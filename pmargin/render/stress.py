@@ -13,8 +13,6 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 from ..report.stress import (
@@ -29,12 +27,12 @@ from ..report.stress import (
     tidy,
 )
 from . import STATUS_STYLE, number, stderr_console, usd
+from .fit import Column, FittedTable
+from .heat import DivergingScale, Heatmap
 
 #: sets with more scenarios than this show a progress bar (when stderr is a terminal)
 PROGRESS_ABOVE = 1_000
 WORST_STYLE = "bold red"
-LOSS_RGB, GAIN_RGB, NEUTRAL_RGB = (200, 30, 30), (30, 150, 60), (70, 70, 70)
-MIN_TINT = 0.2  # the least colour of a non-zero cell, so a small gain is not grey
 
 
 def print_stress(console: Console, data: dict[str, Any], top: int | None = None) -> None:
@@ -70,22 +68,24 @@ def print_stress(console: Console, data: dict[str, Any], top: int | None = None)
         console.print(positions_table(data["positions"], worst["pnl"]))
 
 
-def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[str]) -> Table:
-    table = Table()
-    table.add_column("scenario", no_wrap=False)
-    table.add_column("P&L", justify="right", no_wrap=True)
+def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[str]) -> FittedTable:
+    """The set's scenarios, a spot, vol and P&L column per underlying. At a narrow width the vol
+    columns go first, then the spot columns, then the P&L of the last underlyings, then equity
+    (a book with collateral); the status column stays."""
     has_vol = any(
         s["shocks"][u]["vol"] or s["shocks"][u]["vol_shift"] for s in rows for u in underlyings
     )
-    for u in underlyings:
-        table.add_column(f"{u} spot", justify="right", no_wrap=True)
+    count = len(underlyings)
+    columns = [Column("scenario", number=False), Column("P&L")]
+    for index, u in enumerate(underlyings):
+        columns.append(Column(f"{u} spot", drop=count + count - index))
         if has_vol:
-            table.add_column(f"{u} vol", justify="right", no_wrap=True)
-        table.add_column(f"{u} P&L", justify="right", no_wrap=True)
+            columns.append(Column(f"{u} vol", drop=count - index))
+        columns.append(Column(f"{u} P&L", drop=3 * count - index if index else 0))
     with_equity = any(s.get("equity") is not None for s in rows)
-    if with_equity:
-        table.add_column("equity", justify="right", no_wrap=True)
-        table.add_column("status", no_wrap=True)
+    if with_equity:  # the status stays; equity goes after every column above
+        columns += [Column("equity", drop=3 * count), Column("status", number=False)]
+    table = FittedTable(columns)
     worst_name = entry["worst"]["name"]
     for s in rows:
         cells: list[Any] = [escape(s["name"]), Text(usd(tidy(s["pnl"]), signed=True))]
@@ -103,38 +103,30 @@ def scenario_table(entry: dict[str, Any], rows: list[dict], underlyings: list[st
     return table
 
 
-def heatmap_table(grid: dict[str, Any]) -> Table:
-    """Spot × vol P&L: a row per vol move, a column per spot move; red losses, green gains."""
+def heatmap_table(grid: dict[str, Any]) -> Heatmap:
+    """Spot × vol P&L: a row per vol move and a column per spot move (swapped when too wide);
+    losses red, gains green, in three shades each with a legend; every cell shows its P&L."""
     label = "vol shift" if grid["vol_kind"] == "vol_shift" else "vol"
-    table = Table(title=f"P&L heatmap (USD): {label} × spot", title_justify="left")
-    table.add_column(f"{label} \\ spot", justify="right", style="bold")
-    for move in grid["spot"]:
-        table.add_column(move_text(move, "spot"), justify="right", no_wrap=True)
     scale = max((abs(v) for row in grid["pnl"] for v in row), default=0.0)
-    for vol, row in zip(grid["vol"], grid["pnl"]):
-        cells = [Text(usd(tidy(v), signed=True), style=heat_style(v, scale)) for v in row]
-        table.add_row(move_text(vol, grid["vol_kind"]), *cells)
-    return table
+    return Heatmap(
+        f"{label} \\ spot",
+        [move_text(vol, grid["vol_kind"]) for vol in grid["vol"]],
+        [move_text(move, "spot") for move in grid["spot"]],
+        grid["pnl"],
+        text=lambda v: usd(tidy(v), signed=True),
+        scale=DivergingScale(scale),
+        title=f"P&L heatmap (USD) by spot and {label}",
+        transposed_corner=f"spot \\ {label}",
+    )
 
 
-def heat_style(pnl: float, scale: float, colours=(LOSS_RGB, GAIN_RGB)) -> Style:
-    """Background from grey (small) to red (the largest loss) or green (the largest gain);
-    ``colours`` are the (negative, positive) ends for other quantities."""
-    if scale <= 0 or tidy(pnl) == 0:
-        return Style()
-    share = MIN_TINT + (1.0 - MIN_TINT) * min(abs(pnl) / scale, 1.0)
-    target = colours[0] if pnl < 0 else colours[1]
-    rgb = [round(n + (t - n) * share) for n, t in zip(NEUTRAL_RGB, target)]
-    return Style(color="white", bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
-
-
-def positions_table(positions: list[dict[str, Any]], total: float) -> Table:
+def positions_table(positions: list[dict[str, Any]], total: float) -> FittedTable:
     title = f"Positions in the worst scenario (USD, worst first; total {usd(total, signed=True)})"
     if len(positions) > DEFAULT_SHOWN:
         title += f" — {DEFAULT_SHOWN} of {len(positions):,}; --format csv lists all"
-    table = Table(title=title, title_justify="left")
-    for name in ("id", "instrument", "qty", "P&L", "share"):
-        table.add_column(name, justify="left" if name in ("id", "instrument") else "right")
+    columns = [Column("id", number=False), Column("instrument", number=False, drop=2)]
+    columns += [Column("qty", drop=1), Column("P&L"), Column("share")]
+    table = FittedTable(columns, title=title, title_justify="left")
     for p in positions[:DEFAULT_SHOWN]:
         share = f"{p['pnl'] / total:.1%}" if total else "—"
         table.add_row(

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..version import VERSION
+
 
 def clean(value: Any) -> Any:
     """numpy scalars -> Python; non-finite floats are a bug, so they fail loudly here."""
@@ -37,18 +39,68 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows of flat dicts as CSV (nested values are JSON-encoded)."""
-    if not rows:
-        return ""
+def flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys (``components.scan_risk``); lists joined with ``; ``."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flat(value, f"{name}."))
+        elif isinstance(value, (list, tuple)):
+            out[name] = "; ".join(str(v) for v in value)
+        else:
+            out[name] = value
+    return out
+
+
+def to_csv(rows: list[dict[str, Any]], comments: list[str] = ()) -> str:
+    """Rows as CSV: nested values as dotted columns (never JSON in a cell), the union of every
+    row's columns in first-seen order; ``comments`` first, as ``# `` lines (readers such as
+    ``pandas.read_csv(comment="#")`` and pmargin's own CSV loader skip them)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    for line in comments:
+        buffer.write(f"# {line}\n")
+    flat_rows = [flat(row) for row in rows]
+    columns = list(dict.fromkeys(key for row in flat_rows for key in row))
+    if not columns:
+        return buffer.getvalue()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
-        )
+    writer.writerows(flat_rows)
     return buffer.getvalue()
+
+
+def run_dict(*, market: Any = None, model: str | None = None) -> dict[str, Any]:
+    """What produced a result (SPEC §4 ``run``): pmargin's version, the market's ``as_of`` and
+    source, and the model; null where a command uses none."""
+    as_of = None if market is None else market.as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    source = None if market is None else market.source or None
+    return {"pmargin": VERSION, "as_of": as_of, "market": source, "model": model}
+
+
+def run_line(run: dict[str, Any]) -> str:
+    """``pmargin 0.1.0 · model deribit · market market.yaml as of 2024-11-25T08:00:00Z``."""
+    parts = [f"pmargin {run['pmargin']}"]
+    if run.get("model"):
+        parts.append(f"model {run['model']}")
+    if run.get("market"):
+        parts.append(f"market {run['market']} as of {run['as_of']}")
+    return " · ".join(parts)
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """``portfolio_margin=106252.12, status=ok, worst_scenario="All -50%, vol +80%"`` (numbers
+    to the cent; text with spaces or commas quoted)."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool) or value is None:
+            return "" if value is None else str(value).lower()
+        if isinstance(value, float):
+            return f"{value:.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.6g}"
+        text = str(value)
+        return json.dumps(text) if any(c in text for c in ' ,;="') else text
+
+    return ", ".join(f"{key}={text(value)}" for key, value in summary.items())
 
 
 def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -60,3 +112,37 @@ def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+#: a margin status as words (JSON keeps the key)
+STATUS_WORDS = {"ok": "ok", "margin_call": "margin call", "liquidation": "liquidation"}
+
+
+def status_words(status: str | None) -> str:
+    """``margin_call`` -> ``margin call``; None (no collateral stated) -> ``—``."""
+    return "—" if status is None else STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 open order``, ``3 open orders`` (``nouns`` for irregular plurals)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def limits_headline(passed: bool, breaches: int, total: int) -> str:
+    """``all 6 limits hold`` / ``the 1 limit holds`` / ``2 of 6 limits breached``."""
+    if passed:
+        return "the 1 limit holds" if total == 1 else f"all {total} limits hold"
+    if total == 1:
+        return "the 1 limit is breached"
+    return f"{breaches} of {total} limits breached"
+
+
+def percent(fraction: float, *, signed: bool = True) -> str:
+    """A move as a percentage a reader takes in: ``-16%``, ``+12.5%``, ``-34.5%``, ``+0.04%``
+    (one decimal, none when whole; two significant digits under 1%); never ``-0%``."""
+    value = fraction * 100
+    if abs(value) < 5e-10:
+        return "0%"
+    sign = "+" if signed else ""
+    text = f"{value:{sign}.2g}" if abs(value) < 0.95 else f"{value:{sign}.1f}".removesuffix(".0")
+    return f"{text}%"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..limits import CheckResult
-from . import clean, markdown_table
+from . import clean, limits_headline, markdown_table
 
 CSV_KEYS = (
     "name",
@@ -81,11 +81,8 @@ def check_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def check_markdown(data: dict[str, Any]) -> str:
     """A check result as GitHub-flavoured markdown (the ``GITHUB_STEP_SUMMARY`` text)."""
-    total = len(data["checks"])
-    if data["passed"]:
-        headline = f"✅ PASS: all {total} limits hold"
-    else:
-        headline = f"❌ FAIL: {data['breaches']} of {total} limits breached"
+    headline = limits_headline(data["passed"], data["breaches"], len(data["checks"]))
+    headline = f"✅ PASS: {headline}" if data["passed"] else f"❌ FAIL: {headline}"
     context = f"model `{data['model']}`, limits `{data['limits']}`"
     if data["scenario_sets"]:
         context += ", scenario sets " + ", ".join(f"`{s}`" for s in data["scenario_sets"])
@@ -107,3 +104,8 @@ def check_markdown(data: dict[str, Any]) -> str:
         ]
         rows.append(row)
     return f"## pmargin check: {headline}\n\n{context}\n\n" + markdown_table(headers, rows)
+
+
+def error_markdown(message: str) -> str:
+    """The step summary of a check that could not run (bad input, exit 2)."""
+    return f"## pmargin check: ❌ ERROR: the limits could not be checked\n\n```\n{message}\n```\n"

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..greeks import GREEKS, GreeksResult
-from . import clean, markdown_table
+from . import clean, markdown_table, plural
 
 
 def _expiry_text(expiry: Any) -> str | None:
@@ -98,5 +98,5 @@ def greeks_markdown(data: dict[str, Any]) -> str:
     )
     text = f"## pmargin greeks (as of {data['as_of']})\n\n" + markdown_table(headers, rows)
     if data["open_orders_excluded"]:
-        text += f"\n{data['open_orders_excluded']} open orders excluded.\n"
+        text += f"\n{plural(data['open_orders_excluded'], 'open order')} excluded.\n"
     return text

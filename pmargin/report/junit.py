@@ -70,5 +70,30 @@ def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
 
 def junit_xml(data: dict[str, Any]) -> bytes:
     """The JUnit document of a check result as UTF-8 bytes with an XML declaration (the
-    command writes them to ``--junit FILE``)."""
-    return ET.tostring(junit_tree(data).getroot(), encoding="utf-8", xml_declaration=True)
+    command writes them to ``--junit FILE``, atomically)."""
+    return _xml(junit_tree(data))
+
+
+def junit_error_tree(message: str) -> ET.ElementTree:
+    """The JUnit document of a check that could not run: one failing case naming the error."""
+    counts = {"tests": "1", "failures": "1", "errors": "0"}
+    root = ET.Element("testsuites", name="pmargin check", **counts)
+    suite = ET.SubElement(
+        root, "testsuite", name="pmargin check (bad input)", skipped="0", time="0", **counts
+    )
+    case = ET.SubElement(suite, "testcase", classname="pmargin.check", name="inputs", time="0")
+    failure = ET.SubElement(
+        case, "failure", type="BadInput", message=message.splitlines()[0] if message else ""
+    )
+    failure.text = message
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def junit_error_xml(message: str) -> bytes:
+    """The JUnit document of a check that could not run (bad input), as :func:`junit_xml`."""
+    return _xml(junit_error_tree(message))
+
+
+def _xml(tree: ET.ElementTree) -> bytes:
+    return ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True)

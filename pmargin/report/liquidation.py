@@ -2,7 +2,7 @@
 
 ``liquidation_dict`` is what ``pmargin liquidate --format json`` prints::
 
-    {"model", "target", "buffer", "mode", "run": {"pmargin", "as_of", "market", "model"},
+    {"model", "target", "buffer", "mode",
      "accounts": [{"account",
        "before": {"equity", "initial_margin", "maintenance_margin", "status"},
        "steps": [{"step", "action", "instrument", "quantity", "price", "fee", "equity_after",
@@ -18,7 +18,8 @@ how far equity stays below the target after it (0 when restored), the fees paid,
 coin balances after, and the plan in a sentence. ``action`` is ``cancel_orders`` (instrument,
 quantity and price null), ``close`` or ``hedge``; ``quantity`` is the signed trade; ``price`` is
 USD per coin; ``mark_price`` in ``positions_after`` is in the portfolio file's units (coin for
-inverse options), null where the file gave none. Money is USD.
+inverse options), null where the file gave none. Money is USD. The command adds ``run``
+(:func:`pmargin.report.run_dict`) as every command's JSON does.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..liquidation import AccountLiquidation, AccountState, LiquidationResult
-from . import clean, markdown_table
+from . import clean, markdown_table, status_words
 
 STEP_KEYS = (
     "step",
@@ -53,12 +53,6 @@ def liquidation_dict(result: LiquidationResult) -> dict[str, Any]:
             "target": result.target,
             "buffer": result.buffer,
             "mode": result.mode,
-            "run": {
-                "pmargin": __version__,
-                "as_of": None if result.as_of is None else f"{result.as_of:%Y-%m-%dT%H:%M:%SZ}",
-                "market": result.market_source,
-                "model": result.model,
-            },
             "accounts": [_account_dict(a, result) for a in result.accounts],
         }
     )
@@ -140,6 +134,43 @@ def liquidation_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"account": a["account"], **step} for a in data["accounts"] for step in a["steps"]]
 
 
+def account_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A row per account: the state before and after (dotted keys), whether the plan restored
+    it, how many steps, the fees, the deposit that restores it without trading."""
+    return [
+        {
+            "account": a["account"],
+            **{f"before.{key}": a["before"][key] for key in STATE_KEYS},
+            **{f"after.{key}": a["after"][key] for key in STATE_KEYS},
+            "restored": a["restored"],
+            "full_close_out": a["full_close_out"],
+            "steps": len(a["steps"]),
+            "fees": a["fees"],
+            "deficit": a["deficit"],
+            "deposit_to_restore": a["deposit_to_restore"],
+        }
+        for a in data["accounts"]
+    ]
+
+
+def liquidation_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The plan's terms and, over the accounts, how many were below the target, how many the
+    plans restored, the steps, the fees and the deposits that restore them without trading."""
+    accounts = data["accounts"]
+    return {
+        "model": data["model"],
+        "target": data["target"],
+        "buffer": data["buffer"],
+        "mode": data["mode"],
+        "accounts": len(accounts),
+        "liquidated": sum(bool(a["steps"]) for a in accounts),
+        "restored": sum(bool(a["restored"]) for a in accounts),
+        "steps": sum(len(a["steps"]) for a in accounts),
+        "fees": float(sum(a["fees"] for a in accounts)),
+        "deposit_to_restore": float(sum(a["deposit_to_restore"] for a in accounts)),
+    }
+
+
 def step_cells(step: dict[str, Any]) -> list[Any]:
     """A step as table cells: step, action, instrument, trade, price, fee, equity, IM, MM."""
     return [
@@ -198,13 +229,10 @@ def liquidation_markdown(data: dict[str, Any]) -> str:
     for account in data["accounts"]:
         parts.append(f"\n### Account {account['account'] or '(none)'}\n\n")
         rows = [
-            [
-                label.replace("_", " "),
-                account["before"][label],
-                account["after"][label],
-            ]
-            for label in STATE_KEYS
+            [label.replace("_", " "), account["before"][label], account["after"][label]]
+            for label in STATE_KEYS[:-1]
         ]
+        rows.append(["status", *(status_words(account[k]["status"]) for k in ("before", "after"))])
         parts.append(markdown_table(["", "before", "after"], rows))
         parts.append(f"\n{account['note']}\n")
         if account["steps"]:

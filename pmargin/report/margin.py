@@ -7,7 +7,8 @@ from typing import Any
 import pandas as pd
 
 from ..portfolio_margin import MarginResult
-from . import clean, markdown_table
+from ..profile import SpotProfile
+from . import clean, markdown_table, status_words
 
 POSITION_KEYS = (
     "id",
@@ -112,7 +113,7 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Worst scenario", f"{worst.get('name', '')} ({worst.get('pnl', 0.0):,.2f})"],
         ["Equity", data["equity"]],
         ["Excess", data["excess"]],
-        ["Status", data["status"]],
+        ["Status", status_words(data["status"]) if data["equity"] is not None else ""],
     ]
     for underlying, prices in (data.get("liquidation_prices") or {}).items():
         summary.append([f"Liquidation price {underlying}", liquidation_price_text(prices)])
@@ -124,9 +125,73 @@ def margin_markdown(data: dict[str, Any]) -> str:
         if key == "models":  # keyed by model name: the name is the first column
             columns = [("model", "model"), *columns]
             records = [{"model": name, **m} for name, m in records.items()]
-        rows = [[record[k] for _, k in columns] for record in records]
+        rows = [
+            [status_words(record[k]) if k == "status" else record[k] for _, k in columns]
+            for record in records
+        ]
         text += f"\n### {title}\n\n" + markdown_table([h for h, _ in columns], rows)
     return text
+
+
+def profiles_dict(profiles: list[SpotProfile], data: dict[str, Any]) -> dict[str, Any]:
+    """The ``compute --plot`` chart's data: per underlying, the book's P&L against its spot
+    (USD) and the margin to mark — the model's margin for that underlying where the model splits
+    it (``margin_scope: underlying``), else the portfolio's (``portfolio``)."""
+    by_underlying = data.get("by_underlying") or {}
+    return clean(
+        {
+            "model": data["model"],
+            "underlyings": [
+                {
+                    "underlying": p.underlying,
+                    "spot": p.spot,
+                    "moves": p.moves.tolist(),
+                    "pnl": p.pnl.tolist(),
+                    "model_range": list(p.model_range),
+                    "margin": by_underlying.get(p.underlying, data["portfolio_margin"]),
+                    "margin_scope": "underlying" if p.underlying in by_underlying else "portfolio",
+                }
+                for p in profiles
+            ],
+        }
+    )
+
+
+#: the figures a compute CSV states above its rows (SPEC §4 keys)
+SUMMARY_KEYS = (
+    "model",
+    "currency",
+    "portfolio_margin",
+    "maintenance_margin",
+    "isolated_margin",
+    "offset",
+    "equity",
+    "excess",
+    "status",
+)
+
+
+def margin_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The portfolio's figures (margin, maintenance, isolated, equity, status, worst scenario)."""
+    summary = {key: data.get(key) for key in SUMMARY_KEYS}
+    worst = data.get("worst_scenario") or {}
+    summary["worst_scenario"] = worst.get("name")
+    summary["worst_scenario_pnl"] = worst.get("pnl")
+    return summary
+
+
+def margin_rows(data: dict[str, Any], shape: str = "positions") -> list[dict[str, Any]]:
+    """CSV rows of a compute result: a row per position (``positions``), per account
+    (``accounts``, from ``--by-account``) or per model (``models``, from ``--compare``). Nested
+    figures become dotted columns (``components.scan_risk``) when written."""
+    if shape == "models":
+        return [
+            {"model": name, **{k: v for k, v in m.items() if k != "model"}}
+            for name, m in (data.get("models") or {}).items()
+        ]
+    if shape == "accounts":
+        return list(data.get("accounts") or [])
+    return list(data.get("positions") or [])
 
 
 def liquidation_price_text(prices: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..stress import SetResult, StressResult
-from . import clean, markdown_table
+from . import clean, markdown_table, percent
 
 #: table and markdown show every scenario of a set up to this many, else the DEFAULT_SHOWN worst
 SHOW_ALL_UP_TO = 30
@@ -169,6 +169,26 @@ def stress_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def stress_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The worst scenario over every set, and each sampled set's 99% VaR and ES; with
+    collateral, equity and maintenance margin before any scenario and, per set, how many
+    scenarios force a liquidation."""
+    worst = data["worst"]
+    summary: dict[str, Any] = {
+        "worst_set": worst["set"],
+        "worst_scenario": worst["name"],
+        "worst_pnl": worst["pnl"],
+    }
+    if data.get("equity") is not None:
+        summary["equity"] = data["equity"]
+        summary["maintenance_margin"] = data["maintenance_margin"]
+    for entry in data["scenario_sets"]:
+        for key in ("var_99", "es_99", "liquidation_count"):
+            if entry.get(key) is not None:
+                summary[f"{entry['name']}.{key}"] = entry[key]
+    return summary
+
+
 def tidy(value: float) -> float:
     """``value`` with rounding noise under half a cent shown as 0 (no "-0.00" in tables)."""
     return 0.0 if abs(value) < 0.005 else value
@@ -225,8 +245,8 @@ def liquidation_text(scenario: dict[str, Any]) -> str:
 def move_text(value: float, kind: str) -> str:
     """``-0.3`` spot -> ``-30%``; a vol_shift of 0.1 -> ``+10 pts``."""
     if kind == "vol_shift":
-        return f"{value * 100:+.4g} pts" if value else "0"
-    return f"{value * 100:+.4g}%" if value else "0%"
+        return percent(value).replace("%", " pts") if value else "0"
+    return percent(value)
 
 
 def stress_markdown(data: dict[str, Any], top: int | None = None) -> str:

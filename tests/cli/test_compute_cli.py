@@ -1,11 +1,10 @@
 """`pmargin compute` prints exactly what the library computes, in every format."""
 
 import csv
-import io
 import json
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, csv_body, without_run
 
 from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.cli import app
@@ -42,7 +41,7 @@ def test_json_equals_library_result(cli):
     path = SAMPLES / "multi_asset.yaml"
     result = cli("compute", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    printed = json.loads(result.stdout)
+    printed = without_run(json.loads(result.stdout))
     library = compute_margin(
         load_portfolio(path), load_market(SAMPLES / "market.yaml"), with_liquidation_prices=True
     )
@@ -77,7 +76,7 @@ def test_table_csv_markdown_and_output_file(cli, tmp_path):
     table = cli("compute", path)
     assert table.exit_code == 0
     assert "Portfolio margin" in table.stdout and "covered-call" in table.stdout
-    rows = list(csv.DictReader(io.StringIO(cli("compute", path, "--format", "csv").stdout)))
+    rows = list(csv.DictReader(csv_body(cli("compute", path, "--format", "csv").stdout)))
     assert [r["id"] for r in rows][:2] == ["spot-btc", "covered-call"]
     markdown = cli("compute", path, "--format", "markdown").stdout
     assert markdown.startswith("## pmargin compute") and "| Isolated margin |" in markdown

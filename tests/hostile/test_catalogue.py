@@ -1,11 +1,13 @@
-"""Every hostile input of the catalogue (hostile_cases.py, new_input_cases.py): the exit code, the
-culprit named on stderr, no traceback, no numpy warning (warnings are errors here), a finite JSON
-result when it succeeds, and an ``--output`` file left intact when it fails."""
+"""Every hostile input of the catalogue (hostile_cases.py, new_input_cases.py,
+export_and_plot_cases.py): the exit code, the culprit named on stderr, no traceback, no numpy
+warning (warnings are errors here), a finite JSON result when it succeeds, and an ``--output``
+file left intact when it fails."""
 
 from __future__ import annotations
 
 import json
 
+import export_and_plot_cases
 import hostile_cases
 import new_input_cases
 import pytest
@@ -14,7 +16,7 @@ from hostile_cases import BOOK, MARKET
 pytestmark = pytest.mark.filterwarnings("error")
 
 OLD_OUTPUT = '{"old": "result"}\n'
-CASES = hostile_cases.CASES + new_input_cases.CASES
+CASES = hostile_cases.CASES + new_input_cases.CASES + export_and_plot_cases.CASES
 
 
 def test_the_catalogue_is_large_and_names_are_unique():

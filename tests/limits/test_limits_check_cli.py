@@ -11,6 +11,7 @@ import math
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import csv_body, without_run
 
 # BTC 100,000 and ETH 4,000, vol 0.5, rate 0, as of 2024-11-25 08:00 (tests/conftest.py MARKET_YAML)
 SPOT = {"BTC": 100_000.0, "ETH": 4_000.0}
@@ -235,7 +236,8 @@ def test_format_markdown_prints_the_summary(project, cli):
 def test_format_csv_has_one_row_per_check(project, cli):
     project(PASSING)
     result = cli("check", "--format", "csv")
-    lines = result.stdout.strip().splitlines()
+    assert result.stdout.startswith("# pmargin ") and "# summary: passed=true" in result.stdout
+    lines = csv_body(result.stdout).read().strip().splitlines()
     assert lines[0] == "name,account,underlying,value,limit,headroom,passed,unit,detail"
     assert len(lines) == 1 + 5
 
@@ -250,7 +252,7 @@ def test_check_json_equals_the_library_result(project, cli, market_path, tmp_pat
     from pmargin.report.check import check_dict
 
     project(BREACHING)
-    cli_data = json.loads(cli("check", "--format", "json").stdout)
+    cli_data = without_run(json.loads(cli("check", "--format", "json").stdout))
     limits = load_limits("limits.yaml")
     limits = limits.with_scenarios([load_scenarios("moves.yaml")])  # from pmargin.yaml
     model = load_model(limits.model or DEFAULT_MODEL)

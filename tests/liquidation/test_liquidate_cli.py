@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import csv_body, without_run
 
-from pmargin import compute_margin, liquidate, load_market, load_portfolio
+from pmargin import __version__, compute_margin, liquidate, load_market, load_portfolio
 from pmargin.errors import InputError
 from pmargin.portfolio import Portfolio
 from pmargin.report.liquidation import liquidation_dict
@@ -76,7 +77,7 @@ def test_json_keys_are_spec_8(cli, mode):
 def test_json_is_the_library_result(cli):
     printed = _json(cli, BOOK, "--market", CRASH, "--buffer", "0.1", "--target", "initial")
     library = liquidate(load_portfolio(BOOK), load_market(CRASH), target="initial", buffer=0.1)
-    assert printed == json.loads(json.dumps(liquidation_dict(library)))
+    assert without_run(printed) == json.loads(json.dumps(liquidation_dict(library)))
 
 
 def test_a_close_of_a_short_is_a_positive_trade(cli):
@@ -116,7 +117,7 @@ def test_positions_after_as_csv_warns_what_a_csv_cannot_hold(cli, tmp_path):
 
 def test_csv_rows_are_the_steps(cli):
     result = cli("liquidate", BOOK, "--market", CRASH, "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = list(csv.DictReader(csv_body(result.stdout)))
     assert rows and set(rows[0]) == {"account"} | STEP_KEYS
     assert all(r["account"] == "put-seller" for r in rows)
 
@@ -124,7 +125,9 @@ def test_csv_rows_are_the_steps(cli):
 def test_table_and_markdown_tell_the_plan(cli):
     table = cli("liquidate", BOOK, "--market", CRASH)
     assert table.exit_code == 0
-    for text in ("LIQUIDATION", "Restored by", "BTC-PERPETUAL", "Liquidation prices"):
+    status = next(line for line in table.stdout.splitlines() if line.strip().startswith("status"))
+    assert status.split()[1] == "liquidation"  # the status before, in words
+    for text in ("Restored by", "BTC-PERPETUAL", "Liquidation prices"):
         assert text in table.stdout
     markdown = cli("liquidate", BOOK, "--market", CRASH, "--format", "markdown").stdout
     assert markdown.startswith("## pmargin liquidate") and "| step | action |" in markdown
@@ -173,3 +176,54 @@ def test_the_library_checks_its_arguments():
     with pytest.raises(InputError) as error:
         liquidate(portfolio, market, mode="fire-sale", target="variation", buffer=float("nan"))
     assert [p.where for p in error.value.problems] == ["target", "mode", "buffer"]
+
+
+@pytest.mark.parametrize(
+    ("target", "left_out", "kept"),
+    [
+        ("maintenance", "price, fee, initial margin", "maintenance margin"),
+        ("initial", "price, fee, maintenance margin", "initial margin"),
+    ],
+)
+def test_a_narrow_plan_leaves_out_price_fee_then_the_margin_not_restored(
+    cli, monkeypatch, target, left_out, kept
+):
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = cli("liquidate", BOOK, "--market", CRASH, "--target", target).stdout
+    assert f"Left out to fit 80 columns: {left_out}." in " ".join(narrow.split())
+    header = next(line for line in narrow.splitlines() if "instrument" in line)
+    assert kept in header and "trade" in header and "equity" in header and "price" not in header
+    wide = cli("liquidate", BOOK, "--market", CRASH, "--target", target, "--wide").stdout
+    assert "Left out" not in wide
+    header = next(line for line in wide.splitlines() if "instrument" in line)
+    assert all(name in header for name in ("price", "fee", "initial margin", "maintenance"))
+
+
+def test_every_format_says_what_produced_it_and_the_csv_sums_the_plan(cli):
+    line = f"pmargin {__version__} · model deribit · market {CRASH} as of 2024-11-25T08:00:00Z"
+    data = _json(cli, BOOK, "--market", CRASH)
+    assert data["run"] == {
+        "pmargin": __version__,
+        "as_of": "2024-11-25T08:00:00Z",
+        "market": str(CRASH),
+        "model": "deribit",
+    }
+    text = cli("liquidate", BOOK, "--market", CRASH, "--format", "csv").stdout
+    assert text.startswith(f"# {line}\n# summary: model=deribit, target=maintenance, ")
+    summary = dict(
+        field.split("=", 1)
+        for field in text.splitlines()[1].removeprefix("# summary: ").split(", ")
+    )
+    (account,) = data["accounts"]
+    steps = list(csv.DictReader(csv_body(text)))
+    assert (summary["accounts"], summary["liquidated"], summary["restored"]) == ("1", "1", "1")
+    assert int(summary["steps"]) == len(steps) == len(account["steps"])
+    assert float(summary["fees"]) == pytest.approx(sum(float(s["fee"]) for s in steps), abs=0.01)
+    assert float(summary["deposit_to_restore"]) == pytest.approx(
+        account["deposit_to_restore"], abs=0.01
+    )
+    markdown = cli("liquidate", BOOK, "--market", CRASH, "--format", "markdown").stdout
+    assert markdown.rstrip().endswith(f"_{line}_")
+    assert "| status | liquidation | margin call |" in markdown
+    table = " ".join(cli("liquidate", BOOK, "--market", CRASH).stdout.split())
+    assert line in table

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import csv_body
 
 from pmargin import compute_margin, load_market, load_model, load_portfolio, load_scenarios
+from pmargin import run_stress as api_run_stress
 from pmargin.portfolio import Portfolio
 from pmargin.stress import run_stress
 
@@ -61,7 +63,8 @@ def test_table_counts_the_scenarios_in_liquidation(cli):
     result = cli("stress", BOOK, "-s", "crash")
     assert "scenarios put an account in liquidation" in result.stdout
     csv_text = cli("stress", BOOK, "-s", "crash", "--format", "csv").stdout
-    assert "equity" in csv_text.splitlines()[0] and "liquidation" in csv_text.splitlines()[0]
+    header = csv_body(csv_text).readline()
+    assert "equity" in header and "liquidation" in header
 
 
 def test_each_account_is_held_to_its_own_margin():
@@ -84,3 +87,25 @@ def test_each_account_is_held_to_its_own_margin():
     assert not rich_alone.in_liquidation.any() and alone.in_liquidation.any()
     np.testing.assert_array_equal(together.in_liquidation, alone.in_liquidation)
     np.testing.assert_allclose(together.equity, alone.equity + rich_alone.equity, rtol=1e-12)
+
+
+def test_the_run_names_the_model_and_the_csv_summary_counts_liquidations(cli):
+    data = _stress(cli, BOOK, "-s", "crash", "-s", "rally", "--model", "standard")
+    assert data["run"]["model"] == "standard"
+    assert _stress(cli, SAMPLES / "hedged_btc_options.csv", "-s", "crash")["run"]["model"] is None
+    text = cli(
+        "stress", BOOK, "-s", "crash", "-s", "rally", "--model", "standard", "--format", "csv"
+    )
+    summary = next(line for line in text.stdout.splitlines() if line.startswith("# summary: "))
+    for entry in data["scenario_sets"]:
+        assert f"{entry['name']}.liquidation_count={entry['liquidation_count']}" in summary
+    assert f"equity={data['equity']:.2f}" in summary
+    assert f"maintenance_margin={data['maintenance_margin']:.2f}" in summary
+
+
+def test_the_library_flags_liquidations_as_the_command_does(cli):
+    """``pmargin.run_stress`` margins with deribit unless told otherwise, as the command does."""
+    library = api_run_stress(str(BOOK), SAMPLES / "market.yaml", "crash").to_dict()
+    assert library == {k: v for k, v in _stress(cli, BOOK, "-s", "crash").items() if k != "run"}
+    bare = api_run_stress(BOOK, SAMPLES / "market.yaml", "crash", model=None).to_dict()
+    assert bare["equity"] is None and bare["scenario_sets"][0]["liquidation_count"] is None

@@ -1,12 +1,12 @@
 """`pmargin models list | show`, `--model FILE` overrides and `compute --compare`."""
 
 import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import csv_body
 
 from pmargin import compute_margin, load_market, load_portfolio
 from pmargin.book import bind
@@ -64,7 +64,7 @@ def test_show_table_lists_parameters_and_source(cli, name):
 
 
 def test_show_csv_and_markdown(cli):
-    csv_text = cli("models", "show", "tims", "--format", "csv").stdout
+    csv_text = csv_body(cli("models", "show", "tims", "--format", "csv").stdout).read()
     assert csv_text.splitlines()[0] == "parameter,value,source"
     assert 'minimum_per_contract,0.375,"Method: FINRA' in csv_text  # the model's own source
     markdown = cli("models", "show", "standard", "--format", "markdown").stdout
@@ -75,7 +75,7 @@ def test_show_csv_and_markdown(cli):
 
 @pytest.mark.parametrize("name", ["deribit", "standard"])
 def test_show_gives_every_parameter_its_own_source_and_date(cli, name):
-    rows = list(csv.DictReader(io.StringIO(cli("models", "show", name, "--format", "csv").stdout)))
+    rows = list(csv.DictReader(csv_body(cli("models", "show", name, "--format", "csv").stdout)))
     document = yaml.safe_load((MODELS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
     assert rows and all(row["source"] != document["source"] for row in rows)
     assert all(row["source"].rsplit(", ", 1)[1][:2] == "20" for row in rows)  # a year

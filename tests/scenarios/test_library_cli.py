@@ -14,9 +14,14 @@ REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 def _expected_count(document: dict) -> int:
     """Scenarios in a bundled set, counted from its file (and its prices file) directly."""
-    if document.get("kind", "explicit") == "explicit":
+    kind = document.get("kind", "explicit")
+    if kind == "explicit":
         return len(document["scenarios"])
-    if document["kind"] == "montecarlo":
+    if kind == "grid":
+        spot = document["spot"]
+        moves = spot["steps"] if isinstance(spot, dict) else len(spot)
+        return moves * len(document.get("vol", document.get("vol_shift", [0])))
+    if kind == "montecarlo":
         return document["paths"]
     closes = pd.read_csv(REPO_SCENARIOS / document["prices"], parse_dates=["date"])
     start = pd.Timestamp(str(document.get("start", closes["date"].min().date())))

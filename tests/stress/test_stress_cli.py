@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from conftest import csv_body, without_run
 from rich.console import Console
 
 from pmargin import load_market, load_portfolio, load_scenarios
@@ -32,7 +33,7 @@ def files(tmp_path, monkeypatch, write, market_path):
 def test_json_is_the_library_result(files, cli):
     result = cli("stress", "book.csv", "-s", "grid.yaml", "-s", "mc.yaml", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = without_run(json.loads(result.stdout))
     book, market = load_portfolio("book.csv"), load_market("market.yaml")
     sets = [load_scenarios("grid.yaml"), load_scenarios("mc.yaml")]
     assert data == json.loads(json.dumps(stress_dict(run_stress(book, market, sets))))
@@ -64,7 +65,7 @@ def test_table_shows_sets_var_heatmap_and_worst(files, cli):
     out = result.stdout
     assert "grid — grid, 6 scenarios (USD, worst first)" in out
     assert "mc — montecarlo, 1,500 scenarios (USD, worst first)" in out
-    assert "P&L heatmap (USD): vol × spot" in out
+    assert "P&L heatmap (USD) by spot and vol" in out
     assert "VaR 95%" in out and "ES 99%" in out
     assert "the 4 worst of 1,500\n" in out  # --top asked for them: no "for more" hint
     assert out.count("path ") == 4
@@ -79,7 +80,7 @@ def test_long_sets_show_their_20_worst_by_default(files, cli):
 def test_by_position_lists_the_drivers_of_the_worst_scenario(files, cli):
     result = cli("stress", "book.csv", "-s", "grid.yaml", "--by", "position", "--format", "csv")
     assert result.exit_code == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = list(csv.DictReader(csv_body(result.stdout)))
     assert [r["instrument"] for r in rows] == ["BTC_USDC-28MAR25-90000-P", "BTC_USDC-PERPETUAL"]
     assert float(rows[1]["pnl"]) == pytest.approx(2 * 100_000 * -0.2)
     table = cli("stress", "book.csv", "-s", "grid.yaml", "--by", "position").stdout
@@ -88,7 +89,7 @@ def test_by_position_lists_the_drivers_of_the_worst_scenario(files, cli):
 
 def test_csv_flattens_the_scenarios(files, cli):
     result = cli("stress", "book.csv", "-s", "grid.yaml", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = list(csv.DictReader(csv_body(result.stdout)))
     assert list(rows[0]) == [
         "set",
         "name",
@@ -116,27 +117,12 @@ def test_rendered_heatmap_cells_are_the_grid_pnl(files):
         load_portfolio("book.csv"), load_market("market.yaml"), [load_scenarios("grid.yaml")]
     )
     grid = stress_dict(result)["scenario_sets"][0]["grid"]
-    table = heatmap_table(grid)
+    console = Console(file=io.StringIO(), width=160)
+    table, dropped = heatmap_table(grid).table(None, transposed=False).fit(console, 160)
+    assert dropped == []
     for j, column in enumerate(table.columns[1:]):
         cells = [str(cell) for cell in column._cells]
         assert cells == [usd(tidy(row[j]), signed=True) for row in grid["pnl"]]
-    # and the cells are coloured: losses red-ish, gains green-ish backgrounds
-    loss = column_style(table, grid, lambda v: v < -1)
-    gain = column_style(table, grid, lambda v: v > 1)
-    assert loss.bgcolor.triplet.red > loss.bgcolor.triplet.green
-    assert gain.bgcolor.triplet.green > gain.bgcolor.triplet.red
-    console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
-    console.print(table)
-    assert "\x1b[" in console.file.getvalue()
-
-
-def column_style(table, grid, wanted):
-    """Style of the first cell whose P&L passes ``wanted``."""
-    for j, column in enumerate(table.columns[1:]):
-        for i, cell in enumerate(column._cells):
-            if wanted(grid["pnl"][i][j]):
-                return cell.style
-    raise AssertionError("no such cell")
 
 
 def test_warnings_go_to_stderr_and_the_run_goes_on(files, write, cli):
