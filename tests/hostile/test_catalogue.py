@@ -55,7 +55,7 @@ def test_hostile_input(case, tmp_path, monkeypatch, cli):
         written = (tmp_path / "out.json").read_text()
         if case.code == 0:
             assert written != OLD_OUTPUT
-            _finite(written)
+            assert "pmargin" in _finite(written)["run"]  # what produced it (SPEC §4 `run`)
         else:
             assert written == OLD_OUTPUT
     elif case.code == 0 and result.stdout.lstrip().startswith("{"):
