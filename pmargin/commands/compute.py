@@ -6,22 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..book import bind
 from ..errors import InputError, Problem
-from ..io.model_file import bundled_models, load_model
-from ..portfolio import USD_LIKE
-from ..portfolio_margin import compute_margin
-from ..profile import spot_profiles
-from ..render.margin import print_margin
-from ..render.plot import check_plot_target, write_margin_chart
-from ..report import run_dict
-from ..report.margin import (
-    margin_dict,
-    margin_markdown,
-    margin_rows,
-    margin_summary,
-    profiles_dict,
-)
 from .common import (
     DebugOption,
     Format,
@@ -33,6 +18,9 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
+    refuse_overwriting_inputs,
+    refuse_second_output,
     run_context,
 )
 
@@ -60,10 +48,30 @@ def compute_command(
     debug: DebugOption = False,
 ) -> None:
     """Portfolio margin versus isolated margin, with per-position values and greeks."""
-    if plot is not None:
+    from ..book import bind
+    from ..io.model_file import bundled_models, load_model
+    from ..portfolio import USD_LIKE
+    from ..portfolio_margin import compute_margin
+    from ..profile import spot_profiles
+    from ..render.margin import print_margin
+    from ..render.plot import check_plot_target, write_margin_chart
+    from ..report import run_dict
+    from ..report.margin import (
+        margin_dict,
+        margin_markdown,
+        margin_rows,
+        margin_summary,
+        profiles_dict,
+    )
+
+    if plot is not None:  # refused before anything is computed
         check_plot_target(plot)
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
+    if plot is not None:
+        refuse_second_output(plot, "--plot", output)
+    if output is not None:
+        refuse_overwriting_inputs(output, "--output")
     others = [load_model(name) for name in bundled_models()] if compare else None
     result = compute_margin(
         book,

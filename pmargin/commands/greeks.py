@@ -6,10 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..greeks import portfolio_greeks
-from ..render.greeks import print_greeks
-from ..report import run_dict
-from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
 from .common import (
     DebugOption,
     Format,
@@ -34,6 +30,11 @@ def greeks_command(
     debug: DebugOption = False,
 ) -> None:
     """Net greeks per underlying and expiry: delta (coin and USD), gamma, vega, theta."""
+    from ..greeks import portfolio_greeks
+    from ..render.greeks import print_greeks
+    from ..report import run_dict
+    from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
+
     book, snapshot = load_inputs(ctx, portfolio, market)
     data = greeks_dict(portfolio_greeks(book, snapshot, include_orders=with_orders))
     emit_result(
