@@ -2,8 +2,18 @@
 
 Binding is where positions meet market data, so it is where missing market data is found: an
 underlying the market lacks, an option with no vol and no ``mark_price`` to imply one, a contract
-already expired at ``as_of``. Every such problem is reported at once, naming the position's
-``file:line`` and the fix.
+already expired at ``as_of`` (or expiring more than :data:`~pmargin.values.MAX_YEARS_TO_EXPIRY`
+years after it), and a ``mark_price`` the market makes impossible: an option's mark outside its
+no-arbitrage bounds (in coin for an inverse option, so a USD mark on a coin-quoted option is
+caught; a linear option's mark is checked against the upper bound only, since a stale mark
+below intrinsic value is plausible on a linear venue), or a mark of 0 on a future, perpetual or
+spot. Every such problem is reported at once,
+naming the position's ``file:line`` and the fix.
+
+No-arbitrage bounds of an option's value (USD per coin, D = exp(−rate·T)): a call lies in
+[D·max(F − K, 0), D·F], a put in [D·max(K − F, 0), D·K]; an inverse option's, in coin, are those
+divided by spot. A mark may sit below the lower bound by :data:`MARK_SLACK` of spot (quotes are
+rounded to a tick, and a venue's forward differs a little from the market file's), not more.
 
 Coin collateral becomes a spot position (id ``collateral:<account>:<coin>``) so that it is shocked
 with its underlying and hedges count; USD cash (and USDC/USDT at par) is not at risk.
@@ -22,8 +32,11 @@ from .market import Market
 from .portfolio import INSTRUMENT_KEY, USD_LIKE, Portfolio
 from .pricing.black76 import black76_price, implied_vol
 from .scenarios import VOL_FLOOR
+from .values import MAX_YEARS_TO_EXPIRY, PRICE_MIN
 
 MAX_PROBLEMS = 25
+#: how far below intrinsic value a mark may sit, as a fraction of spot (0.1%)
+MARK_SLACK = 0.001
 
 
 @dataclass(frozen=True)
@@ -220,6 +233,19 @@ def bind(portfolio: Portfolio, market: Market) -> Book:
         ),
         "Remove it or use a later market.",
     )
+    _report(
+        problems,
+        positions,
+        (table.time > MAX_YEARS_TO_EXPIRY)[codes],
+        "expiry",
+        lambda r: (
+            f"{positions['expiry'].iloc[r]} is more than {MAX_YEARS_TO_EXPIRY:g} years after "
+            f"the market's as_of {market.as_of:%Y-%m-%d}"
+        ),
+        "Check the year of the expiry.",
+    )
+    _check_marks(table, positions, codes, problems)
+    problems.raise_if_any()
     table = _fill_vols(table, distinct, positions, codes, market, problems)
     problems.raise_if_any()
     table = replace(table, mark=_first_marks(table, positions, codes))
@@ -363,6 +389,63 @@ def mark_in_usd(table: InstrumentTable, codes: np.ndarray, mark: np.ndarray) -> 
     """Per-position mark prices in USD per coin (inverse option marks are quoted in coin)."""
     inverse_option = (table.is_inverse & table.is_option)[codes]
     return np.where(inverse_option, mark * table.spot[codes], mark)
+
+
+def _check_marks(table: InstrumentTable, positions: pd.DataFrame, codes, problems) -> None:
+    """Marks the market makes impossible (see the module docstring)."""
+    mark = positions["mark_price"].to_numpy(np.float64)
+    marked = np.isfinite(mark)
+    option = table.is_option[codes] & (table.time > 0)[codes]
+    inverse = table.is_inverse[codes]
+    spot = table.spot[codes]
+    forward, strike = table.forward[codes], table.strike[codes]
+    discount = np.exp(-table.rate * np.maximum(table.time, 0.0))[codes]
+    call = table.is_call[codes]
+    per_usd = np.where(option & inverse, 1.0 / spot, 1.0)  # quote units per USD
+    upper = discount * np.where(call, forward, strike) * per_usd
+    lower = discount * np.maximum(np.where(call, forward - strike, strike - forward), 0.0) * per_usd
+    unit = np.where(option & inverse, positions["underlying"].to_numpy(str), "USD")
+
+    def above(r: int) -> str:
+        text = (
+            f"mark {mark[r]:g} is above the most this {'call' if call[r] else 'put'} can be "
+            f"worth, {upper[r]:.6g} {unit[r]}"
+        )
+        if inverse[r]:
+            text += (
+                f"; an inverse option's mark is in {unit[r]}, not USD (as the exchange quotes "
+                f"it: {mark[r]:g} USD would be {mark[r] / spot[r]:.4g} {unit[r]} at spot "
+                f"{spot[r]:,.0f})"
+            )
+        return text
+
+    _report(
+        problems,
+        positions,
+        marked & option & (mark > upper * (1 + 1e-9)),
+        "mark_price",
+        above,
+        "Check the mark and its unit.",
+    )
+    _report(
+        problems,
+        positions,
+        marked & option & inverse & (mark < lower - MARK_SLACK * spot * per_usd),
+        "mark_price",
+        lambda r: (
+            f"mark {mark[r]:g} is below the option's intrinsic value {lower[r]:.6g} {unit[r]} "
+            f"on the market's forward {forward[r]:,.6g}"
+        ),
+        "Check the mark, or the market's spot and forwards.",
+    )
+    _report(
+        problems,
+        positions,
+        marked & ~table.is_option[codes] & (mark < PRICE_MIN),
+        "mark_price",
+        lambda r: f"mark {mark[r]:g}: a {positions['kind'].iloc[r]}'s price must be > 0",
+        "Give the observed price in USD per coin, or leave it empty.",
+    )
 
 
 def _fill_vols(table, distinct, positions, codes, market, problems) -> InstrumentTable:

@@ -3,9 +3,14 @@
 The app, its shared options, the error boundary and output live in
 :mod:`pmargin.commands.common`; each command in a module of its own under
 :mod:`pmargin.commands`. A new command is one module plus one line in :data:`COMMANDS`.
+Command modules import the library inside their functions, so ``--version`` and ``--help``
+import neither pandas nor scipy.
 """
 
 from __future__ import annotations
+
+import signal
+import sys
 
 from .commands import (
     breakeven,
@@ -21,7 +26,7 @@ from .commands import (
     validate,
     whatif,
 )
-from .commands.common import app, with_run_options
+from .commands.common import EXIT_INTERRUPTED, app, finish_stdout, with_run_options
 
 #: command name -> the function that parses its arguments and calls the library
 COMMANDS = {
@@ -49,8 +54,18 @@ for _name, _group in GROUPS.items():
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: run the app, then flush stdout while a failure can still be
+    reported (a full disk: exit 2; a closed pipe: 141); Ctrl-C at any point: exit 130."""
+    try:
+        try:
+            app()
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else int(done.code is not None)
+        code = finish_stdout(code)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: no traceback while exiting
+    sys.exit(code)
 
 
 __all__ = ["app", "main"]

@@ -98,12 +98,18 @@ def instrument_pnl_chunks(
 
 
 def _inverse_pnl(table, rows, price, base, spot) -> np.ndarray:
-    """Coin P&L converted at the scenario's spot, for the inverse instruments ``rows``."""
-    option = table.is_option[rows, None]
-    coin_option = price / spot - (base / table.spot[rows])[:, None]
-    future_base, future_price = np.where(option, 1.0, base[:, None]), np.where(option, 1.0, price)
-    coin_future = 1.0 / future_base - 1.0 / future_price  # (an option's value may be 0)
-    coin_pnl = np.where(option, coin_option, coin_future)
+    """Coin P&L converted at the scenario's spot, for the inverse instruments ``rows``.
+
+    Options: V'/S' − V/S coin; futures and perpetuals: 1/F − 1/F' coin per USD of face. Each
+    formula runs on its own rows only (an option worth 0 never meets a ``1/price``).
+    """
+    option = table.is_option[rows]
+    coin_pnl = np.empty_like(price)
+    coin_pnl[option] = (
+        price[option] / spot[option] - (base[option] / table.spot[rows][option])[:, None]
+    )
+    future = ~option
+    coin_pnl[future] = 1.0 / base[future][:, None] - 1.0 / price[future]
     return table.multiplier[rows, None] * coin_pnl * spot
 
 

@@ -32,7 +32,7 @@ from .errors import InputError, MarketDataError, Problem, ProblemCollector
 from .historical import date_window
 from .market import Market, UnderlyingMarket
 from .nearest_correlation import Repair, positive_semi_definite
-from .values import check_keys, number, whole_number
+from .values import VOL_MAX, check_keys, number, whole_number
 
 ANNUALISATION_DAYS = 365.0
 MIN_RETURNS = 30
@@ -186,6 +186,14 @@ def estimate(
     returns = log_returns(closes)  # (U, T), finite exactly inside each coin's span
     has_return = np.isfinite(returns)
     vols = np.array([_vol(r[ok], method, decay) for r, ok in zip(returns, has_return)])
+    for coin, vol in zip(coins, vols):
+        if vol > VOL_MAX:  # a snapshot could not hold it, nor a Monte Carlo draw use it
+            problems.add(
+                f"{history.source}: column `{coin}`",
+                f"the estimated vol of {coin} is {vol:,.0%}, above the {VOL_MAX:,.0%} a market "
+                "snapshot holds",
+                "Check the closes for a misplaced decimal point or a wrong column.",
+            )
     correlation = np.eye(len(coins))
     for i in range(len(coins)):
         for j in range(i + 1, len(coins)):

@@ -8,7 +8,9 @@ Within the window, with closes ``P`` sorted by date, the scenario starting at ro
 * spot shock ``P[t + h] / P[t] − 1`` (a relative move, exactly the file's h-row return);
 * vol shock ``V[t + h] / V[t] − 1`` (relative) for underlyings with a vol column, else none.
 
-``h`` counts rows, i.e. days for daily closes with no gaps. Moves are applied instantaneously
+``h`` counts rows, i.e. days for daily closes with no gaps. Consecutive dates more than
+:data:`MAX_GAP_DAYS` apart (a missing stretch of closes, whose h-row move spans more than h days)
+give a warning naming the dates (``HistoricalSet.warnings``). Moves are applied instantaneously
 (``days: 0``, no theta) unless the file sets ``days``. An underlying the portfolio holds needs a
 column or a proxy; without one the replay would leave it unshocked, so that is an error.
 """
@@ -24,6 +26,12 @@ from .errors import InputError, Problem
 from .market import Market
 from .scenarios import DEFAULT_KEY, ScenarioSet, Shocks
 
+#: consecutive closes further apart than this (days) are a gap worth a warning; 3 days lets a
+#: file of weekday closes (Friday to Monday) through
+MAX_GAP_DAYS = 3
+#: gaps named in one warning (the count says how many more)
+GAPS_SHOWN = 5
+
 
 @dataclass(frozen=True)
 class HistoricalSet(ScenarioSet):
@@ -38,6 +46,8 @@ class HistoricalSet(ScenarioSet):
     start_dates: np.ndarray | None = None  # datetime64[s], (S,)
     end_dates: np.ndarray | None = None
     proxies: tuple[tuple[str, str], ...] = ()
+    #: gaps in the dates (see :data:`MAX_GAP_DAYS`), for the caller to show
+    warnings: tuple[str, ...] = ()
 
     def shocks(self, underlyings: tuple[str, ...], market: Market | None = None) -> Shocks:
         missing = [u for u in underlyings if u not in self.spot and DEFAULT_KEY not in self.spot]
@@ -121,6 +131,26 @@ def historical_set(
         start_dates=start,
         end_dates=end,
         proxies=tuple(sorted((proxies or {}).items())),
+        warnings=gap_warnings(dates, prices or source, horizon_days),
+    )
+
+
+def gap_warnings(dates: np.ndarray, where: str, horizon_days: int) -> tuple[str, ...]:
+    """One warning naming the consecutive dates more than :data:`MAX_GAP_DAYS` apart, if any."""
+    dates = np.asarray(dates, dtype="datetime64[s]")
+    if len(dates) < 2:
+        return ()
+    step = np.diff(dates) / np.timedelta64(1, "D")
+    gaps = np.flatnonzero(step > MAX_GAP_DAYS)
+    if not len(gaps):
+        return ()
+    day = np.datetime_as_string(dates.astype("datetime64[D]"))
+    shown = ", ".join(f"{day[i]} → {day[i + 1]} ({step[i]:g} days)" for i in gaps[:GAPS_SHOWN])
+    more = f" and {len(gaps) - GAPS_SHOWN} more" if len(gaps) > GAPS_SHOWN else ""
+    return (
+        f"{where}: {len(gaps)} gap{'s' if len(gaps) > 1 else ''} longer than {MAX_GAP_DAYS} "
+        f"days between closes: {shown}{more}; a {horizon_days}-row move across a gap spans "
+        f"more than {horizon_days} day{'s' if horizon_days > 1 else ''}",
     )
 
 

@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
+from .values import describe
+
 KINDS = ("spot", "perpetual", "future", "option")
 SETTLEMENTS = ("linear", "inverse")
 RIGHTS = ("call", "put")
@@ -46,6 +48,10 @@ _SYMBOL = re.compile(
     rf"^{_UNDERLYING}(_USDC|_USDT|_USD)?"
     rf"(?:-(PERPETUAL)|-{_DATE}(?:-([0-9]+(?:[.D][0-9]+)?)-([CP]))?)?$"
 )
+
+
+#: the longest symbol read (Deribit's are under 40 characters)
+MAX_SYMBOL_LENGTH = 100
 
 
 def normalise_right(value: str) -> str | None:
@@ -138,11 +144,11 @@ def parse_symbol(symbol: str) -> dict[str, object]:
         With a message that says what shape was expected.
     """
     text = str(symbol).strip().upper()
-    match = _SYMBOL.match(text)
+    match = _SYMBOL.match(text) if len(text) <= MAX_SYMBOL_LENGTH else None
     if not match:
         raise ValueError(
-            f"cannot read symbol {symbol!r}; expected e.g. BTC-27DEC24-60000-C, BTC-PERPETUAL, "
-            "BTC-27DEC24, BTC_USDC-PERPETUAL or SOL_USDC-27DEC24-200-P"
+            f"cannot read symbol {describe(symbol)}; expected e.g. BTC-27DEC24-60000-C, "
+            "BTC-PERPETUAL, BTC-27DEC24, BTC_USDC-PERPETUAL or SOL_USDC-27DEC24-200-P"
         )
     underlying, quote, perpetual, day, month, year, strike, right = match.groups()
     settlement = "linear" if quote else "inverse"
@@ -152,23 +158,27 @@ def parse_symbol(symbol: str) -> dict[str, object]:
     elif day is None:
         if not quote:
             raise ValueError(
-                f"cannot read symbol {symbol!r}: a bare coin is not an instrument; "
+                f"cannot read symbol {describe(symbol)}: a bare coin is not an instrument; "
                 f"write {underlying}_USDC for spot or {underlying}-PERPETUAL for the perpetual"
             )
         fields["kind"] = "spot"
     else:
         if month not in _MONTHS:
-            raise ValueError(f"cannot read the month {month!r} in symbol {symbol!r}")
+            raise ValueError(f"cannot read the month {month!r} in symbol {describe(symbol)}")
         try:
             expiry = datetime(2000 + int(year), _MONTHS[month], int(day), 8, tzinfo=timezone.utc)
         except ValueError as exc:
-            raise ValueError(f"symbol {symbol!r} has an impossible date: {exc}") from None
+            raise ValueError(f"symbol {describe(symbol)} has an impossible date: {exc}") from None
         fields["expiry"] = expiry
         if strike is None:
             fields["kind"] = "future"
         else:
             fields["kind"] = "option"
             fields["strike"] = float(strike.replace("D", "."))
+            if not fields["strike"] > 0:
+                raise ValueError(
+                    f"symbol {describe(symbol)} has strike {strike}; an option's strike must be > 0"
+                )
             fields["right"] = "call" if right == "C" else "put"
     if (
         settlement == "inverse"

@@ -37,7 +37,7 @@ from .liquidation_plan import (
 )
 from .liquidation_price import LiquidationPrice
 from .margin import MarginModel
-from .margin.liquidation_parameters import LiquidationParameters
+from .margin.liquidation_parameters import BUFFER_MAX, LiquidationParameters
 from .market import Market
 from .portfolio import POSITION_COLUMNS, Portfolio
 from .portfolio_margin import liquidation_prices as _account_liquidation_prices
@@ -181,8 +181,10 @@ def _check_arguments(portfolio: Portfolio, target: str, buffer: float, mode: str
         problems.append(Problem("target", f"unknown {target!r}", "Use maintenance or initial."))
     if mode not in MODES:
         problems.append(Problem("mode", f"unknown {mode!r}", "Use risk-reducing or proportional."))
-    if not (np.isfinite(buffer) and buffer >= 0):
-        problems.append(Problem("buffer", f"must be a number ≥ 0, found {buffer!r}"))
+    if not (np.isfinite(buffer) and 0 <= buffer <= BUFFER_MAX):
+        problems.append(
+            Problem("buffer", f"must be a number from 0 to {BUFFER_MAX:g}, found {buffer!r}")
+        )
     lacking = [a for a in portfolio.accounts if a not in portfolio.collateral]
     if lacking:
         names = ", ".join(repr(a) for a in lacking)

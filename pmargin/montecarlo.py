@@ -6,7 +6,7 @@ For the portfolio's underlyings ``u = 1..U``, each path draws a vector ``X`` of 
 shocks with correlation matrix ``C`` (the market's ``correlations:``), and moves spot by
 
     r_u = σ_u · sqrt(h / 365) · X_u          (a log return, no drift)
-    spot shock_u = exp(r_u) − 1              (relative, as every spot shock)
+    spot shock_u = exp(min(r_u, log 101)) − 1  (relative, as every spot shock, at most +10,000%)
 
 * ``normal``: ``X = L·Z`` with ``Z`` independent standard normals and ``L·Lᵀ = C`` (Cholesky;
   an eigen-factor when ``C`` is singular but positive semi-definite). A matrix with a negative
@@ -44,6 +44,7 @@ from .estimate import Estimate
 from .market import Market
 from .nearest_correlation import PSD_TOLERANCE
 from .scenarios import Shocks, VolTerm
+from .values import MOVE_MAX
 
 DISTRIBUTIONS = ("normal", "student_t")
 #: a Monte Carlo set's own keys (its YAML keys beside the common ones, and what it lists)
@@ -57,7 +58,13 @@ PARAMETERS = (
     "vol_spike",
 )
 MAX_PATHS = 1_000_000
+#: paths × underlyings a set may draw (each of its few (underlyings × paths) arrays is then at
+#: most 80 MB)
+MAX_DRAWS = 10_000_000
 VOL_TENOR_DAYS = 30.0
+#: the largest log move of a path: log(1 + MOVE_MAX), the +10,000% that bounds every spot move
+#: pmargin reads; a fat-tailed draw beyond it (which would overflow exp) is counted at it
+MAX_LOG_MOVE = float(np.log1p(MOVE_MAX))
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,16 @@ class MonteCarloSet:
         return replace(self, correlation_stress=0.0)
 
     def shocks(self, underlyings: tuple[str, ...], market: Market) -> Shocks:
+        if len(underlyings) * self.paths > MAX_DRAWS:
+            raise MarketDataError(
+                Problem(
+                    self.source or f"Monte Carlo set {self.name}",
+                    f"{self.paths:,} paths × {len(underlyings)} underlyings is "
+                    f"{len(underlyings) * self.paths:,} draws, more than the {MAX_DRAWS:,} a set "
+                    "may make",
+                    "Use fewer paths.",
+                )
+            )
         if self.estimate is not None:
             vols, correlation = self.estimate.draw_inputs(underlyings, self.name)
         else:
@@ -143,7 +160,7 @@ class MonteCarloSet:
                 )
             ) from None
         scale = (1.0 + self.vol_spike) * np.sqrt(self.horizon_days / 365.0)
-        log_returns = vols[:, None] * scale * draws
+        log_returns = np.minimum(vols[:, None] * scale * draws, MAX_LOG_MOVE)
         count = self.paths
         return Shocks(
             names=tuple(f"path {i}" for i in range(1, count + 1)),

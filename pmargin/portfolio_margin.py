@@ -59,18 +59,20 @@ def position_values(book: Book) -> np.ndarray:
     model = np.where(table.is_option, table.option_prices(), table.forward)[codes]
     price = np.where(np.isfinite(mark), mark, model)
     quantity, multiplier = book.quantity, table.multiplier[codes]
-    linear_value = quantity * multiplier * price
+    values = quantity * multiplier * price  # options and spot
     entry = positions["entry_price"].to_numpy(np.float64)
-    has_entry = np.isfinite(entry)
-    safe_entry = np.where(has_entry, entry, 1.0)
     is_future = (table.kind != "spot")[codes] & ~table.is_option[codes]
-    future_price = np.where(is_future, price, 1.0)  # an option's price may be 0
-    linear_unrealised = quantity * multiplier * (price - safe_entry)
-    inverse_unrealised = (
-        quantity * multiplier * (1.0 / safe_entry - 1.0 / future_price) * table.spot[codes]
+    values[is_future] = 0.0  # P&L-only: nothing unrealised without an entry price
+    linear = is_future & ~table.is_inverse[codes] & np.isfinite(entry)
+    values[linear] = (quantity * multiplier * (price - entry))[linear]
+    inverse = is_future & table.is_inverse[codes] & np.isfinite(entry)
+    spot = table.spot[codes]
+    values[inverse] = (
+        quantity[inverse]
+        * multiplier[inverse]
+        * (1.0 / entry[inverse] - 1.0 / price[inverse])
+        * spot[inverse]
     )
-    futures_value = np.where(table.is_inverse[codes], inverse_unrealised, linear_unrealised)
-    values = np.where(is_future, np.where(has_entry, futures_value, 0.0), linear_value)
     return np.where(book.is_order, 0.0, values)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import ProblemCollector
 from .market import Market
-from .values import check_keys, number
+from .values import DAYS_MAX, POWER_MAX, VOL_MAX, check_keys, number
 
 VOL_FLOOR = 0.01
 DEFAULT_KEY = "*"
@@ -60,8 +60,15 @@ class VolTerm:
             return None
         check_keys(raw, cls.KEYS, where, problems)
         defaults = cls()
+        bounds = {"ref_days": DAYS_MAX, "short_power": POWER_MAX, "long_power": POWER_MAX}
         values = {
-            key: number(raw.get(key, getattr(defaults, key)), f"{where}.{key}", problems, minimum=0)
+            key: number(
+                raw.get(key, getattr(defaults, key)),
+                f"{where}.{key}",
+                problems,
+                minimum=0,
+                maximum=bounds.get(key, VOL_MAX),
+            )
             for key in cls.KEYS
         }
         if None in values.values():

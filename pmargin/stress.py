@@ -4,12 +4,15 @@ Each set is resolved into shocks for the book's underlyings and valued in one en
 result keeps the P&L per scenario, per underlying and (on demand) per position, and the worst
 scenario over all sets. P&L is shocked − base value in USD; a loss is negative.
 
-Large sets (Monte Carlo) are valued in chunks of :data:`CHUNK_SCENARIOS` scenarios to bound the
-memory of the engine's temporaries. Historical and Monte Carlo sets also carry VaR and ES
-(:mod:`pmargin.risk_measures`); a Monte Carlo set with a ``correlation_stress`` is also valued
-without it (the same draws with the market's correlations), and its VaR and ES come beside.
-Problems that do not stop the run (a set shocking an underlying the portfolio does not hold) come
-back as ``SetResult.warnings`` for the caller to show.
+Large sets (Monte Carlo) are valued in chunks of at most :data:`CHUNK_CELLS` instrument ×
+scenario values to bound the memory of the engine's temporaries; the (instruments × scenarios)
+P&L a set keeps is at most :data:`MAX_PNL_CELLS` values (400 MB; a set valued twice, stressed and
+unstressed, counts twice), else the set is refused with a message naming it, before anything is
+priced. Historical and Monte Carlo sets also carry VaR and ES (:mod:`pmargin.risk_measures`); a
+Monte Carlo set with a ``correlation_stress`` is also valued without it (the same draws with the
+market's correlations), and its VaR and ES come beside. Problems that do not stop the run (a set
+shocking an underlying the portfolio does not hold) come back as ``SetResult.warnings`` for the
+caller to show.
 
 Open orders are valued as if filled (the worst case, as margin treats them); coin collateral is
 shocked with its coin.
@@ -37,6 +40,7 @@ import pandas as pd
 from .accounts import Accounts
 from .book import Book, bind
 from .engine import Valuation, instrument_pnl_chunks
+from .errors import InputError, Problem
 from .margin import MarginModel
 from .market import Market
 from .portfolio import Portfolio
@@ -46,6 +50,10 @@ from .scenarios import DEFAULT_KEY, ScenarioSource, Shocks
 
 #: scenarios valued per engine call: 2,000 × 2,000 instruments ≈ 32 MB per temporary array
 CHUNK_SCENARIOS = 2_000
+#: instrument × scenario values per engine call (fewer scenarios a call for a larger book)
+CHUNK_CELLS = 4_000_000
+#: the largest (instruments × scenarios) P&L matrix one set may need (float64: 400 MB)
+MAX_PNL_CELLS = 50_000_000
 #: kinds whose scenarios are a sample of outcomes, so VaR and ES mean something
 SAMPLED_KINDS = ("historical", "montecarlo")
 _TAIL_KEYS = ("var_95", "var_99", "es_95", "es_99")
@@ -180,9 +188,24 @@ def stress_book(
     equity = None if model is None else account_equity(book, model)
     results = []
     for scenario_set in scenario_sets:
+        valuations = 2 if getattr(scenario_set, "correlation_stress", 0) else 1
+        cells = len(book.instruments) * scenario_set.count * valuations
+        if cells > MAX_PNL_CELLS:
+            raise InputError(
+                Problem(
+                    getattr(scenario_set, "source", "") or f"scenario set {scenario_set.name}",
+                    f"{scenario_set.count:,} scenarios × {len(book.instruments):,} instruments "
+                    f"{' valued twice (stressed and not)' if valuations == 2 else ''} is "
+                    f"{cells:,} P&L values, more than the {MAX_PNL_CELLS:,} one set may use",
+                    "Use fewer scenarios (paths) or split the book.",
+                )
+            )
         shocks = scenario_set.shocks(underlyings, book.market)
         pnl = _chunked_pnl(book, shocks, scenario_set.name, progress)
-        warnings = underlying_warnings(scenario_set, book)
+        warnings = (
+            *getattr(scenario_set, "warnings", ()),
+            *underlying_warnings(scenario_set, book),
+        )
         unstressed = _unstressed_tail_risk(book, scenario_set, progress)
         valuation = Valuation(book, shocks, pnl)
         results.append(SetResult(scenario_set, valuation, warnings, unstressed, equity))
@@ -215,11 +238,10 @@ def run_stress(
 
 
 def _chunked_pnl(book: Book, shocks: Shocks, name: str, progress: Progress | None) -> np.ndarray:
-    """The engine's (I, S) instrument P&L, computed CHUNK_SCENARIOS scenarios at a time."""
+    """The engine's (I, S) instrument P&L, computed CHUNK_CELLS values at a time."""
     pnl = np.empty((len(book.instruments), shocks.count))
-    chunks = instrument_pnl_chunks(
-        book.instruments, shocks, along="scenarios", size=CHUNK_SCENARIOS
-    )
+    size = min(CHUNK_SCENARIOS, max(CHUNK_CELLS // max(len(book.instruments), 1), 1))
+    chunks = instrument_pnl_chunks(book.instruments, shocks, along="scenarios", size=size)
     for columns, chunk in chunks:
         pnl[:, columns] = chunk
         if progress is not None:

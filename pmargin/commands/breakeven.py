@@ -6,11 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..io.model_file import load_model
-from ..render.breakeven import print_breakeven
-from ..report import run_dict
-from ..report.breakeven import breakeven_dict, breakeven_markdown, breakeven_rows, breakeven_summary
-from ..reverse_stress import breakeven
 from .common import (
     DebugOption,
     Format,
@@ -47,6 +42,17 @@ def breakeven_command(
 ) -> None:
     """Reverse stress: the smallest spot moves (per underlying, all together, the most
     plausible joint move) and vol shock at which equity meets maintenance margin."""
+    from ..io.model_file import load_model
+    from ..render.breakeven import print_breakeven
+    from ..report import run_dict
+    from ..report.breakeven import (
+        breakeven_dict,
+        breakeven_markdown,
+        breakeven_rows,
+        breakeven_summary,
+    )
+    from ..reverse_stress import breakeven
+
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))
     result = breakeven(book, snapshot, margin_model, loss=loss, horizon_days=horizon_days)

@@ -8,16 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..errors import InputError, PmarginError, Problem
-from ..io.limits_file import load_limits
-from ..io.model_file import load_model
-from ..io.scenario_file import load_scenarios
-from ..limits import check_limits
-from ..render.check import print_check
-from ..report import run_dict
-from ..report.check import check_dict, check_markdown, check_rows, error_markdown
-from ..report.junit import write_junit, write_junit_error
 from .common import (
     ByAccountOption,
     DebugOption,
@@ -32,7 +23,9 @@ from .common import (
     SchedulerOption,
     emit_result,
     load_inputs,
+    load_margin_model,
     make_engine,
+    refuse_second_output,
     run_context,
 )
 
@@ -42,16 +35,20 @@ SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 def append_step_summary(markdown: str) -> None:
     """Append ``markdown`` to the file named by ``GITHUB_STEP_SUMMARY``, if that is set.
 
-    A summary that cannot be written is a warning, not an error: the limits decide the exit code.
+    The file is replaced whole (old summary + this table, then a rename), so a failure leaves
+    the old summary intact. A summary that cannot be written is a warning, not an error: the
+    limits decide the exit code.
     """
+    from .. import render
+    from ..io.output_file import append_atomic
+
     target = os.environ.get(SUMMARY_VARIABLE)
     if not target:
         return
     try:
-        with open(target, "a", encoding="utf-8") as summary:
-            summary.write(markdown + "\n")
-    except OSError as exc:
-        render.warning(f"{SUMMARY_VARIABLE}={target}: cannot append the summary: {exc.strerror}")
+        append_atomic(target, markdown + "\n", label=f"{SUMMARY_VARIABLE}={target}")
+    except PmarginError as exc:
+        render.warning(f"cannot append the summary: {exc}")
 
 
 def check_command(
@@ -79,15 +76,26 @@ def check_command(
     Without --by-account the limits apply to the whole portfolio (margin and equity summed over
     accounts, which never net); with it, to each account. The markdown summary is appended to
     $GITHUB_STEP_SUMMARY when that is set. On bad input the JUnit file and the summary still say
-    so (one failing case naming the error), so CI shows it.
+    so (one failing case naming the error), so CI shows it;
+    a ``--junit`` file that names an input of the run (or the ``--output`` file) is refused and
+    never written.
     """
+    from ..io.output_file import write_atomic
+    from ..render.check import print_check
+    from ..report.check import check_markdown, check_rows
+    from ..report.junit import junit_xml
+
+    run_context(ctx).read(portfolio, limits, market, model if _is_file(model) else None)
     try:
+        if junit is not None:  # before anything is read: a bad input must not overwrite it
+            refuse_second_output(junit, "--junit", output)
         data, run = _checked(ctx, portfolio, limits, market, model, by_account, engine, scheduler)
     except PmarginError as exc:
-        report_bad_input(str(exc), junit)
+        report_bad_input(str(exc), junit, output)
         raise
     if junit is not None:
-        write_junit(junit, data)
+        refuse_second_output(junit, "--junit", output)  # inputs the config named, too
+        write_atomic(junit, junit_xml(data), label=f"--junit {junit}")
     markdown = check_markdown(data)
     append_step_summary(markdown)
     emit_result(
@@ -104,11 +112,23 @@ def check_command(
         raise typer.Exit(1)
 
 
+def _is_file(name: str | None) -> bool:
+    return name is not None and Path(name).is_file()
+
+
 def _checked(
     ctx: typer.Context, portfolio, limits, market, model, by_account, engine, scheduler
 ) -> tuple[dict, dict]:
     """The check result (as :func:`check_dict` builds it) of the run's inputs, and the run."""
-    config = run_context(ctx).config
+    from .. import render
+    from ..io.limits_file import load_limits
+    from ..io.scenario_file import load_scenarios
+    from ..limits import check_limits
+    from ..report import run_dict
+    from ..report.check import check_dict
+
+    run = run_context(ctx)
+    config = run.config
     limits_path = limits or config.limits
     if limits_path is None:
         raise InputError(
@@ -118,11 +138,14 @@ def _checked(
                 "Pass `--limits limits.yaml` or set `limits: limits.yaml` in pmargin.yaml.",
             )
         )
+    run.read(limits_path)
     limit_set = load_limits(limits_path)
     if not limit_set.scenario_sets and config.scenarios:
         limit_set = limit_set.with_scenarios(load_scenarios(s) for s in config.scenarios)
+    run.read(*(getattr(s, "source", None) for s in limit_set.scenario_sets))
+    run.read(*(getattr(s, "prices", None) or None for s in limit_set.scenario_sets))
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(config.model_or_default(model, limit_set.model))
+    margin_model = load_margin_model(ctx, config.model_or_default(model, limit_set.model))
     with make_engine(engine, scheduler) as runner:
         result = check_limits(
             book, snapshot, limit_set, margin_model, by_account=by_account, engine=runner
@@ -132,14 +155,23 @@ def _checked(
     return check_dict(result), run_dict(market=snapshot, model=margin_model.name)
 
 
-def report_bad_input(message: str, junit: Path | None) -> None:
+def report_bad_input(message: str, junit: Path | None, output: Path | None = None) -> None:
     """Tell CI that the check could not run: a JUnit file with one failing case naming the
-    error, and the error in the step summary. A file that cannot be written is a warning: the
-    error itself is what the run reports (exit 2)."""
+    error, and the error in the step summary. A file that cannot be written is a warning (one
+    that names an input of the run is left alone): the error is what the run reports (exit 2)."""
+    from .. import render
+    from ..io.output_file import write_atomic
+    from ..report.check import error_markdown
+    from ..report.junit import junit_error_xml
+
     append_step_summary(error_markdown(message))
     if junit is None:
         return
     try:
-        write_junit_error(junit, message)
+        refuse_second_output(junit, "--junit", output)
+    except InputError:
+        return  # it names an input or the --output file: never written over (the error says so)
+    try:
+        write_atomic(junit, junit_error_xml(message), label=f"--junit {junit}")
     except InputError as exc:
         render.warning(str(exc))

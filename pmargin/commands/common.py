@@ -1,47 +1,70 @@
 """What every command shares: the app, its options, the run context, the error boundary, output.
 
 * :data:`app` is the typer application; :mod:`pmargin.cli` registers each command on it;
-  shared options (``--market``, ``--format``, ``--debug``, ...) are defined once, here.
+  shared options (``--market``, ``--format``, ``--debug``, ...) are defined once, here, and the
+  run's options (``--config``, ``--from``, ``--wide``) are taken after a command's name too
+  (:func:`with_run_options`).
 * :class:`RunContext` is the state of one run (``--debug``, ``--config`` and the project config,
-  read once), kept on click's context rather than in a module-level dict.
+  read once; ``--from``; the files read, so that ``--output`` never overwrites one), kept on
+  click's context rather than in a module-level dict.
 * :class:`PmarginGroup` is the single error boundary: a library :class:`PmarginError` becomes one
-  message on stderr and exit code 2 (``--debug`` shows the traceback instead).
-* :func:`emit_result` prints a result in the chosen ``--format``.
+  message on stderr and exit code 2 (``--debug`` shows the traceback instead); a bad option value
+  is told in plain words; a closed pipe on stdout exits :data:`EXIT_BROKEN_PIPE` and Ctrl-C
+  :data:`EXIT_INTERRUPTED`, without a traceback.
+* :func:`emit_result` prints a result in the chosen ``--format``, saying what produced it; a file
+  given to ``--output`` is replaced atomically (:mod:`pmargin.io.output_file`).
+
+Heavy modules (pandas, scipy, the library) are imported inside the functions that need them, so
+that ``pmargin --version`` and ``--help`` start in a fraction of a second.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import io
+import os
 import re
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.core
 from typer.core import TyperGroup
 
-from .. import __version__, render, report
-from ..account_engine import LocalEngine
 from ..errors import InputError, PmarginError, Problem
-from ..io.deribit_export import AUTO, DERIBIT
-from ..io.market_file import find_market, load_market
-from ..io.portfolio_file import load_portfolio
-from ..io.project_config import ProjectConfig, project_config
+from ..io.formats import AUTO, DERIBIT
+
+if TYPE_CHECKING:
+    from ..io.project_config import ProjectConfig
+
+#: exit code when stdout is a pipe closed early (``pmargin check | head``): 128 + SIGPIPE, what a
+#: shell reports for a process killed by it, in every format and for every command
+EXIT_BROKEN_PIPE = 141
+#: exit code on Ctrl-C: 128 + SIGINT, the shell convention
+EXIT_INTERRUPTED = 130
+#: errors that mean stdout cannot take the output (a full disk, a lost terminal)
+_STDOUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EINVAL}
+
+
+class OutputError(PmarginError):
+    """The result could not be written to stdout."""
 
 
 @dataclass
 class RunContext:
-    """One run of ``pmargin``: the global options and the project config they select.
+    """One run of ``pmargin``: the global options, the project config they select and the
+    files read (none of which ``--output`` may name).
 
     ``file_format`` is ``--from``: ``auto`` (recognise each input by its name and content) or
     ``deribit`` (read the portfolio and a non-YAML market as Deribit API exports).
@@ -50,16 +73,35 @@ class RunContext:
     debug: bool = False
     config_path: Path | None = None
     file_format: str = AUTO
+    inputs: list[Path] = field(default_factory=list)
 
     @cached_property
     def config(self) -> ProjectConfig:
         """``--config FILE``, else the nearest ``pmargin.yaml``, else no defaults; read once."""
-        return project_config(self.config_path)
+        from ..io.project_config import project_config
+
+        config = project_config(self.config_path)
+        if config.path is not None:
+            self.read(config.path)
+        return config
+
+    def read(self, *paths) -> None:
+        """Record files this run reads."""
+        self.inputs += [Path(p) for p in paths if p is not None]
 
 
 def run_context(ctx: typer.Context) -> RunContext:
     """The RunContext of this run (created on first use)."""
     return ctx.ensure_object(RunContext)
+
+
+#: the RunContext of the command being run (set by :class:`PmarginGroup` around each command)
+_CURRENT_RUN: ContextVar[RunContext | None] = ContextVar("pmargin_run", default=None)
+
+
+def current_run() -> RunContext | None:
+    """The RunContext of the command being run, if any (for helpers without a context)."""
+    return _CURRENT_RUN.get()
 
 
 def _enable_debug(ctx: typer.Context, value: bool) -> None:
@@ -219,6 +261,67 @@ def readable_metavar(param) -> None:
         param.metavar = METAVARS[element]
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is left in its buffer
+    cannot fail again (and print an "Exception ignored" line)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+@contextmanager
+def writing_stdout() -> Iterator[None]:
+    """Write to stdout inside this: a closed pipe exits :data:`EXIT_BROKEN_PIPE`; a full disk
+    (or any failed write) is an :class:`OutputError`, one line on stderr and exit 2."""
+    try:
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except OSError as exc:
+        if exc.errno not in _STDOUT_FULL:
+            raise
+        _silence_stdout()
+        raise OutputError(
+            Problem(
+                "stdout",
+                f"cannot write the result: {exc.strerror}",
+                "Free some space, or write the result to a file with --output.",
+            )
+        ) from None
+
+
+def finish_stdout(code: int) -> int:
+    """Flush stdout at the end of a run; the exit code, or :data:`EXIT_BROKEN_PIPE` / 2 when
+    what is left cannot be written (then one line on stderr says why)."""
+    try:
+        with writing_stdout():
+            pass
+    except typer.Exit as exit_:
+        return exit_.exit_code
+    except OutputError as exc:
+        from .. import render
+
+        render.error(str(exc))
+        return 2
+    return code
+
+
+def _report_error(run: RunContext | None, exc: PmarginError) -> None:
+    from .. import render
+
+    if run is not None and run.debug:
+        raise exc
+    render.error(str(exc))
+    raise typer.Exit(2) from None
+
+
 class PmarginGroup(TyperGroup):
     """The single error boundary of every command below it: a library :class:`PmarginError`
     becomes one line on stderr and exit 2; a bad option value is told in plain words."""
@@ -257,17 +360,26 @@ class PmarginGroup(TyperGroup):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
-    def invoke(self, ctx: typer.Context):
+    def make_context(self, info_name, args, parent=None, **extra):
         try:
-            return super().invoke(ctx)
+            with writing_stdout():  # --help and --version print while the options are parsed
+                return super().make_context(info_name, args, parent=parent, **extra)
+        except OutputError as exc:
+            _report_error(None, exc)
+
+    def invoke(self, ctx: typer.Context):
+        run = run_context(ctx)
+        token = _CURRENT_RUN.set(run)
+        try:
+            with writing_stdout():
+                return super().invoke(ctx)
         except typer.BadParameter as exc:
             exc.message = plain_words(exc.message)
             raise
         except PmarginError as exc:
-            if run_context(ctx).debug:
-                raise
-            render.error(str(exc))
-            raise typer.Exit(2) from None
+            _report_error(run, exc)
+        finally:
+            _CURRENT_RUN.reset(token)
 
 
 #: ``-h`` as well as ``--help``, for every command and group
@@ -287,7 +399,10 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"pmargin {__version__}")
+        from .. import __version__
+
+        with writing_stdout():
+            typer.echo(f"pmargin {__version__}")
         raise typer.Exit()
 
 
@@ -445,24 +560,51 @@ def make_engine(name: EngineName, scheduler: str | None):
         raise InputError(
             Problem("--scheduler", "is for the Dask engine", "Add `--engine dask`, or drop it.")
         )
+    from ..account_engine import LocalEngine  # imported when a command runs, not for --help
+
     return LocalEngine()
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write a result to ``output`` or stdout."""
+    """Write a result to ``output`` (atomically; never over a file this run read) or stdout."""
     if output is None:
-        sys.stdout.write(text)
+        with writing_stdout():
+            sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            Problem(
-                str(output),
-                f"cannot write: {exc.strerror}",
-                "Check the folder exists and is writable.",
+    from ..io.output_file import write_atomic
+
+    refuse_overwriting_inputs(output, "--output")
+    write_atomic(output, text, label=f"--output {output}")
+
+
+def refuse_overwriting_inputs(path: Path, option: str) -> None:
+    """An InputError if ``path`` names a file this run read (``--output book.csv`` would destroy
+    the portfolio it was computed from)."""
+    from ..io.output_file import same_file
+
+    run = current_run()
+    for read in run.inputs if run is not None else []:
+        if same_file(path, read):
+            raise InputError(
+                Problem(
+                    f"{option} {path}",
+                    f"is an input of this run ({read}); writing the result there would destroy it",
+                    "Write the result to another file.",
+                )
             )
-        ) from None
+
+
+def refuse_second_output(path: Path, option: str, output: Path | None) -> None:
+    """A file written beside the result (``--junit``, ``--plot``, ``--positions-after``) may not
+    name an input of this run, nor the ``--output`` file (the second write would replace the
+    first)."""
+    from ..io.output_file import same_file
+
+    if output is not None and same_file(path, output):
+        raise InputError(
+            Problem(f"{option} {path}", "is also the --output file", "Name two files.")
+        )
+    refuse_overwriting_inputs(path, option)
 
 
 def emit_result(
@@ -484,6 +626,8 @@ def emit_result(
     markdown is ``markdown()`` with a closing line giving the run; the table is
     ``draw(console)`` with a footer giving the run. Only the chosen one is built.
     """
+    from .. import render, report
+
     run = run or report.run_dict()
     if format is Format.json:
         emit(report.to_json({**data, "run": run}), output)
@@ -501,9 +645,12 @@ def emit_result(
 def emit_table(draw, output: Path | None) -> None:
     """Render rich output to stdout, or as plain text to ``output``; ``--wide`` draws tables at
     their full width (no column left out)."""
+    from .. import render
+
     wide = WIDE.get()
     if output is None:
-        draw(render.stdout_console(wide=wide))
+        with writing_stdout():
+            draw(render.stdout_console(wide=wide))
         return
     buffer = io.StringIO()
     draw(render.stdout_console(file=buffer, wide=wide))
@@ -512,8 +659,19 @@ def emit_table(draw, output: Path | None) -> None:
 
 def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Path | None):
     """Load the portfolio and the market it uses (SPEC §3 lookup order; pmargin.yaml fills
-    what the command line leaves out, see :mod:`pmargin.io.project_config`)."""
-    config = run_context(ctx).config
+    what the command line leaves out, see :mod:`pmargin.io.project_config`).
+
+    The market is found and read first, so that a contract expired at its ``as_of`` is reported
+    with the portfolio's other problems, in one list. Both files are recorded as the run's
+    inputs (``--output`` may not name them); ``--from`` says how to read them.
+    """
+    from .. import render
+    from ..io.common import check_file
+    from ..io.market_file import find_market, load_market
+    from ..io.portfolio_file import load_portfolio, portfolio_market
+
+    run = run_context(ctx)
+    config = run.config
     portfolio_path = portfolio_path or config.portfolio
     if portfolio_path is None:
         raise InputError(
@@ -525,25 +683,47 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
                 "or set `portfolio:` in pmargin.yaml.",
             )
         )
-    run = run_context(ctx)
-    portfolio = load_portfolio(portfolio_path, run.file_format)
-    if portfolio.positions.empty and not portfolio.has_collateral:
-        render.warning(f"{portfolio_path} holds no positions and no collateral")
-    if market_path is None and portfolio.market_path is None and config.market is not None:
+    run.read(portfolio_path)
+    if not Path(portfolio_path).is_dir():  # a folder of portfolio files is a set of accounts
+        check_file(Path(portfolio_path), "portfolio")
+    named = portfolio_market(portfolio_path, run.file_format)
+    if market_path is None and named is None and config.market is not None:
         market_path = config.market
         _warn_if_a_market_sits_beside(Path(portfolio_path), config)
-    path, is_demo = find_market(portfolio_path, portfolio.market_path, market_path)
+    path, is_demo = find_market(portfolio_path, named, market_path)
     if is_demo:
         render.warning(
             f"no market given and no market.yaml beside {portfolio_path}; "
             f"using the bundled demo snapshot {path}"
         )
-    return portfolio, load_market(path, run.file_format)
+    run.read(path)
+    market = load_market(path, run.file_format)
+    portfolio = load_portfolio(portfolio_path, run.file_format, as_of=market.as_of)
+    if portfolio.positions.empty and not portfolio.has_collateral:
+        render.warning(f"{portfolio_path} holds no positions and no collateral")
+    return portfolio, market
+
+
+def load_margin_model(ctx: typer.Context, name: str):
+    """A margin model by name or file (``--model``), recorded with its price file as inputs."""
+    from ..io.model_file import load_model, model_file
+
+    model = load_model(name)
+    scenario_set = getattr(model, "scenario_set", None)
+    estimate = getattr(scenario_set, "estimate", None)  # Monte Carlo drawn from a price file
+    run_context(ctx).read(
+        model_file(name),
+        getattr(scenario_set, "prices", None) or None,
+        getattr(estimate, "source", None) or None,
+    )
+    return model
 
 
 def _warn_if_a_market_sits_beside(portfolio_path: Path, config: ProjectConfig) -> None:
     """The project config's market wins over a ``market.yaml`` beside the portfolio (SPEC §3
     lookup); when they are different files, say which one is used."""
+    from .. import render
+
     beside = portfolio_path.parent / "market.yaml"
     if beside.is_file() and beside.resolve() != Path(config.market).resolve():
         render.warning(

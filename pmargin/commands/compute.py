@@ -6,22 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..book import bind
 from ..errors import InputError, Problem
-from ..io.model_file import bundled_models, load_model
-from ..portfolio import USD_LIKE
-from ..portfolio_margin import compute_margin
-from ..profile import spot_profiles
-from ..render.margin import print_margin
-from ..render.plot import check_plot_target, write_margin_chart
-from ..report import run_dict
-from ..report.margin import (
-    margin_dict,
-    margin_markdown,
-    margin_rows,
-    margin_summary,
-    profiles_dict,
-)
 from .common import (
     ByAccountOption,
     DebugOption,
@@ -37,7 +22,10 @@ from .common import (
     SchedulerOption,
     emit_result,
     load_inputs,
+    load_margin_model,
     make_engine,
+    refuse_overwriting_inputs,
+    refuse_second_output,
     run_context,
 )
 
@@ -86,10 +74,30 @@ def compute_command(
 
     Accounts never net: the totals are sums over accounts.
     """
-    if plot is not None:
+    from ..book import bind
+    from ..io.model_file import bundled_models, load_model
+    from ..portfolio import USD_LIKE
+    from ..portfolio_margin import compute_margin
+    from ..profile import spot_profiles
+    from ..render.margin import print_margin
+    from ..render.plot import check_plot_target, write_margin_chart
+    from ..report import run_dict
+    from ..report.margin import (
+        margin_dict,
+        margin_markdown,
+        margin_rows,
+        margin_summary,
+        profiles_dict,
+    )
+
+    if plot is not None:  # refused before anything is computed
         check_plot_target(plot)
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
+    if plot is not None:
+        refuse_second_output(plot, "--plot", output)
+    if output is not None:
+        refuse_overwriting_inputs(output, "--output")
     others = [load_model(name) for name in bundled_models()] if compare else None
     by_account = by_account or top is not None
     with make_engine(engine, scheduler) as runner:

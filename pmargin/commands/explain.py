@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from ..attribution import explain_margin
-from ..io.model_file import load_model
-from ..render.explain import print_explain
-from ..report import run_dict
-from ..report.explain import explain_dict, explain_markdown, explain_summary
 from .common import (
     DebugOption,
     Format,
@@ -34,6 +29,12 @@ def explain_command(
 ) -> None:
     """Margin attribution: each position's contribution (Euler allocation), isolated margin and
     diversification benefit, largest contribution first."""
+    from ..attribution import explain_margin
+    from ..io.model_file import load_model
+    from ..render.explain import print_explain
+    from ..report import run_dict
+    from ..report.explain import explain_dict, explain_markdown, explain_summary
+
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))
     data = explain_dict(explain_margin(book, snapshot, margin_model))

@@ -6,10 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..greeks import portfolio_greeks
-from ..render.greeks import print_greeks
-from ..report import run_dict
-from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
 from .common import (
     ByAccountOption,
     DebugOption,
@@ -39,6 +35,11 @@ def greeks_command(
 
     With --by-account also each account's net greeks per underlying.
     """
+    from ..greeks import portfolio_greeks
+    from ..render.greeks import print_greeks
+    from ..report import run_dict
+    from ..report.greeks import greeks_dict, greeks_markdown, greeks_rows
+
     book, snapshot = load_inputs(ctx, portfolio, market)
     result = portfolio_greeks(book, snapshot, include_orders=with_orders, by_account=by_account)
     data = greeks_dict(result)

@@ -8,18 +8,6 @@ from typing import Annotated
 
 import typer
 
-from .. import render
-from ..io.model_file import load_model
-from ..io.portfolio_writer import write_portfolio
-from ..liquidation import liquidate
-from ..render.liquidation import print_liquidation
-from ..report import run_dict
-from ..report.liquidation import (
-    liquidation_dict,
-    liquidation_markdown,
-    liquidation_rows,
-    liquidation_summary,
-)
 from .common import (
     DebugOption,
     Format,
@@ -30,6 +18,9 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
+    refuse_overwriting_inputs,
+    refuse_second_output,
     run_context,
 )
 
@@ -83,14 +74,34 @@ def liquidate_command(
     debug: DebugOption = False,
 ) -> None:
     """Cancel orders, then close or hedge positions until equity covers the target margin."""
+    from .. import render
+    from ..io.portfolio_writer import portfolio_format, write_portfolio
+    from ..liquidation import liquidate
+    from ..render.liquidation import print_liquidation
+    from ..report import run_dict
+    from ..report.liquidation import (
+        liquidation_dict,
+        liquidation_markdown,
+        liquidation_rows,
+        liquidation_summary,
+    )
+
     holdings, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
+    if positions_after is not None:  # refused before the plan is computed, not after
+        label = f"--positions-after {positions_after}"
+        refuse_second_output(positions_after, "--positions-after", output)
+        portfolio_format(positions_after, label)
+    if output is not None:
+        refuse_overwriting_inputs(output, "--output")
     result = liquidate(
         holdings, snapshot, margin_model, target=target.value, buffer=buffer, mode=mode.value
     )
     if positions_after is not None:
         after = result.portfolio_after()
-        for left_out in write_portfolio(positions_after, after, market=snapshot.source):
+        for left_out in write_portfolio(
+            positions_after, after, market=snapshot.source, label=label
+        ):
             render.warning(f"{positions_after}: left out {left_out}")
     data = liquidation_dict(result)
     emit_result(

@@ -13,18 +13,21 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..errors import InputError, Problem
-from ..estimate import DEFAULT_DECAY, estimate, fill_market
-from ..io.market_file import load_market
-from ..io.market_writer import write_market
-from ..io.price_history import load_price_history
-from ..render.market import print_estimate
-from ..report import run_dict
-from ..report.market import estimate_dict, estimate_markdown, estimate_rows, estimate_title
-from .common import DebugOption, Format, FormatOption, PmarginGroup, emit_result
+from .common import (
+    DebugOption,
+    Format,
+    FormatOption,
+    PmarginGroup,
+    emit_result,
+    refuse_overwriting_inputs,
+    run_context,
+)
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+#: :data:`pmargin.estimate.DEFAULT_DECAY` as the help states it (a test holds the two equal; the
+#: help is built without importing the estimator, so ``--help`` stays fast)
+DECAY_HELP = "EWMA decay λ, 0 < λ < 1 (default 0.94)."
 
 
 class Method(str, Enum):
@@ -33,6 +36,7 @@ class Method(str, Enum):
 
 
 def estimate_command(
+    ctx: typer.Context,
     prices: Annotated[
         Path,
         typer.Argument(
@@ -46,7 +50,7 @@ def estimate_command(
     ] = Method.sample,
     decay: Annotated[
         float | None,
-        typer.Option("--lambda", help=f"EWMA decay λ, 0 < λ < 1 (default {DEFAULT_DECAY})."),
+        typer.Option("--lambda", help=DECAY_HELP),
     ] = None,
     window: Annotated[
         int | None,
@@ -79,10 +83,22 @@ def estimate_command(
     debug: DebugOption = False,
 ) -> None:
     """Annualised vols and the correlation matrix of daily log returns; writes a snapshot."""
+    from .. import render
+    from ..estimate import DEFAULT_DECAY, estimate, fill_market
+    from ..io.market_file import load_market
+    from ..io.market_writer import write_market
+    from ..io.price_history import load_price_history
+    from ..render.market import print_estimate
+    from ..report import run_dict
+    from ..report.market import estimate_dict, estimate_markdown, estimate_rows, estimate_title
+
     if decay is not None and method is not Method.ewma:
         raise InputError(Problem("--lambda", "only applies to --method ewma"))
     if decay is not None and not 0 < decay < 1:
         raise InputError(Problem("--lambda", f"must be between 0 and 1, found {decay:g}"))
+    run_context(ctx).read(prices, market)
+    if output is not None:  # refused before anything is estimated
+        refuse_overwriting_inputs(output, "--output")
     base = load_market(market) if market is not None else None
     history = load_price_history(prices, date_column)
     result = estimate(
@@ -106,7 +122,8 @@ def estimate_command(
         run=run_dict(market=base),
     )
     if output is not None:
-        write_market(output, fill_market(result, base), _comment(result, market))
+        snapshot = fill_market(result, base)
+        write_market(output, snapshot, _comment(result, market), label=f"--output {output}")
         render.note(f"wrote the market snapshot {output}")
 
 

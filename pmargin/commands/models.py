@@ -10,17 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .. import report
 from ..errors import InputError, Problem
-from ..io.model_file import bundled_models, load_model, model_file
-from ..render.models import print_model, print_models
-from ..report.models import (
-    model_dict,
-    model_markdown,
-    model_parameter_rows,
-    model_row,
-    models_markdown,
-)
 from .common import DebugOption, Format, FormatOption, OutputOption, emit_result, library_app
 
 
@@ -28,6 +18,11 @@ def list_command(
     format: FormatOption = Format.table, output: OutputOption = None, debug: DebugOption = False
 ) -> None:
     """Every bundled model: name, method, description and source."""
+    from .. import report
+    from ..io.model_file import bundled_models, load_model
+    from ..render.models import print_models
+    from ..report.models import model_row, models_markdown
+
     rows = report.clean([model_row(load_model(name)) for name in bundled_models()])
     emit_result(
         format,
@@ -46,6 +41,10 @@ def show_command(
     debug: DebugOption = False,
 ) -> None:
     """A model's description, source, file and every parameter with its source."""
+    from ..io.model_file import bundled_models, load_model, model_file
+    from ..render.models import print_model
+    from ..report.models import model_dict, model_markdown, model_parameter_rows
+
     file = model_file(name)
     if not file.exists():
         raise InputError(

@@ -6,15 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..io.scenario_file import bundled_sets, load_scenarios
-from ..render.scenarios import print_library, print_scenario_set
-from ..report.scenarios import (
-    library_markdown,
-    library_rows,
-    scenario_set_dict,
-    scenario_set_markdown,
-    scenario_set_rows,
-)
 from .common import DebugOption, Format, FormatOption, OutputOption, emit_result, library_app
 
 
@@ -22,6 +13,10 @@ def list_command(
     format: FormatOption = Format.table, output: OutputOption = None, debug: DebugOption = False
 ) -> None:
     """Every bundled scenario set: name, kind, number of scenarios, description."""
+    from ..io.scenario_file import bundled_sets, load_scenarios
+    from ..render.scenarios import print_library
+    from ..report.scenarios import library_markdown, library_rows
+
     rows = library_rows([load_scenarios(name) for name in bundled_sets()])
     emit_result(
         format,
@@ -40,6 +35,10 @@ def show_command(
     debug: DebugOption = False,
 ) -> None:
     """A scenario set's description, parameters and shocks (per underlying; * = others)."""
+    from ..io.scenario_file import load_scenarios
+    from ..render.scenarios import print_scenario_set
+    from ..report.scenarios import scenario_set_dict, scenario_set_markdown, scenario_set_rows
+
     data = scenario_set_dict(load_scenarios(name))
     emit_result(
         format,

@@ -7,15 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..errors import InputError, Problem
-from ..io.model_file import load_model
-from ..io.scenario_file import bundled_sets, load_scenarios
-from ..render.plot import check_plot_target, write_stress_chart
-from ..render.stress import print_stress, stress_progress
-from ..report import run_dict
-from ..report.stress import stress_dict, stress_markdown, stress_rows, stress_summary
-from ..stress import run_stress
 from .common import (
     ByAccountOption,
     DebugOption,
@@ -28,8 +20,15 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
+    refuse_second_output,
     run_context,
 )
+
+#: scenario × underlying figures a stress report lists at most (each listed scenario has a P&L
+#: and shocks per underlying); a larger run needs ``--top N`` (its VaR, ES and worst scenario
+#: still come from every scenario), so the report's memory stays well under 1 GB
+MAX_LISTED_FIGURES = 300_000
 
 
 class By(str, Enum):
@@ -76,9 +75,18 @@ def stress_command(
 
     With --by-account also each account's own worst scenario (accounts never net).
     """
-    if plot is not None:
+    from .. import render
+    from ..io.scenario_file import bundled_sets
+    from ..render.plot import check_plot_target, write_stress_chart
+    from ..render.stress import print_stress, stress_progress
+    from ..report import run_dict
+    from ..report.stress import stress_dict, stress_markdown, stress_rows, stress_summary
+    from ..stress import run_stress
+
+    if plot is not None:  # refused before anything is computed
         check_plot_target(plot)
-    names = list(scenario or run_context(ctx).config.scenarios)
+    run = run_context(ctx)
+    names = list(scenario or run.config.scenarios)
     if not names:
         raise InputError(
             Problem(
@@ -89,8 +97,14 @@ def stress_command(
             )
         )
     scenario_sets = _load_all(names)
+    run.read(*(getattr(s, "source", None) for s in scenario_sets))
+    run.read(*(getattr(s, "prices", None) or None for s in scenario_sets))
     holdings, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    _check_report_size(scenario_sets, len(holdings.underlyings), top)
+    if plot is not None:  # the chart draws every scenario, whatever --top lists
+        _check_report_size(scenario_sets, len(holdings.underlyings), None, "--plot")
+        refuse_second_output(plot, "--plot", output)
+    margin_model = load_margin_model(ctx, run.config.model_or_default(model))
     # a set with a correlation stress is valued twice: stressed and as the market has it
     total = sum(
         getattr(s, "count", 0) * (2 if getattr(s, "correlation_stress", 0) else 1)
@@ -118,8 +132,34 @@ def stress_command(
     )
 
 
+def _check_report_size(
+    scenario_sets: list, underlyings: int, top: int | None, option: str = "--top"
+) -> None:
+    """Refuse to list more than :data:`MAX_LISTED_FIGURES` figures; ``--top`` lists fewer (a
+    chart, ``option="--plot"``, draws every scenario)."""
+    listed = sum(min(s.count, top or s.count) for s in scenario_sets)
+    if listed * max(underlyings, 1) > MAX_LISTED_FIGURES:
+        what = "report lists" if option == "--top" else "chart draws"
+        fix = (
+            "Pass e.g. `--top 100` to list each set's worst scenarios (VaR, ES and the worst "
+            "scenario are still computed over all of them)."
+            if option == "--top"
+            else "Chart a set with fewer scenarios (paths)."
+        )
+        raise InputError(
+            Problem(
+                option,
+                f"{listed:,} scenarios × {underlyings} underlyings is more than the "
+                f"{MAX_LISTED_FIGURES:,} figures a {what}",
+                fix,
+            )
+        )
+
+
 def _load_all(names: list[str]) -> list:
     """Every named set, or one InputError listing the problems of all of them."""
+    from ..io.scenario_file import load_scenarios
+
     sets, problems = [], []
     for name in names:
         try:

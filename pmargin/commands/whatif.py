@@ -6,12 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..io.model_file import load_model
-from ..io.trades import load_trades
-from ..render.whatif import print_whatif
-from ..report import run_dict
-from ..report.whatif import whatif_dict, whatif_markdown, whatif_summary
-from ..whatif import what_if
 from .common import (
     DebugOption,
     Format,
@@ -48,6 +42,13 @@ def whatif_command(
     debug: DebugOption = False,
 ) -> None:
     """Margin, equity and status before and after trades; each trade's incremental margin."""
+    from ..io.model_file import load_model
+    from ..io.trades import load_trades
+    from ..render.whatif import print_whatif
+    from ..report import run_dict
+    from ..report.whatif import whatif_dict, whatif_markdown, whatif_summary
+    from ..whatif import what_if
+
     trades = load_trades(add or [], account=account or "")
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_model(run_context(ctx).config.model_or_default(model))

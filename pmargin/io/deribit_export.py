@@ -48,6 +48,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +57,11 @@ import pandas as pd
 from ..errors import InputError, Problem, ProblemCollector
 from ..instruments import parse_symbol
 from ..portfolio import Portfolio, empty_positions
-from ..values import finite_number
+from ..values import QUANTITY_MAX, finite_number
 from .common import load_json, read_text
+from .formats import AUTO, DERIBIT
 from .position_rows import build_positions
 
-AUTO = "auto"
-DERIBIT = "deribit"
-#: the values of ``--from``
-FILE_FORMATS = (AUTO, DERIBIT)
 POSITIONS, SUMMARY, BOOK = "positions", "account summary", "book summary"
 COMBO_KINDS = ("future_combo", "option_combo")
 DIRECTIONS = ("buy", "sell", "zero")
@@ -180,6 +178,16 @@ def _csv_export(path: Path) -> Export:
     reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)), skipinitialspace=True)
     rows = list(reader)
     header = [name.strip().lower() for name in rows[0]]
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:  # a record keeps one value per field: the other would be lost
+        raise InputError(
+            Problem(
+                f"{path}:{lines[0][0]}: header",
+                f"column {', '.join(f'`{name}`' for name in repeated)} appears more than once "
+                "(names are read in any case)",
+                "Keep one.",
+            )
+        )
     for (number, _), row in zip(lines[1:], rows[1:]):
         record = {k: v.strip() for k, v in zip(header, row) if v.strip() != ""}
         export.records[POSITIONS].append((f"{path}:{number}", record))
@@ -189,8 +197,9 @@ def _csv_export(path: Path) -> Export:
 # --- portfolio -----------------------------------------------------------------------------
 
 
-def load_deribit_portfolio(path: str | Path) -> Portfolio:
-    """A :class:`Portfolio` from a Deribit positions export (plus account summaries, if any)."""
+def load_deribit_portfolio(path: str | Path, *, as_of: datetime | None = None) -> Portfolio:
+    """A :class:`Portfolio` from a Deribit positions export (plus account summaries, if any);
+    with ``as_of`` (the market's), a contract expired by then is a problem, as in a CSV."""
     path = Path(path)
     export = read_export(path)
     problems = ProblemCollector()
@@ -222,7 +231,7 @@ def load_deribit_portfolio(path: str | Path) -> Portfolio:
     positions = empty_positions()
     if rows:
         frame = pd.DataFrame(rows, dtype=str)
-        positions = build_positions(frame, pd.Series(sources, dtype=str), problems)
+        positions = build_positions(frame, pd.Series(sources, dtype=str), problems, as_of=as_of)
         problems.raise_if_any()
     return Portfolio(positions, {"": collateral} if collateral else {}, str(path))
 
@@ -291,8 +300,9 @@ def _size(
     in_coins = optional_number(record, "size_currency", where, problems)
     inverse = fields["settlement"] == "inverse" and fields["kind"] in ("future", "perpetual")
     if size is None and in_coins is None:
-        problems.add(where, "no `size` and no `size_currency`", "Export the position's size.")
-        return None
+        if all(record.get(key) in (None, "") for key in ("size", "size_currency")):
+            problems.add(where, "no `size` and no `size_currency`", "Export the position's size.")
+        return None  # else the bad number is the problem, already recorded
     if size is not None and in_coins is not None and fields["kind"] in ("future", "perpetual"):
         expected = size / mark if inverse and mark else size if not inverse else None
         if expected is not None and abs(in_coins - expected) > SIZE_TOLERANCE * abs(expected):
@@ -340,7 +350,13 @@ def _collateral(summaries: list[tuple[str, dict]], problems: ProblemCollector) -
             problems.add(f"{where}: `balance`", "missing", "Export the full account summary.")
             continue
         parts = [
-            finite_number(summary.get(key, 0.0), f"{where}: `{key}`", problems)
+            finite_number(
+                summary.get(key, 0.0),
+                f"{where}: `{key}`",
+                problems,
+                minimum=-QUANTITY_MAX,
+                maximum=QUANTITY_MAX,
+            )
             for key in ("balance", "futures_session_upl", "futures_session_rpl")
         ]
         if None not in parts:

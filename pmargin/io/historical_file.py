@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,20 @@ import pandas as pd
 from ..errors import ProblemCollector
 from ..historical import HistoricalSet, date_window, historical_set
 from ..scenarios import COMMON_SET_KEYS, DEFAULT_KEY, VolTerm
-from ..values import check_keys, finite_number
+from ..values import (
+    ACCEPTED_DATES,
+    DAYS_MAX,
+    ISO_INSTANT,
+    PRICE_MAX,
+    PRICE_MIN,
+    WEIGHT_MAX,
+    check_keys,
+    describe,
+    finite_number,
+    instant,
+    is_price,
+    same_key_problems,
+)
 from .common import read_text, resolve_beside
 
 SPECIFIC_KEYS = (
@@ -123,8 +136,12 @@ def _options(document: dict, where: str, problems: ProblemCollector) -> _Options
     end = _instant(document.get("end"), f"{where}: end", problems)
     if start is not None and end is not None and end < start:
         problems.add(f"{where}: end", f"end {end.date()} is before start {start.date()}")
-    days = finite_number(document.get("days", 0), f"{where}: days", problems, minimum=0)
-    weight = finite_number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    days = finite_number(
+        document.get("days", 0), f"{where}: days", problems, minimum=0, maximum=DAYS_MAX
+    )
+    weight = finite_number(
+        document.get("weight", 1), f"{where}: weight", problems, minimum=0, maximum=WEIGHT_MAX
+    )
     vol_term = VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems)
     vol_columns = _mapping(document.get("vol_columns"), f"{where}: vol_columns", problems)
     proxies = {
@@ -224,6 +241,11 @@ def read_closes(
             f"Name the date column `{date_column}` or set {where}.",
         )
         return None
+    problems.extend(
+        same_key_problems(
+            dict.fromkeys(h for h in header if h), f"{prices}:{lines[0][0]}: header", "column"
+        )
+    )
     for (number, _), row in zip(lines[1:], rows[1:]):
         if len(row) != len(header):
             problems.add(f"{prices}:{number}", f"{len(row)} fields, the header has {len(header)}")
@@ -257,13 +279,14 @@ def _dates(
 ) -> np.ndarray | None:
     """The date column as datetime64[s] UTC; a problem per cell that is not an ISO date."""
     text = raw.str.strip()
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    iso = text.str.fullmatch(ISO_INSTANT)
+    parsed = pd.to_datetime(text.where(iso), format="ISO8601", errors="coerce", utc=True)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     for row in bad[:MAX_ROW_PROBLEMS]:
         problems.add(
             f"{prices}:{lines[row]}: column `{column}`",
-            f"{str(text.iloc[row])!r} is not a date",
-            "Write dates as YYYY-MM-DD (ISO 8601).",
+            f"{describe(str(text.iloc[row]))} is not a date",
+            f"Write dates as {ACCEPTED_DATES}.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:
         problems.add(f"{prices}: column `{column}`", f"... and {len(bad) - 10} more dates")
@@ -274,12 +297,14 @@ def _dates(
 
 def _positive(raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, problems):
     values = pd.to_numeric(pd.Series(raw).str.strip(), errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    bad = np.flatnonzero(~is_price(values))
     for row in bad[:MAX_ROW_PROBLEMS]:
         text = str(raw[row]).strip()
         problems.add(
             f"{prices}:{lines[row]}: column `{column}`",
-            f"{text!r} is not a positive price" if text else "no price (empty cell)",
+            f"{describe(text)} is not a positive price ({PRICE_MIN:g} to {PRICE_MAX:g} USD)"
+            if text
+            else "no price (empty cell)",
             "Fill the gap, or move `start:` past it.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:
@@ -288,34 +313,21 @@ def _positive(raw: np.ndarray, lines: np.ndarray, prices: Path, column: str, pro
 
 
 def _whole_number(value: Any, where: str, problems: ProblemCollector) -> int | None:
-    number = finite_number(value, where, problems, strictly_positive=True)
+    number = finite_number(value, where, problems, strictly_positive=True, maximum=DAYS_MAX)
     if number is None:
         return None
     if number != int(number):
-        problems.add(where, f"must be a whole number of rows (days), found {value!r}")
+        problems.add(where, f"must be a whole number of rows (days), found {describe(value)}")
         return None
     return int(number)
 
 
 def _instant(value: Any, where: str, problems: ProblemCollector) -> datetime | None:
+    """A window bound as a naive UTC datetime; a bare date is that day's midnight."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    try:
-        stamp = pd.Timestamp(str(value))
-    except ValueError:
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        problems.add(where, f"{value!r} is not a date", "Write it as YYYY-MM-DD.")
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(None)
-    return stamp.to_pydatetime()
+    moment = instant(value, where, problems, bare_date_hour=0)
+    return None if moment is None else moment.replace(tzinfo=None)
 
 
 def _mapping(value: Any, where: str, problems: ProblemCollector) -> dict[str, str]:
@@ -324,6 +336,7 @@ def _mapping(value: Any, where: str, problems: ProblemCollector) -> dict[str, st
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         problems.add(where, "expected a mapping such as {BTC: BTC_DVOL}")
         return {}
+    problems.extend(same_key_problems(value, where, "underlying"))
     return {str(k): v for k, v in value.items()}
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..limits import GREEK_LIMITS, LIMIT_NAMES, TOTAL, GreekLimit, Limits
-from ..values import finite_number, unknown_key_problem
+from ..values import finite_number, same_key_problems, unknown_key_problem
 from .model_file import load_model
 from .project_config import resolve_model_reference, scenario_references
 from .scenario_file import load_scenarios
@@ -121,6 +121,7 @@ def _greek_limit(value: Any, where: str, problems: ProblemCollector) -> GreekLim
         return None if total is None else GreekLimit(total=total)
     per_underlying: dict[str, float] = {}
     total = None
+    problems.extend(same_key_problems(value, where, "underlying"))
     for underlying, bound in value.items():
         name = str(underlying)
         number = finite_number(bound, f"{where}.{name}", problems, minimum=0)

@@ -22,7 +22,7 @@ Format (SPEC §3)::
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -30,7 +30,18 @@ import numpy as np
 
 from ..errors import MarketDataError, Problem, ProblemCollector
 from ..market import Market, Smile, UnderlyingMarket
-from ..values import finite_number, unknown_key_problem
+from ..values import (
+    PRICE_MAX,
+    PRICE_MIN,
+    RATE_MAX,
+    SMILE_VOL_MAX,
+    VOL_MAX,
+    finite_number,
+    instant,
+    same_key_problems,
+    unknown_key_problem,
+    upper_key,
+)
 from .deribit_export import AUTO, is_deribit_file
 from .deribit_market import deribit_market_document
 from .yaml_safe import load_yaml
@@ -45,34 +56,28 @@ def bundled_market_path() -> Path:
     return Path(str(resources.files("pmargin") / "data" / DEMO_MARKET))
 
 
-def parse_instant(value, where: str, problems: ProblemCollector) -> datetime | None:
-    """A UTC datetime from a YAML date, datetime or ISO 8601 string; a bare date is 08:00 UTC."""
-    if isinstance(value, datetime):
-        return (
-            value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        )
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, 8, tzinfo=timezone.utc)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
-                return datetime(day.year, day.month, day.day, 8, tzinfo=timezone.utc)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return (
-                parsed.astimezone(timezone.utc)
-                if parsed.tzinfo
-                else parsed.replace(tzinfo=timezone.utc)
-            )
-        except ValueError:
-            pass
-    problems.add(where, f"cannot read date {value!r}", "Use YYYY-MM-DD or 2024-11-25T08:00:00Z.")
-    return None
+def _as_datetime64(moment: datetime) -> np.datetime64:
+    return np.datetime64(moment.replace(tzinfo=None), "s")
 
 
-def _as_datetime64(instant: datetime) -> np.datetime64:
-    return np.datetime64(instant.replace(tzinfo=None), "s")
+def _expiry_key(value) -> np.datetime64 | None:
+    """An expiry key as the instant it names (for finding the same expiry written twice)."""
+    moment = instant(value, "", ProblemCollector())
+    return None if moment is None else _as_datetime64(moment)
+
+
+def _price(value, where: str, problems: ProblemCollector) -> float | None:
+    return finite_number(
+        value, where, problems, strictly_positive=True, minimum=PRICE_MIN, maximum=PRICE_MAX
+    )
+
+
+def _vol(value, where: str, problems: ProblemCollector, maximum: float = VOL_MAX) -> float | None:
+    return finite_number(value, where, problems, strictly_positive=True, maximum=maximum)
+
+
+def _rate(value, where: str, problems: ProblemCollector) -> float:
+    return finite_number(value, where, problems, minimum=-RATE_MAX, maximum=RATE_MAX) or 0.0
 
 
 def load_market(path: str | Path, file_format: str = AUTO) -> Market:
@@ -84,7 +89,14 @@ def load_market(path: str | Path, file_format: str = AUTO) -> Market:
     """
     if is_deribit_file(path, file_format, yaml_wins=True):
         document, marks = deribit_market_document(path)
-        return replace(market_from_document(document, str(path)), marks=marks)
+        market = market_from_document(document, str(path))
+        problems = ProblemCollector(MarketDataError)
+        for instrument, mark in marks.items():  # then checked against the market in binding
+            finite_number(
+                mark, f"{path}: {instrument} mark_price", problems, minimum=0, maximum=PRICE_MAX
+            )
+        problems.raise_if_any()
+        return replace(market, marks=marks)
     return market_from_document(load_yaml(path, "market"), str(path))
 
 
@@ -101,11 +113,9 @@ def market_from_document(document, where: str) -> Market:
     if "as_of" not in document:
         problems.add(where, "missing `as_of`", "Add e.g. `as_of: 2024-11-25T08:00:00Z`.")
     else:
-        as_of = parse_instant(document["as_of"], f"{where}: as_of", problems)
-    rate = 0.0
-    if "rate" in document:
-        rate = finite_number(document["rate"], f"{where}: rate", problems) or 0.0
-    rates = _per_expiry(document.get("rates"), f"{where}: rates", "rate", problems)
+        as_of = instant(document["as_of"], f"{where}: as_of", problems)
+    rate = _rate(document["rate"], f"{where}: rate", problems) if "rate" in document else 0.0
+    rates = _per_expiry(document.get("rates"), f"{where}: rates", "rate", _rate, problems)
     raw_underlyings = document.get("underlyings")
     underlyings: dict[str, UnderlyingMarket] = {}
     if not isinstance(raw_underlyings, dict) or not raw_underlyings:
@@ -115,17 +125,18 @@ def market_from_document(document, where: str) -> Market:
             "Add e.g. `underlyings: {BTC: {spot: 95000, vol: 0.55}}`.",
         )
     else:
+        problems.extend(same_key_problems(raw_underlyings, f"{where}: underlyings", "underlying"))
         for name, entry in raw_underlyings.items():
-            parsed = _underlying(str(name), entry, f"{where}: underlyings.{name}", problems)
+            parsed = _underlying(entry, f"{where}: underlyings.{name}", problems)
             if parsed is not None:
-                underlyings[str(name).upper()] = parsed
+                underlyings[upper_key(name)] = parsed
     correlations = _correlations(document.get("correlations"), f"{where}: correlations", problems)
     problems.raise_if_any()
     assert as_of is not None
     return Market(as_of, rate, underlyings, correlations, source=where, rates=rates)
 
 
-def _underlying(name: str, entry, where: str, problems: ProblemCollector):
+def _underlying(entry, where: str, problems: ProblemCollector):
     if not isinstance(entry, dict):
         problems.add(where, "expected a mapping such as {spot: 95000, vol: 0.55}")
         return None
@@ -136,21 +147,17 @@ def _underlying(name: str, entry, where: str, problems: ProblemCollector):
     if "spot" not in entry:
         problems.add(where, "missing `spot`", "Add the spot price in USD.")
     else:
-        spot = finite_number(entry["spot"], f"{where}.spot", problems, strictly_positive=True)
+        spot = _price(entry["spot"], f"{where}.spot", problems)
     vol = None
     if entry.get("vol") is not None:
-        vol = finite_number(entry["vol"], f"{where}.vol", problems, strictly_positive=True)
-    carry = 0.0
-    if "carry" in entry:
-        carry = finite_number(entry["carry"], f"{where}.carry", problems) or 0.0
+        vol = _vol(entry["vol"], f"{where}.vol", problems)
+    carry = _rate(entry["carry"], f"{where}.carry", problems) if "carry" in entry else 0.0
     forwards = _per_expiry(
-        entry.get("forwards"), f"{where}.forwards", "forward price", problems, positive=True
+        entry.get("forwards"), f"{where}.forwards", "forward price", _price, problems
     )
     perpetual = None
     if entry.get("perpetual_price") is not None:
-        perpetual = finite_number(
-            entry["perpetual_price"], f"{where}.perpetual_price", problems, strictly_positive=True
-        )
+        perpetual = _price(entry["perpetual_price"], f"{where}.perpetual_price", problems)
     smile = _smile(entry.get("smile"), f"{where}.smile", problems)
     if spot is None:
         return None
@@ -165,21 +172,24 @@ def _underlying(name: str, entry, where: str, problems: ProblemCollector):
 
 
 def _per_expiry(
-    raw, where: str, what: str, problems: ProblemCollector, *, positive: bool = False
+    raw, where: str, what: str, checked, problems: ProblemCollector
 ) -> dict[np.datetime64, float]:
-    """A mapping expiry -> number (``forwards:``, ``rates:``), keyed by datetime64[s]."""
+    """A mapping expiry -> number (``forwards:``, ``rates:``), keyed by datetime64[s]; each
+    number passes ``checked(value, where, problems)`` (:func:`_price`, :func:`_rate`) and an
+    expiry written twice (``2024-12-27`` and ``2024-12-27T08:00:00Z``) is a problem."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         problems.add(where, f"expected a mapping expiry -> {what}")
         return {}
+    problems.extend(same_key_problems(raw, where, "expiry", _expiry_key))
     values = {}
     for expiry, number in raw.items():
         key = f"{where}.{expiry}"
-        instant = parse_instant(expiry, key, problems)
-        value = finite_number(number, key, problems, strictly_positive=positive)
-        if instant is not None and value is not None:
-            values[_as_datetime64(instant)] = value
+        moment = instant(expiry, key, problems)
+        value = checked(number, key, problems)
+        if moment is not None and value is not None:
+            values[_as_datetime64(moment)] = value
     return values
 
 
@@ -189,25 +199,25 @@ def _smile(raw, where: str, problems: ProblemCollector) -> Smile | None:
     if not isinstance(raw, dict) or not raw:
         problems.add(where, "expected a mapping expiry -> {strike: vol}")
         return None
+    problems.extend(same_key_problems(raw, where, "expiry", _expiry_key))
     slices = []
     for expiry, points in raw.items():
         key = f"{where}.{expiry}"
-        instant = parse_instant(expiry, key, problems)
+        moment = instant(expiry, key, problems)
         if not isinstance(points, dict) or not points:
             problems.add(key, "expected a mapping strike -> vol, e.g. {95000: 0.55}")
             continue
+        problems.extend(same_key_problems(points, key, "strike", float))
         strikes, vols = [], []
         for strike, vol in points.items():
-            k = finite_number(strike, f"{key} strike {strike}", problems, strictly_positive=True)
-            v = finite_number(vol, f"{key}.{strike}", problems, strictly_positive=True)
+            k = _price(strike, f"{key} strike {strike}", problems)
+            v = _vol(vol, f"{key}.{strike}", problems, SMILE_VOL_MAX)
             if k is not None and v is not None:
                 strikes.append(k)
                 vols.append(v)
-        if instant is not None and strikes:
+        if moment is not None and strikes:
             order = np.argsort(strikes)
-            slices.append(
-                (_as_datetime64(instant), np.array(strikes)[order], np.array(vols)[order])
-            )
+            slices.append((_as_datetime64(moment), np.array(strikes)[order], np.array(vols)[order]))
     if not slices:
         return None
     slices.sort(key=lambda s: s[0])
@@ -224,20 +234,30 @@ def _correlations(raw, where: str, problems: ProblemCollector) -> dict[tuple[str
     if not isinstance(raw, dict):
         problems.add(where, "expected a mapping such as {BTC: {ETH: 0.85}}")
         return {}
+    problems.extend(same_key_problems(raw, where, "underlying"))
     pairs: dict[tuple[str, str], float] = {}
     for first, row in raw.items():
         if not isinstance(row, dict):
             problems.add(f"{where}.{first}", "expected a mapping such as {ETH: 0.85}")
             continue
+        problems.extend(same_key_problems(row, f"{where}.{first}", "underlying"))
         for second, value in row.items():
             key = f"{where}.{first}.{second}"
             rho = finite_number(value, key, problems)
             if rho is None:
                 continue
+            a, b = upper_key(first), upper_key(second)
+            if a == b:
+                if rho != 1.0:
+                    problems.add(
+                        key,
+                        f"the correlation of {a} with itself is 1, found {rho:g}",
+                        "Remove the entry (pmargin uses 1) or name a different underlying.",
+                    )
+                continue
             if not -1.0 <= rho <= 1.0:
                 problems.add(key, f"correlation must be in [-1, 1], found {rho}")
                 continue
-            a, b = str(first).upper(), str(second).upper()
             if (b, a) in pairs and abs(pairs[(b, a)] - rho) > 1e-12:
                 problems.add(
                     key,

@@ -1,24 +1,22 @@
 """Writing a market snapshot YAML (the format :mod:`pmargin.io.market_file` reads, SPEC §3).
 
-:func:`write_market` writes atomically: the text goes to a temporary file in the target's folder,
-which then replaces the target in one step, so a reader never sees half a snapshot and a failed
-write leaves the old file as it was. Numbers are written in full (``repr``), so a snapshot loads
-back to exactly the same floats and an estimated correlation matrix stays positive
-semi-definite.
+:func:`write_market` writes atomically (:func:`pmargin.io.output_file.write_atomic`): the text
+goes to a temporary file in the target's folder, which then replaces the target in one step, so
+a reader never sees half a snapshot and a failed write leaves the old file as it was. Numbers are
+written in full (``repr``), so a snapshot loads back to exactly the same floats and an estimated
+correlation matrix stays positive semi-definite.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from ..errors import InputError, Problem
 from ..market import Market, UnderlyingMarket
+from .output_file import write_atomic
 
 
 def market_document(market: Market) -> dict[str, Any]:
@@ -75,27 +73,9 @@ def market_yaml(market: Market, comment: str = "") -> str:
     return header + body
 
 
-def write_market(path: str | Path, market: Market, comment: str = "") -> None:
-    """Write the snapshot to ``path`` atomically (temporary file in its folder, then replace)."""
-    path = Path(path)
-    text = market_yaml(market, comment)
-    temporary = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as handle:
-            temporary = Path(handle.name)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise InputError(
-            Problem(
-                str(path),
-                f"cannot write the market snapshot: {exc.strerror}",
-                "Check the folder exists and is writable.",
-            )
-        ) from None
+def write_market(
+    path: str | Path, market: Market, comment: str = "", *, label: str | None = None
+) -> None:
+    """Write the snapshot to ``path`` atomically; ``label`` names it in messages (default: the
+    path), e.g. ``--output snapshot.yaml``."""
+    write_atomic(path, market_yaml(market, comment), label=label, what="the market snapshot")

@@ -17,7 +17,7 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..estimate import PriceHistory, estimate, estimate_options
 from ..historical import HistoricalSet, historical_set
 from ..margin import METHODS, MarginModel
-from ..values import expect_mapping
+from ..values import DAYS_MAX, describe, expect_mapping
 from .common import resolve_beside
 from .price_history import read_price_history
 from .yaml_safe import load_yaml
@@ -58,7 +58,7 @@ def load_model(name_or_path: str | Path) -> MarginModel:
         raise InputError(
             Problem(
                 f"{where}: method",
-                f"unknown method {method!r}",
+                f"unknown method {describe(method)}",
                 f"Use one of {', '.join(sorted(METHODS))}.",
             )
         )
@@ -82,7 +82,7 @@ def _var_price_history(
     """
     horizon = document.get("horizon_days", 2)
     whole = isinstance(horizon, (int, float)) and not isinstance(horizon, bool)
-    if not whole or horizon != int(horizon) or horizon < 1:
+    if not whole or not 1 <= horizon <= DAYS_MAX or horizon != int(horizon):
         return None
     horizon = int(horizon)
     history = _var_closes(document, where, problems)

@@ -4,7 +4,7 @@
 
     kind: montecarlo
     paths: 10000                 # number of scenarios, 1 to 1,000,000
-    horizon_days: 2              # h, calendar days (ACT/365), > 0
+    horizon_days: 2              # h, calendar days (ACT/365), > 0 and at most 3,650
     distribution: student_t      # or normal (default)
     df: 4                        # degrees of freedom of student_t, > 2
     seed: 7                      # default 0: the same seed always gives the same numbers
@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import ProblemCollector
 from ..montecarlo import DISTRIBUTIONS, MAX_PATHS, PARAMETERS, MonteCarloSet
 from ..scenarios import COMMON_SET_KEYS, VolTerm
-from ..values import check_keys, finite_number, whole_number
+from ..values import DAYS_MAX, MOVE_MAX, WEIGHT_MAX, check_keys, finite_number, whole_number
 
 SPECIFIC_KEYS = PARAMETERS
 
@@ -38,7 +38,11 @@ def build_montecarlo(
         if paths is not None and paths > MAX_PATHS:
             problems.add(f"{where}: paths", f"at most {MAX_PATHS:,} paths, found {paths:,}")
     horizon = finite_number(
-        document.get("horizon_days", 1), f"{where}: horizon_days", problems, strictly_positive=True
+        document.get("horizon_days", 1),
+        f"{where}: horizon_days",
+        problems,
+        strictly_positive=True,
+        maximum=DAYS_MAX,
     )
     distribution = str(document.get("distribution", "normal"))
     if distribution not in DISTRIBUTIONS:
@@ -49,8 +53,12 @@ def build_montecarlo(
         )
     df = _degrees_of_freedom(document, distribution, where, problems)
     seed = whole_number(document.get("seed", 0), f"{where}: seed", problems, minimum=0)
-    days = finite_number(document.get("days", 0), f"{where}: days", problems, minimum=0)
-    weight = finite_number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    days = finite_number(
+        document.get("days", 0), f"{where}: days", problems, minimum=0, maximum=DAYS_MAX
+    )
+    weight = finite_number(
+        document.get("weight", 1), f"{where}: weight", problems, minimum=0, maximum=WEIGHT_MAX
+    )
     vol_term = VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems)
     stress = finite_number(
         document.get("correlation_stress", 0),
@@ -64,7 +72,9 @@ def build_montecarlo(
             f"must be between 0 and 1, found {stress:g}",
             "1 moves every coin as one; 0 keeps the market's correlations.",
         )
-    spike = finite_number(document.get("vol_spike", 0), f"{where}: vol_spike", problems, minimum=0)
+    spike = finite_number(
+        document.get("vol_spike", 0), f"{where}: vol_spike", problems, minimum=0, maximum=MOVE_MAX
+    )
     if problems:
         return None
     return MonteCarloSet(
@@ -95,7 +105,7 @@ def _degrees_of_freedom(
     if "df" not in document:
         problems.add(f"{where}: df", "missing for student_t", "Give e.g. `df: 4`.")
         return None
-    df = finite_number(document["df"], f"{where}: df", problems)
+    df = finite_number(document["df"], f"{where}: df", problems, maximum=1e6)
     if df is not None and df <= 2:
         problems.add(
             f"{where}: df",

@@ -5,6 +5,11 @@ with ``#`` and blank lines are skipped; line numbers in messages are the file's 
 ``instrument`` (exchange symbol) or ``underlying`` + ``kind``; ``expiry`` (YYYY-MM-DD = 08:00 UTC,
 or ISO 8601 UTC), ``strike``, ``right`` for options; ``quantity`` (required, signed);
 ``multiplier``, ``settlement``, ``mark_price``, ``entry_price``, ``account``, ``id`` optional.
+Two rows may not share an ``id``.
+
+A CSV is read in blocks of about :data:`CHUNK_BYTES` (whole lines), each parsed and validated on
+its distinct values (:mod:`pmargin.io.position_rows`), so the file's text is never in memory at
+once; the problems reported are exactly those of a whole read.
 
 A folder of such files is a set of accounts, one per file: a file's positions belong to the
 account the file names (a CSV ``account`` column, a YAML ``account:``), else to an account named
@@ -20,6 +25,9 @@ YAML format::
       - {instrument: BTC-27DEC24-60000-C, quantity: -10}
     orders:                             # margined as if filled
       - {instrument: BTC-PERPETUAL, quantity: 20000, price: 61000}
+
+An order's ``price`` is its entry price (giving both is an error); collateral coins are
+case-insensitive (``BTC`` and ``btc`` twice is an error).
 """
 
 from __future__ import annotations
@@ -28,46 +36,68 @@ import csv
 import io
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..portfolio import USD_LIKE, Portfolio, empty_positions
-from ..values import finite_number, unknown_key_problem
-from .common import read_text, resolve_beside
+from ..values import (
+    QUANTITY_MAX,
+    describe,
+    finite_number,
+    same_key_problems,
+    unknown_key_problem,
+    upper_key,
+)
+from .common import byte_blocks, resolve_beside
 from .deribit_export import AUTO, is_deribit_file, load_deribit_portfolio
-from .position_rows import KNOWN_COLUMNS, build_positions, check_columns, positions_from_frame
+from .position_rows import (
+    KNOWN_COLUMNS,
+    MAX_ROW_PROBLEMS,
+    RowProblems,
+    build_positions,
+    check_columns,
+    positions_from_frame,
+)
 from .yaml_safe import load_yaml
 
-_SPACES_AROUND_COMMAS = re.compile(r"[ \t]*,[ \t]*")
-_SPACES_AT_LINE_ENDS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 YAML_KEYS = ("account", "market", "collateral", "positions", "orders", "description", "name")
-
-
 #: files of a portfolio folder that are not portfolios, by name
 NOT_PORTFOLIOS = ("market.yaml", "market.yml", "pmargin.yaml", "pmargin.yml")
 #: top-level keys of the YAML files of other kinds (market, limits, scenario set, model, config)
 OTHER_KINDS = ("underlyings", "limits", "scenarios", "method", "portfolio")
 PORTFOLIO_SUFFIXES = (".csv", ".yaml", ".yml")
+#: bytes of CSV read, parsed and validated at a time
+CHUNK_BYTES = 16 * 2**20
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*(?:\n|$)")
+_BLANK_LINE_START = re.compile(rb"\n[\n\r \t]")  # where a blank line may begin
 
 
-def load_portfolio(path: str | Path, file_format: str = AUTO) -> Portfolio:
+def load_portfolio(
+    path: str | Path, file_format: str = AUTO, *, as_of: datetime | None = None
+) -> Portfolio:
     """Load a portfolio from ``.csv`` or ``.yaml``/``.yml``, a folder of them (one account per
     file), or a Deribit export (JSON, recognised by its content, or any file with
     ``file_format="deribit"``: see :mod:`pmargin.io.deribit_export`); raise InputError listing
-    problems."""
+    problems.
+
+    With ``as_of`` (the market's), contracts expired at that instant are problems in the same
+    list as the file's others.
+    """
     path = Path(path)
     if path.is_dir():
-        return load_portfolio_folder(path)
+        return load_portfolio_folder(path, as_of=as_of)
     suffix = path.suffix.lower()
     if is_deribit_file(path, file_format):
-        return load_deribit_portfolio(path)
+        return load_deribit_portfolio(path, as_of=as_of)
     if suffix == ".csv":
-        return load_portfolio_csv(path)
+        return load_portfolio_csv(path, as_of=as_of)
     if suffix in (".yaml", ".yml"):
-        return load_portfolio_yaml(path)
+        return load_portfolio_yaml(path, as_of=as_of)
     raise InputError(
         Problem(
             str(path),
@@ -77,14 +107,65 @@ def load_portfolio(path: str | Path, file_format: str = AUTO) -> Portfolio:
     )
 
 
-def load_portfolio_csv(path: str | Path) -> Portfolio:
-    text = read_text(path, "portfolio")
-    numbered = [
-        (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not numbered:
+def portfolio_market(path: str | Path, file_format: str = AUTO) -> str | None:
+    """The market a portfolio file names (a YAML book's ``market:``, resolved beside it); None
+    for a CSV or a Deribit export, which name none. For a folder of portfolio files, the market
+    its files name, else ``market.yaml`` in it (:func:`load_portfolio_folder` checks they agree)."""
+    path = Path(path)
+    if path.is_dir():
+        named = sorted(
+            {m for p in _portfolio_files(path) if (m := portfolio_market(p, file_format))}
+        )
+        beside = path / "market.yaml"
+        return named[0] if named else (str(beside) if beside.exists() else None)
+    if path.suffix.lower() not in (".yaml", ".yml") or is_deribit_file(path, file_format):
+        return None
+    document = load_yaml(path, "portfolio")
+    market = document.get("market") if isinstance(document, dict) else None
+    return str(resolve_beside(path, market)) if isinstance(market, str) and market else None
+
+
+def load_portfolio_csv(
+    path: str | Path, *, as_of: datetime | None = None, chunk_bytes: int = CHUNK_BYTES
+) -> Portfolio:
+    """Read a CSV portfolio in blocks of about ``chunk_bytes`` (see the module docstring)."""
+    path = Path(path)
+    problems = ProblemCollector()
+    rows = RowProblems(problems)
+    strings: dict[str, str] = {}
+    header: list[str] | None = None
+    pieces, offset, misshapen = [], 0, False
+    for first_line, raw in byte_blocks(path, "portfolio", chunk_bytes):
+        numbers, lines, body = _data_lines(first_line, raw)
+        if header is None:
+            if not len(numbers):
+                continue
+            header_line = _first(lines, body)
+            header = [name.strip().lower() for name in next(csv.reader([header_line]))]
+            if not check_columns(header, f"{path}:{numbers[0]}", problems):
+                problems.raise_if_any()
+            numbers, lines, body = _rest(numbers, lines, body)
+        if not len(numbers):
+            continue
+        frame = _read_rows(numbers, lines, body, header, path, problems)
+        misshapen = misshapen or frame is None
+        if misshapen:
+            continue
+        sources = _labels(f"{path}:", numbers)
+        ids = sources if str(path) == path.name else _labels(f"{path.name}:", numbers)
+        piece = build_positions(
+            frame,
+            sources,
+            problems,
+            default_ids=ids,
+            as_of=as_of,
+            rows=rows,
+            offset=offset,
+            strings=strings,
+        )
+        pieces.append({column: piece[column].to_numpy() for column in piece.columns})
+        offset += len(numbers)
+    if header is None:
         raise InputError(
             Problem(
                 str(path),
@@ -92,61 +173,138 @@ def load_portfolio_csv(path: str | Path) -> Portfolio:
                 "Add a header such as `instrument,quantity`.",
             )
         )
-    problems = ProblemCollector()
-    header = [name.strip().lower() for name in next(csv.reader([numbered[0][1]]))]
-    if not check_columns(header, f"{path}:{numbered[0][0]}", problems):
+    if not misshapen:
+        rows.flush()
         problems.raise_if_any()
-    numbers, frame = _read_rows(numbered[1:], len(header), header, path, problems)
+        table = _concat(pieces) if pieces else empty_positions()
+        if "id" in header:  # default ids (`file:line`) are distinct
+            _check_ids(table, problems)
     problems.raise_if_any()
-    name = Path(path).name
-    sources = pd.Series([f"{path}:{n}" for n in numbers], dtype=str)
-    ids = pd.Series([f"{name}:{n}" for n in numbers], dtype=str)
-    positions = build_positions(frame, sources, problems, default_ids=ids)
-    problems.raise_if_any()
-    return Portfolio(positions, {}, str(path))
+    return Portfolio(table, {}, str(path))
+
+
+def _concat(pieces: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The chunks' columns in one frame, joined a column at a time, each chunk's copy freed as
+    it is joined (a plain concat would hold every chunk and the result at once)."""
+    columns = {}
+    for column in list(pieces[0]):
+        columns[column] = np.concatenate([piece.pop(column) for piece in pieces])
+    return pd.DataFrame(columns)
+
+
+def _labels(prefix: str, numbers: np.ndarray) -> np.ndarray:
+    """``prefix + line`` for each line number (a source or a default id)."""
+    return np.array([f"{prefix}{number}" for number in numbers.tolist()], dtype=object)
+
+
+def _data_lines(first_line: int, raw: bytes) -> tuple[np.ndarray, list[str] | None, bytes]:
+    """The line numbers of a block's data lines (not blank, not ``#`` comments) and either the
+    lines themselves (``None`` when the block is all data: then ``body`` is its bytes)."""
+    body = raw[:-1] if raw.endswith(b"\n") else raw
+    if b"#" not in body and b'"' not in body and not _has_blank_line(body):
+        return first_line + np.arange(body.count(b"\n") + 1), None, body
+    numbered = [
+        (number, line.rstrip("\r"))
+        for number, line in enumerate(body.decode("utf-8").split("\n"), start=first_line)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return np.array([n for n, _ in numbered], dtype=np.int64), [t for _, t in numbered], b""
+
+
+def _has_blank_line(body: bytes) -> bool:
+    """Whether a block (its final newline removed) has an empty or all-space line; the regex
+    runs only when a cheap search finds a candidate."""
+    end = body.find(b"\n")
+    if not (body if end < 0 else body[:end]).strip(b" \t\r"):
+        return True
+    if not _BLANK_LINE_START.search(body):
+        return False
+    return bool(_BLANK_LINE.search(body))
+
+
+def _first(lines: list[str] | None, body: bytes) -> str:
+    if lines is not None:
+        return lines[0]
+    return body.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+
+
+def _rest(numbers, lines, body):
+    """Everything after the first data line."""
+    if lines is not None:
+        return numbers[1:], lines[1:], body
+    parts = body.split(b"\n", 1)
+    return numbers[1:], None, parts[1] if len(parts) > 1 else b""
 
 
 def _read_rows(
-    numbered: list[tuple[int, str]], width: int, header: list[str], path, problems
-) -> tuple[list[int], pd.DataFrame]:
-    """The data rows as a frame of stripped strings, with their line numbers.
+    numbers: np.ndarray, lines: list[str] | None, body: bytes, header: list[str], path, problems
+) -> pd.DataFrame | None:
+    """The data rows as a frame of text cells, or None when a row's field count differs from
+    the header's (each such row is a problem).
 
-    Rows whose field count differs from the header's are problems. Files without quotes (the
-    usual case) are split by pandas' C parser after spaces around commas are removed in one
-    regex pass; files with quotes go through the csv module, cell by cell.
+    Blocks without quotes are split by pandas' C parser; lines with quotes go through the csv
+    module, cell by cell. Cells are stripped later, once per distinct value.
     """
-    numbers = [number for number, _ in numbered]
-    lines = [line for _, line in numbered]
-    if any('"' in line for line in lines):
-        rows = list(csv.reader(lines, skipinitialspace=True))
-        counts = [len(row) for row in rows]
+    width = len(header)
+    quoted = lines is not None and any('"' in line for line in lines)
+    if quoted:
+        cells = list(csv.reader(lines, skipinitialspace=True))
+        counts = np.array([len(row) for row in cells])
+    elif lines is not None:
+        counts = np.array([line.count(",") + 1 for line in lines])
     else:
-        rows = None
-        counts = [line.count(",") + 1 for line in lines]
-    bad = [i for i, count in enumerate(counts) if count != width]
+        counts = _field_counts(body)
+    bad = np.flatnonzero(counts != width)
     for i in bad:
         problems.add(
             f"{path}:{numbers[i]}",
             f"has {counts[i]} fields, the header has {width}",
             "Check for a missing or extra comma.",
         )
-    if bad:
-        return numbers, pd.DataFrame()
-    if rows is not None:
-        body = [[cell.strip() for cell in row] for row in rows]
-        return numbers, pd.DataFrame(body, columns=header, dtype=str)
-    text = _SPACES_AT_LINE_ENDS.sub("", _SPACES_AROUND_COMMAS.sub(",", "\n".join(lines)))
-    frame = pd.read_csv(
-        io.StringIO(text),
+    if len(bad):
+        return None
+    if quoted:
+        return pd.DataFrame(cells, columns=header, dtype=object)
+    source = io.BytesIO(body) if lines is None else io.StringIO("\n".join(lines))
+    return pd.read_csv(
+        source,
         header=None,
         names=header,
-        dtype=str,
+        dtype=object,
         keep_default_na=False,
         na_filter=False,
         skip_blank_lines=False,
         engine="c",
     )
-    return numbers, frame
+
+
+def _field_counts(body: bytes) -> np.ndarray:
+    """Commas + 1 on each line of ``body``, counted with numpy (no Python loop over lines)."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    commas = np.flatnonzero(data == ord(","))
+    ends = np.append(np.flatnonzero(data == ord("\n")), len(data))
+    return np.diff(np.searchsorted(commas, ends), prepend=0) + 1
+
+
+def _check_ids(table: pd.DataFrame, problems: ProblemCollector) -> None:
+    """Two rows (positions or orders) with the same ``id``: each later one is a problem."""
+    repeated = table["id"].duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return
+    first_source = dict(
+        zip(table["id"][~repeated].to_numpy(), table["source"][~repeated].to_numpy())
+    )
+    rows = np.flatnonzero(repeated)
+    for row in rows[:MAX_ROW_PROBLEMS]:
+        name = table["id"].iat[row]
+        problems.add(
+            f"{table['source'].iat[row]}: column `id`",
+            f"id {describe(name)} is already the id of {first_source[name]}",
+            "Give every position its own id (or leave it empty for `<file>:<line>`).",
+        )
+    if len(rows) > MAX_ROW_PROBLEMS:
+        more = f"... and {len(rows) - MAX_ROW_PROBLEMS} more rows like these"
+        problems.add("column `id`", more)
 
 
 def _records_frame(
@@ -159,7 +317,7 @@ def _records_frame(
             problems.add(
                 where,
                 f"expected a mapping such as {{instrument: BTC-PERPETUAL, "
-                f"quantity: 1}}, found {record!r}",
+                f"quantity: 1}}, found {describe(record)}",
             )
             continue
         row = {}
@@ -169,15 +327,21 @@ def _records_frame(
                 problems.append(unknown_key_problem(where, name, KNOWN_COLUMNS + extra))
                 continue
             row[name] = "" if value is None else str(value).strip()
+        if row.get("price") and row.get("entry_price"):
+            problems.add(
+                where,
+                "has both `price` and `entry_price`",
+                "An order's `price` is its entry price; give one of them.",
+            )
         rows.append(row)
         sources.append(where)
-    frame = pd.DataFrame(rows, dtype=str).fillna("")
+    frame = pd.DataFrame(rows, dtype=object).fillna("")
     if frame.empty:
-        frame = pd.DataFrame(columns=["quantity", "instrument"], dtype=str)
+        frame = pd.DataFrame(columns=["quantity", "instrument"], dtype=object)
     for column in ("quantity", "instrument"):
         if column not in frame.columns:
             frame[column] = ""
-    return frame, pd.Series(sources, dtype=str)
+    return frame, pd.Series(sources, dtype=object)
 
 
 def _short_ids(sources: pd.Series, path: Path) -> pd.Series:
@@ -185,7 +349,7 @@ def _short_ids(sources: pd.Series, path: Path) -> pd.Series:
     return sources.str.replace(f"{path}: ", f"{path.name}:", regex=False)
 
 
-def load_portfolio_folder(folder: str | Path) -> Portfolio:
+def load_portfolio_folder(folder: str | Path, *, as_of: datetime | None = None) -> Portfolio:
     """The portfolio files in ``folder`` (not its sub-folders) as one portfolio of accounts.
 
     Each file's positions and collateral go to the account it names, else to the account named
@@ -195,18 +359,14 @@ def load_portfolio_folder(folder: str | Path) -> Portfolio:
     """
     folder = Path(folder)
     portfolios = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in PORTFOLIO_SUFFIXES:
-            continue
-        if path.name.lower() in NOT_PORTFOLIOS:
-            continue
+    for path in _portfolio_files(folder):
         if path.suffix.lower() == ".csv":
-            portfolios.append(_named_by_file(load_portfolio_csv(path), path))
+            portfolios.append(_named_by_file(load_portfolio_csv(path, as_of=as_of), path))
             continue
         document = load_yaml(path, "portfolio")
         if isinstance(document, dict) and _other_kind(document):
             continue
-        portfolios.append(_named_by_file(_portfolio_from_yaml(document, path), path))
+        portfolios.append(_named_by_file(_portfolio_from_yaml(document, path, as_of), path))
     if not portfolios:
         raise InputError(
             Problem(
@@ -216,6 +376,18 @@ def load_portfolio_folder(folder: str | Path) -> Portfolio:
             )
         )
     return _joined(portfolios, folder)
+
+
+def _portfolio_files(folder: Path) -> list[Path]:
+    """The .csv, .yaml and .yml files of ``folder`` (not its sub-folders), by name, without the
+    market and project files."""
+    return [
+        path
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+        and path.suffix.lower() in PORTFOLIO_SUFFIXES
+        and path.name.lower() not in NOT_PORTFOLIOS
+    ]
 
 
 def _other_kind(document: dict) -> bool:
@@ -266,12 +438,12 @@ def _joined(portfolios: list[Portfolio], folder: Path) -> Portfolio:
     return Portfolio(positions, collateral, str(folder), market)
 
 
-def load_portfolio_yaml(path: str | Path) -> Portfolio:
+def load_portfolio_yaml(path: str | Path, *, as_of: datetime | None = None) -> Portfolio:
     path = Path(path)
-    return _portfolio_from_yaml(load_yaml(path, "portfolio"), path)
+    return _portfolio_from_yaml(load_yaml(path, "portfolio"), path, as_of)
 
 
-def _portfolio_from_yaml(document, path: Path) -> Portfolio:
+def _portfolio_from_yaml(document, path: Path, as_of: datetime | None) -> Portfolio:
     if not isinstance(document, dict):
         raise InputError(
             Problem(
@@ -301,12 +473,15 @@ def _portfolio_from_yaml(document, path: Path) -> Portfolio:
                 problems,
                 default_account=account,
                 default_ids=_short_ids(sources, path),
+                as_of=as_of,
             )
         )
     frame, sources = _records_frame(orders, "orders", path, problems, extra=("price",))
     if len(frame):
         if "price" in frame.columns:
-            frame["entry_price"] = frame["price"]
+            frame["entry_price"] = frame["price"].where(
+                frame["price"] != "", frame.get("entry_price", "")
+            )
             frame = frame.drop(columns="price")
         frames.append(
             build_positions(
@@ -316,11 +491,14 @@ def _portfolio_from_yaml(document, path: Path) -> Portfolio:
                 default_account=account,
                 is_order=True,
                 default_ids=_short_ids(sources, path),
+                as_of=as_of,
             )
         )
     collateral = _collateral(document.get("collateral"), path, problems)
     problems.raise_if_any()
     table = pd.concat(frames, ignore_index=True) if frames else empty_positions()
+    _check_ids(table, problems)
+    problems.raise_if_any()
     market = document.get("market")
     market_path = str(resolve_beside(path, market)) if market else None
     return Portfolio(table, {account: collateral} if collateral else {}, str(path), market_path)
@@ -332,11 +510,18 @@ def _collateral(value, path: str | Path, problems: ProblemCollector) -> dict[str
     if not isinstance(value, dict):
         problems.add(f"{path}: collateral", "expected a mapping such as {USD: 250000, BTC: 3}")
         return {}
+    problems.extend(same_key_problems(value, f"{path}: collateral", "currency"))
     amounts = {}
     for currency, amount in value.items():
-        code = str(currency).strip().upper()
-        minimum = None if code in USD_LIKE else 0  # a negative cash balance is a debit
-        number = finite_number(amount, f"{path}: collateral.{currency}", problems, minimum=minimum)
+        code = upper_key(currency)
+        minimum = -QUANTITY_MAX if code in USD_LIKE else 0  # a negative cash balance is a debit
+        number = finite_number(
+            amount,
+            f"{path}: collateral.{currency}",
+            problems,
+            minimum=minimum,
+            maximum=QUANTITY_MAX,
+        )
         if number is not None:
             amounts[code] = number
     return amounts
@@ -364,6 +549,8 @@ def portfolio_from_frame(
         )
     problems = ProblemCollector()
     positions = positions_from_frame(frame, problems, source=source)
+    if not problems:
+        _check_ids(positions, problems)
     problems.raise_if_any()
     if account:
         positions["account"] = positions["account"].where(positions["account"] != "", account)

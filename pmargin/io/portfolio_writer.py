@@ -5,7 +5,8 @@ given, a ``market:`` path relative to the file. ``.csv``: the positions of every
 ``account`` column); a CSV holds neither collateral nor orders, so :func:`write_portfolio` says
 what it left out. Positions are written with every instrument field (an exchange symbol alone
 would lose a contract size or expiry time that differs from the venue's default). The file is
-written atomically: to a temporary file beside it, then renamed over it.
+written atomically (:func:`pmargin.io.output_file.write_atomic`): to a temporary file beside it,
+then renamed over it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..portfolio import Portfolio
+from .output_file import write_atomic
 from .position_rows import KNOWN_COLUMNS
 
 #: columns written per position, in this order (empty ones left out in YAML)
@@ -29,26 +30,41 @@ FIELDS = ("id", "account", *(c for c in KNOWN_COLUMNS if c not in ("id", "accoun
 
 
 def write_portfolio(
-    path: str | Path, portfolio: Portfolio, *, market: str | None = None
+    path: str | Path,
+    portfolio: Portfolio,
+    *,
+    market: str | None = None,
+    label: str | None = None,
 ) -> list[str]:
     """Write ``portfolio`` to ``path`` (.yaml/.yml or .csv); return what the format left out.
 
-    ``market`` is a market snapshot file the YAML names (as a path relative to ``path``).
+    ``market`` is a market snapshot file the YAML names (as a path relative to ``path``);
+    ``label`` names the file in messages (default: the path), e.g. ``--positions-after x.yaml``.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
+    if portfolio_format(path, label) == "yaml":
         text, omitted = _yaml_text(path, portfolio, market), []
-    elif suffix == ".csv":
-        text, omitted = _csv_text(portfolio)
     else:
-        raise InputError(
-            Problem(
-                str(path), f"unknown portfolio format {suffix or '(none)'!r}", "Use .yaml or .csv."
-            )
-        )
-    _write_atomically(path, text)
+        text, omitted = _csv_text(portfolio)
+    write_atomic(path, text, label=label)
     return omitted
+
+
+def portfolio_format(path: str | Path, label: str | None = None) -> str:
+    """``yaml`` or ``csv``, as the name of ``path`` ends; an InputError for any other ending
+    (so a command can refuse the name before it computes what it would write)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".csv":
+        return "csv"
+    raise InputError(
+        Problem(
+            label or str(path),
+            f"unknown portfolio format {suffix or '(none)'!r}",
+            "Use .yaml or .csv.",
+        )
+    )
 
 
 def _records(positions: pd.DataFrame) -> list[dict]:
@@ -118,22 +134,3 @@ def _csv_text(portfolio: Portfolio) -> tuple[str, list[str]]:
         {k: v for k, v in record.items() if k in fields} for record in _records(positions[~orders])
     )
     return buffer.getvalue(), omitted
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise InputError(
-            Problem(
-                str(path),
-                f"cannot write: {exc.strerror}",
-                "Check the folder exists and is writable.",
-            )
-        ) from None

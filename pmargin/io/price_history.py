@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ProblemCollector
 from ..estimate import PriceHistory
+from ..values import PRICE_MAX, PRICE_MIN, describe, is_price
 from .historical_file import MAX_ROW_PROBLEMS, read_closes
 
 
@@ -55,11 +56,12 @@ def parse_closes(
     text = pd.Series(raw, dtype=str).str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
     blank = (text == "").to_numpy()
-    bad = np.flatnonzero(~blank & ~(np.isfinite(values) & (values > 0)))
+    bad = np.flatnonzero(~blank & ~is_price(values))
     for row in bad[:MAX_ROW_PROBLEMS]:
         problems.add(
             f"{prices}:{lines[row]}: `{column}`",
-            f"expected a positive price, found {text.iloc[row]!r}",
+            f"expected a positive price ({PRICE_MIN:g} to {PRICE_MAX:g} USD), found "
+            f"{describe(text.iloc[row])}",
             "Leave the cell empty for a missing close.",
         )
     if len(bad) > MAX_ROW_PROBLEMS:

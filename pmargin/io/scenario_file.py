@@ -35,7 +35,18 @@ import numpy as np
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..scenarios import COMMON_SET_KEYS, DEFAULT_KEY, ScenarioSet, VolTerm, grid_set
-from ..values import check_keys, number, number_list, spot_axis
+from ..values import (
+    DAYS_MAX,
+    MAX_SCENARIOS,
+    MOVE_MAX,
+    VOL_MAX,
+    WEIGHT_MAX,
+    check_keys,
+    number,
+    same_key_problems,
+    spot_axis,
+    upper_key,
+)
 from .historical_file import build_historical
 from .montecarlo_file import build_montecarlo
 from .yaml_safe import load_yaml
@@ -46,6 +57,9 @@ EXPLICIT_KEYS = (*COMMON_SET_KEYS, "scenarios")
 GRID_KEYS = (*COMMON_SET_KEYS, "spot", "vol", "vol_shift")
 
 Builder = Callable[[dict, str, Path, ProblemCollector], Any]
+#: the range of each kind of shock (see the bounds in :mod:`pmargin.values`): a relative spot
+#: move above −1 (a price stays > 0), a relative vol move from −1, an absolute vol shift
+SHOCK_RANGES = {"spot": (None, MOVE_MAX), "vol": (-1.0, MOVE_MAX), "vol_shift": (-VOL_MAX, VOL_MAX)}
 #: one scenario's shocks: shock kind -> underlying (or "*") -> move
 Entry = dict[str, dict[str, float]]
 
@@ -83,8 +97,13 @@ def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector
     if not isinstance(raw, list) or not raw:
         problems.add(f"{where}: scenarios", "expected a non-empty list of scenarios")
         raw = []
-    default_days = number(document.get("days", 0), f"{where}: days", problems, minimum=0) or 0.0
-    default_weight = number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    if len(raw) > MAX_SCENARIOS:
+        problems.add(
+            f"{where}: scenarios", f"at most {MAX_SCENARIOS:,} scenarios, found {len(raw):,}"
+        )
+        raw = []
+    default_days = _days(document.get("days", 0), f"{where}: days", problems) or 0.0
+    default_weight = _weight(document.get("weight", 1), f"{where}: weight", problems)
     names: list[str] = []
     entries: list[Entry] = []
     days, weights = [], []
@@ -99,12 +118,9 @@ def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector
             problems.add(f"{key}.name", f"duplicate scenario name {name!r}", "Names must differ.")
         names.append(name)
         entries.append(_scenario_shocks(scenario, key, problems))
-        days.append(
-            number(scenario.get("days", default_days), f"{key}.days", problems, minimum=0) or 0.0
-        )
+        days.append(_days(scenario.get("days", default_days), f"{key}.days", problems) or 0.0)
         weights.append(
-            number(scenario.get("weight", default_weight), f"{key}.weight", problems, minimum=0)
-            or 0.0
+            _weight(scenario.get("weight", default_weight), f"{key}.weight", problems) or 0.0
         )
     arrays = _shock_arrays(entries)
     return ScenarioSet(
@@ -122,28 +138,42 @@ def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector
     )
 
 
+def _days(value, where: str, problems: ProblemCollector) -> float | None:
+    return number(value, where, problems, minimum=0, maximum=DAYS_MAX)
+
+
+def _weight(value, where: str, problems: ProblemCollector) -> float | None:
+    return number(value, where, problems, minimum=0, maximum=WEIGHT_MAX)
+
+
+def _shock(value, shock: str, where: str, problems: ProblemCollector) -> float | None:
+    low, high = SHOCK_RANGES[shock]
+    return number(value, where, problems, minimum=low, maximum=high)
+
+
 def _scenario_shocks(scenario: dict, key: str, problems: ProblemCollector) -> Entry:
     """One scenario's moves: top-level ones under ``"*"``, then those under ``shocks:``."""
     entry: Entry = {k: {} for k in SHOCK_KEYS}
     for shock in SHOCK_KEYS:
         if shock in scenario:
-            value = number(scenario[shock], f"{key}.{shock}", problems)
+            value = _shock(scenario[shock], shock, f"{key}.{shock}", problems)
             if value is not None:
                 entry[shock][DEFAULT_KEY] = value
     per_underlying = scenario.get("shocks") or {}
     if not isinstance(per_underlying, dict):
         problems.add(f"{key}.shocks", "expected a mapping underlying -> {spot, vol, ...}")
         per_underlying = {}
+    problems.extend(same_key_problems(per_underlying, f"{key}.shocks", "underlying"))
     for underlying, shocks in per_underlying.items():
         ukey = f"{key}.shocks.{underlying}"
         if not isinstance(shocks, dict):
             problems.add(ukey, "expected a mapping such as {spot: -0.2, vol: 0.3}")
             continue
         check_keys(shocks, SHOCK_KEYS, ukey, problems)
-        code = str(underlying).upper() if underlying != DEFAULT_KEY else DEFAULT_KEY
+        code = upper_key(underlying) if underlying != DEFAULT_KEY else DEFAULT_KEY
         for shock in SHOCK_KEYS:
             if shock in shocks:
-                value = number(shocks[shock], f"{ukey}.{shock}", problems)
+                value = _shock(shocks[shock], shock, f"{ukey}.{shock}", problems)
                 if value is not None:
                     entry[shock][code] = value
     for u, move in entry["spot"].items():
@@ -171,19 +201,29 @@ def _shock_arrays(entries: list[Entry]) -> dict[str, dict[str, np.ndarray]]:
 
 def _grid(document: dict, where: str, path: Path, problems: ProblemCollector) -> ScenarioSet:
     check_keys(document, GRID_KEYS, where, problems)
-    spot = spot_axis(document.get("spot", [0.0]), f"{where}: spot", problems)
+    low, high = SHOCK_RANGES["spot"]
+    spot = spot_axis(
+        document.get("spot", [0.0]), f"{where}: spot", problems, minimum=low, maximum=high
+    )
     if "vol" in document and "vol_shift" in document:
         problems.add(where, "give either `vol` (relative) or `vol_shift` (absolute), not both")
     vol_kind = "vol_shift" if "vol_shift" in document else "vol"
-    vol = (
-        number_list(document.get(vol_kind, [0.0]), f"{where}: {vol_kind}", problems)
-        if not isinstance(document.get(vol_kind), dict)
-        else spot_axis(document.get(vol_kind), f"{where}: {vol_kind}", problems)
+    low, high = SHOCK_RANGES[vol_kind]
+    vol = spot_axis(
+        document.get(vol_kind, [0.0]), f"{where}: {vol_kind}", problems, minimum=low, maximum=high
     )
     if any(s <= -1 for s in spot):
         problems.add(f"{where}: spot", "a move ≤ -1 would make the price ≤ 0")
-    days = number(document.get("days", 0), f"{where}: days", problems, minimum=0) or 0.0
-    weight = number(document.get("weight", 1), f"{where}: weight", problems, minimum=0)
+    if len(spot) * len(vol) > MAX_SCENARIOS:
+        problems.add(
+            where,
+            f"{len(spot):,} spot × {len(vol):,} vol moves is {len(spot) * len(vol):,} scenarios, "
+            f"more than the {MAX_SCENARIOS:,} a set may have",
+            "Use fewer steps.",
+        )
+        spot, vol = [], []
+    days = _days(document.get("days", 0), f"{where}: days", problems) or 0.0
+    weight = _weight(document.get("weight", 1), f"{where}: weight", problems)
     vol_term = VolTerm.parse(document.get("vol_term"), f"{where}: vol_term", problems)
     return grid_set(
         str(document.get("name") or path.stem),

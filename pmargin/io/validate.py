@@ -1,4 +1,9 @@
-"""``validate``: recognise a file's kind from its name and keys, and load it fully."""
+"""``validate``: recognise a file's kind from its name and keys, and load it fully.
+
+A portfolio is only recognised here: ``pmargin validate`` loads it against the market that
+``compute`` would use (``pmargin.commands.validate``), so that every check ``compute`` runs
+(expiries against the market's ``as_of``, underlyings, vols, marks) runs there too.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from .project_config import load_config
 from .scenario_file import load_scenarios
 from .yaml_safe import load_yaml
 
+DERIBIT_MARKET, DERIBIT_PORTFOLIO = "Deribit market export", "Deribit portfolio export"
 #: the YAML top-level key that identifies each kind of file, checked in this order: a model's
 #: `method:` first (a model may have per-underlying parameters); pmargin.yaml names its
 #: `portfolio:` (a portfolio YAML has `positions:`); a limits file has `limits:` (checked before
@@ -29,19 +35,36 @@ SIGNATURES = (
 )
 
 
+def file_kind(path: str | Path) -> str:
+    """What kind of file ``path`` is (``portfolio``, ``market snapshot``, ...), or InputError."""
+    return _recognise(Path(path))[0]
+
+
 def validate_file(path: str | Path) -> str:
     """Load ``path`` as whatever kind of file it is; return the kind, or raise InputError."""
-    path = Path(path)
+    return load_any(path)[0]
+
+
+def load_any(path: str | Path) -> tuple[str, tuple[str, ...]]:
+    """Load ``path`` as whatever kind of file it is; its kind and any warnings (a historical
+    set's gaps), or InputError. A portfolio is loaded alone (see the module docstring)."""
+    kind, loader = _recognise(Path(path))
+    loaded = loader(path)
+    return kind, tuple(getattr(loaded, "warnings", ()))
+
+
+def is_portfolio(kind: str) -> bool:
+    """Whether a file of ``kind`` (:func:`file_kind`) is a portfolio (a file or an export)."""
+    return kind in ("portfolio", DERIBIT_PORTFOLIO)
+
+
+def _recognise(path: Path):
     if is_deribit_file(path):
-        export = read_export(path)
-        if export.of(BOOK):
-            load_market(path)
-            return "Deribit market export"
-        load_portfolio(path)
-        return "Deribit portfolio export"
+        if read_export(path).of(BOOK):
+            return DERIBIT_MARKET, load_market
+        return DERIBIT_PORTFOLIO, load_portfolio
     if path.suffix.lower() == ".csv":
-        load_portfolio(path)
-        return "portfolio"
+        return "portfolio", load_portfolio
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise InputError(
             Problem(
@@ -54,8 +77,7 @@ def validate_file(path: str | Path) -> str:
     if isinstance(document, dict):
         for key, label, loader in SIGNATURES:
             if key in document:
-                loader(path)
-                return label
+                return label, loader
     raise InputError(
         Problem(
             str(path),

@@ -23,7 +23,7 @@ from ..engine import instrument_pnl_chunks
 from ..errors import ProblemCollector
 from ..market import Market
 from ..scenarios import Shocks
-from ..values import check_keys, number, section
+from ..values import check_keys, number, same_key_problems, section, upper_key
 from .liquidation_parameters import LiquidationParameters
 from .requirements import (  # noqa: F401 - the models import them from here
     NO_SCENARIO,
@@ -186,7 +186,9 @@ def parameter_blocks(
     cls, document: dict, key: str, where: str, problems: ProblemCollector, checks=None
 ) -> dict[str, Any]:
     """``document[key]``: a mapping of names (underlyings, currencies) to blocks of ``cls``,
-    which must include :data:`DEFAULT`. Blocks with a problem are left out (and recorded)."""
+    which must include :data:`DEFAULT`. Names are codes as pmargin compares them (``btc:`` is
+    ``BTC``; two names for one code are a problem). Blocks with a problem are left out (and
+    recorded)."""
     raw = section(document, key, where, problems)
     if DEFAULT not in raw:
         problems.add(
@@ -194,8 +196,14 @@ def parameter_blocks(
             f"missing `{DEFAULT}`",
             f"Add a `{DEFAULT}:` block for the names without their own.",
         )
+    problems.extend(same_key_problems(raw, f"{where}: {key}", "name", _block_name))
     blocks = {
-        str(name): parameter_block(cls, value, f"{where}: {key}.{name}", problems, checks)
+        _block_name(name): parameter_block(cls, value, f"{where}: {key}.{name}", problems, checks)
         for name, value in raw.items()
     }
     return {name: block for name, block in blocks.items() if block is not None}
+
+
+def _block_name(name: Any) -> str:
+    """A block's name as looked up: ``default`` as written, a code upper case."""
+    return DEFAULT if str(name) == DEFAULT else upper_key(name)

@@ -26,7 +26,18 @@ import numpy as np
 
 from ..errors import ProblemCollector
 from ..scenarios import VolTerm
-from ..values import check_keys, number, number_list, section, whole_number
+from ..values import (
+    MAX_GRID_STEPS,
+    MOVE_MAX,
+    POWER_MAX,
+    VOL_MAX,
+    WEIGHT_MAX,
+    check_keys,
+    number,
+    number_list,
+    section,
+    whole_number,
+)
 from .base import DEFAULT, SOURCE_KEYS, parameter_blocks
 
 #: the vol scenarios of each price bucket, in Deribit's order (index = 3·bucket + column)
@@ -129,8 +140,26 @@ class DeribitParameters:
         return self.currencies.get(code, self.currencies[DEFAULT])
 
 
-#: checks other than the default ≥ 0
-PAIR_CHECKS = {"price_range": {"positive": True}}
+#: checks other than the default ≥ 0 (and at most :data:`pmargin.values.LARGEST`): moves and
+#: powers within the bounds every scenario file has (:mod:`pmargin.values`), fractions of a
+#: price or a P&L at most 1, the extended table's weight at most a scenario weight's
+PAIR_CHECKS = {
+    "price_range": {"positive": True},
+    "volatility_range_up": {"minimum": 0, "maximum": MOVE_MAX},
+    "volatility_range_down": {"minimum": 0, "maximum": 1},
+    "min_volatility_for_shock_up": {"minimum": 0, "maximum": VOL_MAX},
+    "short_term_vega_power": {"minimum": 0, "maximum": POWER_MAX},
+    "long_term_vega_power": {"minimum": 0, "maximum": POWER_MAX},
+    "extended_table_factor": {"minimum": 0, "maximum": WEIGHT_MAX},
+    "max_delta_shock": {"minimum": 0, "maximum": 1},
+}
+CURRENCY_CHECKS = {
+    "min_annualised_move": {"minimum": 0, "maximum": MOVE_MAX},
+    "annualised_move_risk": {"minimum": 0, "maximum": MOVE_MAX},
+    "pnl_offset": {"minimum": 0, "maximum": 1},
+}
+#: the most decimals the worst case may be rounded to (float64 holds ~15 significant digits)
+MAX_DECIMALS = 15
 
 
 def parse_parameters(
@@ -141,10 +170,18 @@ def parse_parameters(
     general = section(document, "general", where, problems)
     check_keys(general, GENERAL_KEYS, f"{where}: general", problems, sep=".")
     mm_factor = number(
-        general.get("mm_factor", 0.8), f"{where}: general.mm_factor", problems, minimum=0
+        general.get("mm_factor", 0.8),
+        f"{where}: general.mm_factor",
+        problems,
+        minimum=0,
+        maximum=1,  # maintenance is never above the initial margin
     )
     buckets = whole_number(
-        general.get("buckets_count", 4), f"{where}: general.buckets_count", problems, minimum=1
+        general.get("buckets_count", 4),
+        f"{where}: general.buckets_count",
+        problems,
+        minimum=1,
+        maximum=MAX_GRID_STEPS,
     )
     columns = general.get("vol_scenarios_count", len(VOL_COLUMNS))
     if columns != len(VOL_COLUMNS):
@@ -155,11 +192,22 @@ def parse_parameters(
     decimals = general.get("worst_case_decimals")
     if decimals is not None:
         decimals = whole_number(
-            decimals, f"{where}: general.worst_case_decimals", problems, minimum=0
+            decimals,
+            f"{where}: general.worst_case_decimals",
+            problems,
+            minimum=0,
+            maximum=MAX_DECIMALS,
         )
     extended = section(document, "extended_table", where, problems)
     check_keys(extended, (*SOURCE_KEYS, "moves"), f"{where}: extended_table", problems, sep=".")
-    moves = number_list(extended.get("moves"), f"{where}: extended_table.moves", problems)
+    moves = number_list(
+        extended.get("moves"), f"{where}: extended_table.moves", problems, maximum=MOVE_MAX
+    )
+    if len(moves) > MAX_GRID_STEPS:
+        problems.add(
+            f"{where}: extended_table.moves",
+            f"at most {MAX_GRID_STEPS:,} moves, found {len(moves):,}",
+        )
     if any(m == 0 or m <= -1 for m in moves):
         problems.add(
             f"{where}: extended_table.moves",
@@ -169,7 +217,7 @@ def parse_parameters(
         PairParameters, document, "currency_pairs", where, problems, PAIR_CHECKS
     )
     currencies = parameter_blocks(
-        CurrencyParameters, document, "settlement_currencies", where, problems
+        CurrencyParameters, document, "settlement_currencies", where, problems, CURRENCY_CHECKS
     )
     for name, pair in pairs.items():
         if pair.price_range >= 1:

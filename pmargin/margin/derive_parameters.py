@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..values import check_keys, number, section
+from ..values import DAYS_MAX, MOVE_MAX, PRICE_MAX, WEIGHT_MAX, check_keys, number, section
 
 UP, NONE, DOWN, LINEAR, ABS = "up", "none", "down", "linear", "abs"
 VOL_SHOCKS = (UP, NONE, DOWN, LINEAR, ABS)
@@ -252,8 +252,10 @@ def _scenarios(raw: Any, where: str, problems, label) -> tuple | None:
         if direction not in VOL_SHOCKS:
             problems.add(f"{at}.vol", f"expected one of {', '.join(VOL_SHOCKS)}")
             continue
-        move = number(entry.get("spot", 0.0), f"{at}.spot", problems, minimum=-1)
-        damp = number(entry.get("dampening", 1.0), f"{at}.dampening", problems, minimum=0)
+        move = number(entry.get("spot", 0.0), f"{at}.spot", problems, minimum=-1, maximum=MOVE_MAX)
+        damp = number(
+            entry.get("dampening", 1.0), f"{at}.dampening", problems, minimum=0, maximum=WEIGHT_MAX
+        )
         if move is None or damp is None:
             continue
         if direction in SKEW and move != 0:
@@ -289,12 +291,19 @@ def parse_parameters(
         problems.add(
             f"{where}: base_collateral", "maintenance_haircut + initial_haircut must be ≤ 1"
         )
-    stable = number(document.get("stable_price"), f"{where}: stable_price", problems, positive=True)
+    stable = number(
+        document.get("stable_price"),
+        f"{where}: stable_price",
+        problems,
+        positive=True,
+        maximum=PRICE_MAX,
+    )
     twap = number(
         document.get("settlement_twap_minutes"),
         f"{where}: settlement_twap_minutes",
         problems,
         minimum=0,
+        maximum=DAYS_MAX * 24 * 60,
     )
     scenarios = _scenarios(document.get("scenarios"), f"{where}: scenarios", problems, label)
     if problems or scenarios is None or stable is None or twap is None:

@@ -14,7 +14,9 @@ reads it with :func:`parse_liquidation`, so the block means the same under every
       source: ...
 
 A rate is a number for every underlying, or a mapping of underlyings with an optional
-``default``. Nothing here reads a file or prices anything.
+``default``; ``btc`` and ``BTC`` name one underlying (both in one mapping is a problem). Fee
+rates and the option fee cap are fractions from 0 to 1, a lot is from 1e-12 to 1e12 coins (or
+USD), the buffer from 0 to 10 (1,000%). Nothing here reads a file or prices anything.
 """
 
 from __future__ import annotations
@@ -23,12 +25,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProblemCollector
-from ..values import check_keys, number, section
+from ..values import (
+    PRICE_MIN,
+    QUANTITY_MAX,
+    WEIGHT_MAX,
+    check_keys,
+    number,
+    same_key_problems,
+    section,
+    upper_key,
+)
 
 KEYS = ("fee_rate", "option_fee_cap", "lot", "buffer", "source", "date")
 FEE_KINDS = ("future", "option", "spot")
 DEFAULT_KEY = "default"
 LOT_DEFAULT_KEY = "default_usd"
+#: the largest liquidation buffer: restore equity to at most 11 × the target margin
+BUFFER_MAX = WEIGHT_MAX
 
 #: Deribit's liquidation fees (insurance fund): BTC futures and perpetuals 0.5%-0.75% over the
 #: years, ETH 0.9%, options 0.19% of the underlying capped at 12.5% of the option's price
@@ -81,15 +94,24 @@ class LiquidationParameters:
 def _rates(value: Any, where: str, problems: ProblemCollector) -> dict[str, float]:
     """A rate for every underlying (a number) or per underlying with a ``default``."""
     if not isinstance(value, dict):
-        rate = number(value, where, problems, minimum=0)
+        rate = number(value, where, problems, minimum=0, maximum=1)
         return {} if rate is None else {DEFAULT_KEY: rate}
+    problems.extend(same_key_problems(value, where, "underlying", _name))
     rates = {}
     for name, entry in value.items():
-        key = DEFAULT_KEY if str(name) == DEFAULT_KEY else str(name).upper()
-        rate = number(entry, f"{where}.{name}", problems, minimum=0)
+        rate = number(entry, f"{where}.{name}", problems, minimum=0, maximum=1)
         if rate is not None:
-            rates[key] = rate
+            rates[_name(name)] = rate
     return rates
+
+
+def _name(name: Any, default: str = DEFAULT_KEY) -> str:
+    """An underlying's code (upper case), or the ``default`` key as written."""
+    return default if str(name) == default else upper_key(name)
+
+
+def _lot(entry: Any, where: str, problems: ProblemCollector) -> float | None:
+    return number(entry, where, problems, positive=True, minimum=PRICE_MIN, maximum=QUANTITY_MAX)
 
 
 def parse_liquidation(
@@ -111,18 +133,24 @@ def parse_liquidation(
         f"{at}.option_fee_cap",
         problems,
         minimum=0,
+        maximum=1,
     )
     lot = section(block, "lot", at, problems)
+    problems.extend(
+        same_key_problems(lot, f"{at}.lot", "underlying", lambda n: _name(n, LOT_DEFAULT_KEY))
+    )
     lot_coins = dict(defaults.lot_coins) if "lot" not in block else {}
     lot_usd = defaults.lot_usd
     for name, entry in lot.items():
         if str(name) == LOT_DEFAULT_KEY:
-            lot_usd = number(entry, f"{at}.lot.{name}", problems, positive=True) or lot_usd
+            lot_usd = _lot(entry, f"{at}.lot.{name}", problems) or lot_usd
         else:
-            coins = number(entry, f"{at}.lot.{name}", problems, positive=True)
+            coins = _lot(entry, f"{at}.lot.{name}", problems)
             if coins is not None:
-                lot_coins[str(name).upper()] = coins
-    buffer = number(block.get("buffer", 0.0), f"{at}.buffer", problems, minimum=0)
+                lot_coins[upper_key(name)] = coins
+    buffer = number(
+        block.get("buffer", 0.0), f"{at}.buffer", problems, minimum=0, maximum=BUFFER_MAX
+    )
     return LiquidationParameters(
         fee_rates=fee_rates,
         option_fee_cap=cap if cap is not None else defaults.option_fee_cap,

@@ -49,7 +49,7 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..greeks import unit_greeks
 from ..market import Market
 from ..scenarios import ScenarioSet, Shocks
-from ..values import number, section, unknown_key_problem
+from ..values import number, same_key_problems, section, unknown_key_problem
 from .base import (
     AccountModel,
     AccountRequirements,
@@ -329,6 +329,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     if not raw:
         problems.add(f"{where}: per_underlying", "needs at least one underlying (or `default`)")
     ranges = {}
+    problems.extend(same_key_problems(raw, f"{where}: per_underlying", "underlying"))
     for name, entry in raw.items():
         key = str(name) if str(name) == DEFAULT_UNDERLYING else str(name).upper()
         parsed = parse_ranges(entry, f"{where}: per_underlying.{name}", problems)

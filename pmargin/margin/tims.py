@@ -39,7 +39,7 @@ from ..engine import underlying_matrix
 from ..errors import InputError, Problem, ProblemCollector
 from ..market import Market
 from ..scenarios import ScenarioSet, Shocks, format_move
-from ..values import check_keys, number, number_list, section
+from ..values import check_keys, number, number_list, same_key_problems, section
 from .base import (
     AccountModel,
     AccountRequirements,
@@ -249,7 +249,9 @@ def _per_underlying(
 ) -> tuple[dict[str, str], dict[str, PriceRange]]:
     """``per_underlying:``: each underlying's class and/or own price range."""
     underlying_class, underlying_range = {}, {}
-    for name, entry in section(document, "per_underlying", where, problems).items():
+    raw = section(document, "per_underlying", where, problems)
+    problems.extend(same_key_problems(raw, f"{where}: per_underlying", "underlying"))
+    for name, entry in raw.items():
         at = f"{where}: per_underlying.{name}"
         if not isinstance(entry, dict):
             problems.add(at, "expected a mapping {class: ..., price_range: ...}")

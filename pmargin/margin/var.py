@@ -34,7 +34,7 @@ from ..market import Market
 from ..montecarlo import MonteCarloSet
 from ..risk_measures import expected_shortfall, tail_count, value_at_risk
 from ..scenarios import Shocks
-from ..values import number, section
+from ..values import DAYS_MAX, number, section
 from .base import (
     AccountModel,
     AccountRequirements,
@@ -189,7 +189,11 @@ def build(
     if confidence is not None and not 0.5 <= confidence < 1:
         problems.add(f"{where}: confidence", f"must be in [0.5, 1), found {confidence}")
     horizon = number(
-        document.get("horizon_days", 2), f"{where}: horizon_days", problems, positive=True
+        document.get("horizon_days", 2),
+        f"{where}: horizon_days",
+        problems,
+        positive=True,
+        maximum=DAYS_MAX,
     )
     kind = str(document.get("scenarios", "montecarlo"))
     if kind not in ("montecarlo", "historical"):

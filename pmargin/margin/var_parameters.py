@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ProblemCollector
-from ..montecarlo import DISTRIBUTIONS
+from ..montecarlo import DISTRIBUTIONS, MAX_PATHS
 from ..values import number, section, unknown_key_problem
 
 KEYS = (
@@ -49,7 +49,13 @@ def montecarlo_parameters(
     """The ``montecarlo:`` block as MonteCarloSet keywords (paths, seed, distribution, df)."""
     mc = section(document, "montecarlo", where, problems)
     check_var_keys(mc, MONTECARLO_KEYS, f"{where}: montecarlo.", problems)
-    paths = number(mc.get("paths", 20000), f"{where}: montecarlo.paths", problems, minimum=100)
+    paths = number(
+        mc.get("paths", 20000),
+        f"{where}: montecarlo.paths",
+        problems,
+        minimum=100,
+        maximum=MAX_PATHS,
+    )
     seed = number(mc.get("seed", 0), f"{where}: montecarlo.seed", problems, minimum=0)
     for key, value in (("paths", paths), ("seed", seed)):
         if value is not None and value != int(value):

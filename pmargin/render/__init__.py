@@ -19,6 +19,15 @@ from .fit import UNBOUNDED
 STATUS_STYLE = {"ok": "bold green", "margin_call": "bold yellow", "liquidation": "bold red"}
 
 
+class ResultConsole(Console):
+    """A console whose closed pipe is an error for the CLI boundary to handle (rich's own
+    handling exits 1, which ``pmargin check`` uses for "a limit is breached")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def no_color() -> bool:
     """``NO_COLOR`` set to a non-empty value turns colour off (https://no-color.org)."""
     return bool(os.environ.get("NO_COLOR"))
@@ -30,12 +39,13 @@ FILE_WIDTH = 160
 
 def stdout_console(file=None, *, wide: bool = False) -> Console:
     """Console for results: the terminal's width (or ``COLUMNS``), 160 columns when not writing
-    to a terminal, or (``wide``) no limit, so that tables keep every column."""
-    console = Console(file=file, no_color=no_color(), highlight=False)
+    to a terminal, or (``wide``) no limit, so that tables keep every column. A closed pipe
+    raises :class:`BrokenPipeError` (see :class:`ResultConsole`)."""
+    console = ResultConsole(file=file, no_color=no_color(), highlight=False)
     if wide:
-        return Console(file=file, no_color=no_color(), highlight=False, width=UNBOUNDED)
+        return ResultConsole(file=file, no_color=no_color(), highlight=False, width=UNBOUNDED)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
-        console = Console(file=file, no_color=no_color(), highlight=False, width=FILE_WIDTH)
+        console = ResultConsole(file=file, no_color=no_color(), highlight=False, width=FILE_WIDTH)
     return console
 
 

@@ -29,10 +29,10 @@ def contributions_table(data: dict[str, Any], limit: int = MAX_POSITION_ROWS) ->
         Column("id", number=False),
         *([Column("account", number=False)] if several else []),
         Column("instrument", number=False, drop=5),
-        Column("qty", drop=2),
+        Column("quantity", drop=2),
         Column("contribution"),
         Column("share", drop=1),
-        Column("isolated IM", drop=4),
+        Column("isolated margin", drop=4),
         Column("diversification", drop=3),
     ]
     table = FittedTable(columns, title=Text(title), title_justify="left")

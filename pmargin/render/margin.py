@@ -16,17 +16,18 @@ from .fit import Column, FittedTable
 
 MAX_POSITION_ROWS = 40
 MAX_ACCOUNT_ROWS = 40
-#: the positions table; at a narrow width gamma goes first, then theta, vega, delta, value
+#: the positions table; at a narrow width gamma goes first, then theta, vega, delta, value, and
+#: the position id (the instrument stays)
 POSITION_COLUMNS = [
-    Column("id", number=False),
-    Column("instrument", number=False, drop=6),
-    Column("qty"),
+    Column("id", number=False, drop=6),
+    Column("instrument", number=False),
+    Column("quantity"),
     Column("value", drop=5),
     Column("delta", drop=4),
     Column("gamma", drop=1),
     Column("vega", drop=3),
     Column("theta/day", drop=2),
-    Column("isolated IM"),
+    Column("isolated margin"),
 ]
 
 

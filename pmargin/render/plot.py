@@ -14,6 +14,7 @@ state, no display needed):
 
 from __future__ import annotations
 
+import io
 import math
 from importlib import import_module
 from pathlib import Path
@@ -48,12 +49,13 @@ def _figure_class(path: Path):
 
 
 def _save(figure, path: Path) -> None:
-    try:
-        figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    except OSError as exc:
-        raise InputError(
-            Problem(str(path), f"cannot write: {exc.strerror}", "Check the folder exists.")
-        ) from None
+    """Draw ``figure`` in memory, then write it atomically (as every file pmargin writes), so a
+    failure leaves an older chart whole."""
+    from ..io.output_file import write_atomic
+
+    image = io.BytesIO()
+    figure.savefig(image, format=path.suffix.lower()[1:], dpi=DPI, bbox_inches="tight")
+    write_atomic(path, image.getvalue(), label=f"--plot {path}", what="the chart")
 
 
 def _thousands(*axes) -> None:

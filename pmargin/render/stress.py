@@ -154,7 +154,7 @@ def positions_table(positions: list[dict[str, Any]], total: float) -> FittedTabl
     if len(positions) > DEFAULT_SHOWN:
         title += f" — {DEFAULT_SHOWN} of {len(positions):,}; --format csv lists all"
     columns = [Column("id", number=False), Column("instrument", number=False, drop=2)]
-    columns += [Column("qty", drop=1), Column("P&L"), Column("share")]
+    columns += [Column("quantity", drop=1), Column("P&L"), Column("share")]
     table = FittedTable(columns, title=title, title_justify="left")
     for p in positions[:DEFAULT_SHOWN]:
         share = f"{p['pnl'] / total:.1%}" if total else "—"

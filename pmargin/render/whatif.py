@@ -46,9 +46,9 @@ def trades_table(trades: list[dict[str, Any]], limit: int = MAX_TRADE_ROWS) -> F
     columns = [
         Column("account", number=False, drop=3),
         Column("instrument", number=False),
-        Column("qty"),
-        Column("incremental IM"),
-        Column("incremental MM", drop=2),
+        Column("quantity"),
+        Column("incremental initial margin"),
+        Column("incremental maintenance margin", drop=2),
         Column("equity", drop=1),
     ]
     table = FittedTable(columns, title=title, title_justify="left")

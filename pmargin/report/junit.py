@@ -12,10 +12,8 @@ Layout::
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, Problem
 from .check import check_label, format_value
 
 
@@ -71,6 +69,12 @@ def junit_tree(data: dict[str, Any]) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
+def junit_xml(data: dict[str, Any]) -> bytes:
+    """The JUnit document of a check result as UTF-8 bytes with an XML declaration (the
+    command writes them to ``--junit FILE``, atomically)."""
+    return _xml(junit_tree(data))
+
+
 def junit_error_tree(message: str) -> ET.ElementTree:
     """The JUnit document of a check that could not run: one failing case naming the error."""
     counts = {"tests": "1", "failures": "1", "errors": "0"}
@@ -87,24 +91,10 @@ def junit_error_tree(message: str) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def write_junit(path: str | Path, data: dict[str, Any]) -> None:
-    """Write the JUnit XML of a check result to ``path``."""
-    _write(junit_tree(data), path)
+def junit_error_xml(message: str) -> bytes:
+    """The JUnit document of a check that could not run (bad input), as :func:`junit_xml`."""
+    return _xml(junit_error_tree(message))
 
 
-def write_junit_error(path: str | Path, message: str) -> None:
-    """Write the JUnit XML of a check that could not run (bad input) to ``path``."""
-    _write(junit_error_tree(message), path)
-
-
-def _write(tree: ET.ElementTree, path: str | Path) -> None:
-    try:
-        tree.write(path, encoding="utf-8", xml_declaration=True)
-    except OSError as exc:
-        raise InputError(
-            Problem(
-                f"--junit {path}",
-                f"cannot write: {exc.strerror}",
-                "Check the folder exists and is writable.",
-            )
-        ) from None
+def _xml(tree: ET.ElementTree) -> bytes:
+    return ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True)

@@ -290,3 +290,11 @@ def test_the_shipped_estimated_sample_snapshot_is_what_the_command_writes(
     shipped = ROOT / "sample_portfolios" / "market_estimated.yaml"
     assert output.read_text() == shipped.read_text()
     assert load_market(shipped).correlation("BTC", "ETH") == pytest.approx(0.7897, abs=1e-4)
+
+
+def test_the_help_states_the_library_default_decay(cli):
+    from pmargin.commands.market import DECAY_HELP
+    from pmargin.estimate import DEFAULT_DECAY
+
+    assert f"(default {DEFAULT_DECAY})" in DECAY_HELP
+    assert "0.94" in " ".join(cli("market", "estimate", "--help").stdout.split())

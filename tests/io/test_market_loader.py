@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from pmargin import MarketDataError, load_market
+from pmargin import InputError, MarketDataError, load_market
 
 
 def test_market_fields(market_path):
@@ -124,7 +124,14 @@ def test_rates_per_expiry_and_perpetual_price(write):
     [
         ("rates: {2024-07-01: x}\n", "rates.2024-07-01: expected a number"),
         ("rates: [0.05]\n", "rates: expected a mapping expiry -> rate"),
-        ("rates: {someday: 0.05}\n", "cannot read date 'someday'"),
+        # the date wording every loader shares (pmargin.values.instant), naming the key
+        ("rates: {someday: 0.05}\n", "rates.someday: 'someday' is not a date"),
+        ("rates: {2024-07-01: 50}\n", "rates.2024-07-01: must be ≤ 5"),
+        (
+            "rates:\n  2024-07-01: 0.05\n  2024-07-01T08:00:00Z: 0.06\n",
+            "rates: `2024-07-01` and `2024-07-01 08:00:00+00:00` are the same expiry (lines 5 "
+            "and 6)",
+        ),
     ],
 )
 def test_bad_rates(write, text, expected):
@@ -134,8 +141,22 @@ def test_bad_rates(write, text, expected):
     assert expected in str(info.value)
 
 
+def test_an_impossible_rate_expiry_is_refused_where_the_yaml_is_read(write):
+    body = "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5}\nrates: {2024-02-30: 0.05}\n"
+    with pytest.raises(InputError) as info:
+        load_market(write("m.yaml", body))
+    assert "m.yaml:4: a key of `rates`: impossible date '2024-02-30'" in str(info.value)
+
+
 def test_bad_perpetual_price(write):
     body = "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5, perpetual_price: 0}\n"
     with pytest.raises(MarketDataError) as info:
         load_market(write("m.yaml", body))
     assert "underlyings.BTC.perpetual_price: must be > 0" in str(info.value)
+
+
+def test_a_perpetual_price_beyond_any_price_is_refused(write):
+    body = "as_of: 2024-01-01\nunderlyings:\n  BTC: {spot: 5, perpetual_price: 1e300}\n"
+    with pytest.raises(MarketDataError) as info:
+        load_market(write("m.yaml", body))
+    assert "underlyings.BTC.perpetual_price: must be ≤ 1e+12" in str(info.value)

@@ -77,9 +77,9 @@ def proportional_document(name: str) -> dict:
         document["general"]["worst_case_decimals"] = None
         for block in document["settlement_currencies"].values():
             block["extended_dampener"] = 0
-            block["max_offsetable_pnl"] = 1e30
+            block["max_offsetable_pnl"] = 1e15  # pmargin reads no larger number
         for block in document["currency_pairs"].values():
-            block["delta_total_liq_shock_threshold"] = 1e30
+            block["delta_total_liq_shock_threshold"] = 1e15
     if document["method"] == "standard":
         for block in document["futures"].values():
             block["size_increment"] = 0

@@ -121,12 +121,12 @@ def test_columns_are_left_out_in_the_stated_order_and_wide_shows_them(cli, monke
     monkeypatch.setenv("COLUMNS", "80")
     narrow = cli("compute", SAMPLES / "multi_asset.yaml").stdout
     joined = " ".join(narrow.split())
-    assert "Left out to fit 80 columns: gamma, theta/day, vega, delta, value." in joined
-    header = next(line for line in narrow.splitlines() if "isolated IM" in line)
-    assert "gamma" not in header and "qty" in header
+    assert "Left out to fit 80 columns: gamma, theta/day, vega, delta, value, id." in joined
+    header = next(line for line in narrow.splitlines() if "isolated margin" in line)
+    assert "gamma" not in header and "quantity" in header
     wide = cli("compute", SAMPLES / "multi_asset.yaml", "--wide").stdout
     assert "Left out" not in wide
-    header = next(line for line in wide.splitlines() if "isolated IM" in line)
+    header = next(line for line in wide.splitlines() if "isolated margin" in line)
     assert all(name in header for name in ("gamma", "vega", "theta/day", "delta", "value"))
 
 
