@@ -15,6 +15,7 @@ that name none (a file without an ``account`` column is one account).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ PARTS = {
     "net": lambda quantity: quantity,
     "long": lambda quantity: np.maximum(quantity, 0.0),
     "short": lambda quantity: np.maximum(-quantity, 0.0),
+    "gross": np.abs,
 }
 
 
@@ -82,6 +84,22 @@ class Accounts:
     def sum_positions(self, values: np.ndarray) -> np.ndarray:
         """Per-account sums (A,) of a per-position-row array (N,)."""
         return np.bincount(self.position_account, values, minlength=len(self)).astype(np.float64)
+
+
+def _grouped(
+    values: dict[str, np.ndarray],
+    row: np.ndarray,
+    column: np.ndarray,
+    group: np.ndarray,
+    count: int,
+    rows: int,
+) -> dict[str, np.ndarray]:
+    """Per (row, group of column) sums (rows, count) of each array of ``values`` over cells."""
+    key = row.astype(np.int64) * count + group[column]
+    return {
+        name: np.bincount(key, v, rows * count).astype(np.float64).reshape(rows, count)
+        for name, v in values.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -202,26 +220,28 @@ class Holdings:
         size = max(CHUNK_CELLS // max(cells, 1), 1)
         return [slice(start, min(start + size, len(self))) for start in range(0, len(self), size)]
 
-    @functools.cached_property
-    def long(self) -> sparse.csr_array:
-        """Long contracts (A, I), ≥ 0."""
-        return self.quantity.maximum(0)
-
-    @functools.cached_property
-    def short(self) -> sparse.csr_array:
-        """Short contracts (A, I) as positive numbers."""
-        return -(self.quantity.minimum(0))
-
     def net(self, per_contract: np.ndarray) -> np.ndarray:
         """``quantity @ per_contract``: (A,) for an (I,) array, (A, S) for (I, S)."""
         if self.batch is not None:
             return self._batch_dot(per_contract, np.zeros(len(self.instruments), np.int64), 1)[:, 0]
         return np.asarray(self.quantity @ per_contract)
 
+    def grouped(
+        self, per_contract: np.ndarray, group: np.ndarray, count: int, part: str = "net"
+    ) -> np.ndarray:
+        """Sums per account and group of instruments (``group[i]`` in ``range(count)``: an
+        expiry, a strike, ...) of ``part`` of its contracts × ``per_contract``: (A, count) for
+        an (I,) array, (A, count, S) for (I, S). ``part`` as :meth:`by_underlying` takes it."""
+        if self.batch is not None:
+            return self._batch_dot(per_contract, group, count, part)
+        result = np.asarray(self._expand(part, group, count) @ per_contract)
+        return result.reshape(len(self), count, *result.shape[1:])
+
     def by_underlying(self, per_contract: np.ndarray, part: str = "net") -> np.ndarray:
         """Sums per account and underlying: (A, U) for an (I,) array, (A, U, S) for (I, S).
 
-        ``part`` is ``net`` (signed contracts), ``long`` or ``short`` (contracts > 0 of each side).
+        ``part`` is ``net`` (signed contracts), ``long`` or ``short`` (contracts > 0 of each
+        side) or ``gross`` (|contracts|).
         """
         table = self.instruments
         if self.batch is not None:
@@ -245,6 +265,43 @@ class Holdings:
         values = coo.data * per_contract[coo.col, scenario[coo.row]]
         return np.bincount(coo.row, values, minlength=len(self)).astype(np.float64)
 
+    def cell_sums(
+        self,
+        amounts: Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]],
+        group: np.ndarray,
+        count: int,
+    ) -> dict[str, np.ndarray]:
+        """Σ over each account's held instruments i, per group ``group[i]`` (of ``count``), of
+        ``amounts(i, q)`` — a dict of arrays over (instrument, net contracts) cells, for a
+        margin that is a formula of each instrument's net quantity (``amounts(i, 0)`` = 0):
+        ``{name: (A, count)}``. The formula runs once per nonzero cell; for candidate books, once
+        per cell of their base books and twice per change."""
+        if self.batch is None:
+            cells = self.quantity.tocoo()
+            return _grouped(
+                amounts(cells.col, cells.data), cells.row, cells.col, group, count, len(self)
+            )
+        batch = self.batch
+        rows, columns = np.nonzero(batch.base)
+        sums = _grouped(
+            amounts(columns, batch.base[rows, columns]),
+            rows,
+            columns,
+            group,
+            count,
+            len(batch.base),
+        )
+        sums = {name: values[batch.book_of] for name, values in sums.items()}
+        change = batch.change.tocoo()
+        before = batch.base[batch.book_of[change.row], change.col]
+        after, was = amounts(change.col, before + change.data), amounts(change.col, before)
+        moved = {name: after[name] - was[name] for name in after}
+        for name, values in _grouped(
+            moved, change.row, change.col, group, count, len(self)
+        ).items():
+            sums[name] = sums[name] + values
+        return sums
+
     def _batch_dot(
         self, per_contract: np.ndarray, group: np.ndarray, count: int, part: str = "net"
     ) -> np.ndarray:
@@ -257,8 +314,9 @@ class Holdings:
     def _expanded(self, part: str) -> sparse.csr_array:
         """(A·U, I): row a·U + u holds account a's contracts of underlying u's instruments."""
         if part not in self._expanded_parts:
+            table = self.instruments
             self._expanded_parts[part] = self._expand(
-                {"net": self.quantity, "long": self.long, "short": self.short}[part]
+                part, table.underlying_index, len(table.underlyings)
             )
         return self._expanded_parts[part]
 
@@ -266,10 +324,12 @@ class Holdings:
     def _expanded_parts(self) -> dict[str, sparse.csr_array]:
         return {}
 
-    def _expand(self, matrix: sparse.csr_array) -> sparse.csr_array:
-        source = matrix.tocoo()
-        count = len(self.instruments.underlyings)
-        rows = source.row.astype(np.int64) * count + self.instruments.underlying_index[source.col]
+    def _expand(self, part: str, group: np.ndarray, count: int) -> sparse.csr_array:
+        """(A·count, I): row a·count + g holds ``part`` of account a's contracts of the
+        instruments of group g."""
+        source = self.quantity.tocoo()
+        rows = source.row.astype(np.int64) * count + group[source.col]
         return sparse.csr_array(
-            (source.data, (rows, source.col)), shape=(len(self) * count, source.shape[1])
+            (PARTS[part](source.data), (rows, source.col)),
+            shape=(len(self) * count, source.shape[1]),
         )

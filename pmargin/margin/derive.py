@@ -37,7 +37,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from ..accounts import Holdings
 from ..book import Book, InstrumentTable
@@ -123,39 +122,38 @@ class DeriveModel(AccountModel):
         return self._risk(Holdings.whole(book), self._inputs(book.instruments)).candidate(0)
 
     def _risk(self, holdings: Holdings, x: Inputs) -> DeriveRisk:
-        """PMRM_2's figures of every account of ``holdings``, (A, U, ...): sparse products of the
-        accounts' contracts with the per-contract inputs, then per expiry the static discount
-        (which depends on the sign of the expiry's value, so it follows the product)."""
+        """PMRM_2's figures of every account (or candidate book) of ``holdings``, (A, U, ...):
+        products of the accounts' contracts with the instruments' values grouped by expiry,
+        strike and underlying, then per expiry the static discount (which depends on the sign of
+        the expiry's value, so it follows the product)."""
         table, p = holdings.instruments, self.settings
-        count, underlyings = len(holdings), len(table.underlyings)
-        options = holdings.quantity[:, x.options].tocoo()  # (A, O)
-        per_expiry = sparse.csr_array(
-            (options.data, (options.row * x.expiries + x.option_expiry[options.col], options.col)),
-            shape=(count * x.expiries, len(x.options)),
-        )
-        values = np.asarray(per_expiry @ x.option_values).reshape(
-            count, x.expiries, x.option_values.shape[1]
-        )
-        to_underlying = np.zeros((underlyings, x.expiries))
-        to_underlying[x.expiry_underlying, np.arange(x.expiries)] = 1.0
+        size, underlyings = len(table), len(table.underlyings)
+        expiries, strikes = x.expiries, len(x.strike_group_underlying)
+
+        def grouped(per_row: np.ndarray, rows, group, count, part="net") -> np.ndarray:
+            """Σ over each group of ``rows``' part(q) · per_row, (A, count, …)."""
+            matrix = np.zeros((size, *per_row.shape[1:]))
+            matrix[rows] = per_row
+            of = np.full(size, count)
+            of[rows] = group
+            return holdings.grouped(matrix, of, count + 1, part)[:, :count]
+
+        values = grouped(x.option_values, x.options, x.option_expiry, expiries)
         expiry_pnl = self._expiry_pnl(values, x.static_positive, x.static_negative)
-        per_contract = np.zeros((len(table), len(p.moves)))
-        per_contract[x.linear] = x.linear_pnl
-        scenario_pnl = to_underlying @ expiry_pnl + holdings.by_underlying(per_contract)
-        coins = np.zeros(len(table))
-        coins[x.options] = x.coins
-        strike_groups = len(x.strike_group_underlying)
-        by_strike = sparse.csr_array(
-            (x.coins, (x.options, x.option_strike_group)), shape=(len(table), strike_groups)
+        to_underlying = np.zeros((underlyings, expiries))
+        to_underlying[x.expiry_underlying, np.arange(expiries)] = 1.0
+        linear_group = table.underlying_index[x.linear]
+        scenario_pnl = to_underlying @ expiry_pnl + grouped(
+            x.linear_pnl, x.linear, linear_group, underlyings
         )
-        strike_coins = np.asarray((holdings.quantity @ by_strike).todense()).reshape(
-            count, strike_groups
+        coins = grouped(x.coins, x.options, x.option_strike_group, strikes)
+        to_strike_underlying = np.zeros((strikes, underlyings))
+        to_strike_underlying[np.arange(strikes), x.strike_group_underlying] = 1.0
+        naked = (np.maximum(-coins, 0.0) * x.strike_group_spot) @ to_strike_underlying
+        sizes = np.column_stack([x.perp_notional, x.collateral_value])
+        perp, collateral = np.moveaxis(
+            grouped(sizes, x.linear, linear_group, underlyings, "gross"), -1, 0
         )
-        to_strike_underlying = np.zeros((strike_groups, underlyings))
-        to_strike_underlying[np.arange(strike_groups), x.strike_group_underlying] = 1.0
-        naked = (np.maximum(-strike_coins, 0.0) * x.strike_group_spot) @ to_strike_underlying
-        perp = self._gross(holdings, x, x.perp_notional)
-        collateral = self._gross(holdings, x, x.collateral_value)
         c, h = p.contingencies, p.collateral
         return DeriveRisk(
             underlyings=table.underlyings,
@@ -175,15 +173,6 @@ class DeriveModel(AccountModel):
             },
             initial_factor=p.initial_factor_at_peg,
             maintenance_factor=p.maintenance_factor,
-        )
-
-    @staticmethod
-    def _gross(holdings: Holdings, x: Inputs, per_linear: np.ndarray) -> np.ndarray:
-        """(A, U): Σ |contracts| × ``per_linear`` (a value per linear instrument)."""
-        per_contract = np.zeros(len(holdings.instruments))
-        per_contract[x.linear] = per_linear
-        return holdings.by_underlying(per_contract, "long") + holdings.by_underlying(
-            per_contract, "short"
         )
 
     def _expiry_pnl(self, values, positive, negative) -> np.ndarray:

@@ -136,36 +136,28 @@ class StandardModel(AccountModel):
 
     def requirements(self, holdings: Holdings, scenarios: None) -> AccountRequirements:
         """The formulas on each account's net contracts of each instrument (the nonzero cells of
-        the holdings matrix), summed per account."""
+        the holdings matrix), summed per account and underlying."""
         table = holdings.instruments
-        held = holdings.quantity.tocoo()
-        account, instrument, quantity = held.row, held.col, held.data
-        net = self.margins(table, instrument, quantity)
-        count, underlyings = len(holdings), len(table.underlyings)
 
-        def per_account(values: np.ndarray) -> np.ndarray:
-            return np.bincount(account, values, count).astype(np.float64)
+        def amounts(instrument: np.ndarray, quantity: np.ndarray) -> dict[str, np.ndarray]:
+            net = self.margins(table, instrument, quantity)
+            option = table.is_option[instrument]
+            return {
+                "initial": net.initial,
+                "maintenance": net.maintenance,
+                "short_option_initial": np.where(option & (quantity < 0), net.initial, 0.0),
+                "long_option_premium": np.where(option & (quantity > 0), net.initial, 0.0),
+                "futures_initial": np.where(option, 0.0, net.initial),
+            }
 
-        option = table.is_option[instrument]
-        per_underlying = np.bincount(
-            account * underlyings + table.underlying_index[instrument],
-            net.initial,
-            count * underlyings,
-        ).reshape(count, underlyings)
+        sums = holdings.cell_sums(amounts, table.underlying_index, len(table.underlyings))
+        per_account = {name: values.sum(axis=1) for name, values in sums.items()}
         return AccountRequirements(
-            initial=per_account(net.initial),
-            maintenance=per_account(net.maintenance),
+            initial=per_account.pop("initial"),
+            maintenance=per_account.pop("maintenance"),
             underlyings=table.underlyings,
-            by_underlying=per_underlying,
-            components={
-                "short_option_initial": per_account(
-                    np.where(option & (quantity < 0), net.initial, 0.0)
-                ),
-                "long_option_premium": per_account(
-                    np.where(option & (quantity > 0), net.initial, 0.0)
-                ),
-                "futures_initial": per_account(np.where(option, 0.0, net.initial)),
-            },
+            by_underlying=sums["initial"],
+            components=per_account,
             worst=None,
         )
 
