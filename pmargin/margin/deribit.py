@@ -49,13 +49,20 @@ import numpy as np
 from ..accounts import CHUNK_CELLS, Holdings
 from ..book import Book, InstrumentTable
 from ..market import Market
-from ..scenarios import Shocks, format_move
+from ..scenarios import format_move
 from .base import AccountModel, AccountRequirements, keep_pnl
 from .batch import Allocation
 from .deribit_accounts import account_margins
 from .deribit_batch import allocate
 from .deribit_parameters import VOL_COLUMNS, DeribitParameters, parse_parameters
-from .deribit_risk import HolderMargins, RiskArrays, holder_margins, risk_arrays, scenario_moves
+from .deribit_risk import (
+    HolderMargins,
+    RiskArrays,
+    holder_margins,
+    move_shocks,
+    risk_arrays,
+    scenario_moves,
+)
 from .liquidation_parameters import LiquidationParameters, parse_liquidation
 
 #: row labels of the holders of one book: positions, then with every buy / every sell order filled
@@ -128,17 +135,7 @@ class DeribitModel(AccountModel):
             return cached[1]
         arrays = risk_arrays(table, self.settings)
         table.memo[self.method] = (self, arrays)
-        spot, vol = self.scenario_moves(table.underlyings)
-        count = spot.shape[1]
-        counted = Shocks(
-            names=tuple(str(k) for k in range(count)),
-            underlyings=table.underlyings,
-            spot=spot,
-            vol=vol,
-            vol_shift=np.zeros_like(vol),
-            days=np.zeros(count),
-            weight=np.ones(count),
-        )
+        counted = move_shocks(table.underlyings, *self.scenario_moves(table.underlyings))
         keep_pnl(self, table, counted, arrays.counted_usd)  # liquidation's worst-loss guard
         return arrays
 

@@ -80,6 +80,21 @@ def scenario_moves(
     return np.array(spot).reshape(shape), np.array(vol).reshape(shape)
 
 
+def move_shocks(underlyings: tuple[str, ...], spot, vol, vol_term=None) -> Shocks:
+    """The (U, K) relative spot and vol moves as instantaneous scenarios of full weight."""
+    count = spot.shape[1]
+    return Shocks(
+        names=tuple(str(k) for k in range(count)),
+        underlyings=underlyings,
+        spot=spot,
+        vol=vol,
+        vol_shift=np.zeros_like(vol),
+        days=np.zeros(count),
+        weight=np.ones(count),
+        vol_term=vol_term,
+    )
+
+
 def _usd_pnl(table: InstrumentTable, spot, vol, settings: DeribitParameters) -> np.ndarray:
     """Engine USD P&L (I, K) per contract; one engine pass per distinct vol-term scaling."""
     count = spot.shape[1]
@@ -91,16 +106,7 @@ def _usd_pnl(table: InstrumentTable, spot, vol, settings: DeribitParameters) -> 
         rows = np.flatnonzero(term_of[table.underlying_index] == code)
         if not len(rows):
             continue
-        shocks = Shocks(
-            names=tuple(str(k) for k in range(count)),
-            underlyings=table.underlyings,
-            spot=spot,
-            vol=vol,
-            vol_shift=np.zeros_like(vol),
-            days=np.zeros(count),
-            weight=np.ones(count),
-            vol_term=term,
-        )
+        shocks = move_shocks(table.underlyings, spot, vol, term)
         pnl[rows] = instrument_pnl(table.rows(rows), shocks)
     return pnl
 
