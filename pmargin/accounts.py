@@ -26,8 +26,10 @@ from scipy import sparse
 from .book import Book, InstrumentTable
 from .market import Market
 
-#: accounts × underlyings × scenarios cells held at once by a margin model (64 MB of float64)
-CHUNK_CELLS = 2**23
+#: accounts × underlyings × scenarios cells held at once by a margin model (16 MB of float64:
+#: small enough that each chunk reuses the memory of the one before instead of faulting in
+#: fresh pages, which cost more than the arithmetic on them)
+CHUNK_CELLS = 2**21
 #: the part of signed contracts that a product counts: all, the long ones, the short ones (> 0)
 PARTS = {
     "net": lambda quantity: quantity,

@@ -9,6 +9,9 @@ import neither pandas nor scipy.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import signal
 import sys
 
@@ -65,7 +68,19 @@ def main() -> None:
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: no traceback while exiting
-    sys.exit(code)
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """End the process with ``code`` once stdout and stderr are flushed and the ``atexit``
+    hooks have run, without tearing the interpreter down: freeing a large run's objects one by
+    one (a string per position) takes longer than the OS takes to reclaim the memory — 0.12 s
+    of a 1 s run on 100,000 positions. Outputs are already closed (written atomically)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: told by finish_stdout
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 __all__ = ["app", "main"]

@@ -135,7 +135,8 @@ def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
             "theta": q * greeks.theta[codes],
             "is_order": book.is_order,
             "is_collateral": book.is_collateral,
-        }
+        },
+        copy=False,  # fresh arrays: not stacked into one block (a copy of every column)
     )
 
 
@@ -182,7 +183,7 @@ def _accounts_table(
         table[BY_UNDERLYING + underlying] = np.where(
             present[:, i], requirements.by_underlying[:, i], np.nan
         )
-    return pd.DataFrame(table)
+    return pd.DataFrame(table, copy=False)
 
 
 def _totals(model: MarginModel, accounts: pd.DataFrame, positions: pd.DataFrame) -> MarginResult:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 
 #: brentq's smallest relative tolerance (4 × machine epsilon)
 MIN_RTOL = 4 * np.finfo(float).eps
@@ -42,6 +41,8 @@ def nearest_crossing(
         if value == 0:
             return point
         if (value < 0) != (here < 0):
+            from scipy.optimize import brentq  # 0.14 s of imports that only a search needs
+
             low, high = sorted((previous, point))
             return float(brentq(gap_at, low, high, xtol=xtol, rtol=rtol, maxiter=200))
         previous = point

@@ -626,7 +626,7 @@ def emit_result(
     markdown is ``markdown()`` with a closing line giving the run; the table is
     ``draw(console)`` with a footer giving the run. Only the chosen one is built.
     """
-    from .. import render, report
+    from .. import report
 
     run = run or report.run_dict()
     if format is Format.json:
@@ -639,6 +639,8 @@ def emit_result(
     elif format is Format.markdown:
         emit(markdown().rstrip("\n") + f"\n\n_{report.run_line(run)}_\n", output)
     else:
+        from .. import render  # rich: only for the table
+
         emit_table(lambda console: (draw(console), render.footer(console, run)), output)
 
 
@@ -665,7 +667,6 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
     with the portfolio's other problems, in one list. Both files are recorded as the run's
     inputs (``--output`` may not name them); ``--from`` says how to read them.
     """
-    from .. import render
     from ..io.common import check_file
     from ..io.market_file import find_market, load_market
     from ..io.portfolio_file import load_portfolio, portfolio_market
@@ -692,6 +693,8 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
         _warn_if_a_market_sits_beside(Path(portfolio_path), config)
     path, is_demo = find_market(portfolio_path, named, market_path)
     if is_demo:
+        from .. import render
+
         render.warning(
             f"no market given and no market.yaml beside {portfolio_path}; "
             f"using the bundled demo snapshot {path}"
@@ -700,6 +703,8 @@ def load_inputs(ctx: typer.Context, portfolio_path: Path | None, market_path: Pa
     market = load_market(path, run.file_format)
     portfolio = load_portfolio(portfolio_path, run.file_format, as_of=market.as_of)
     if portfolio.positions.empty and not portfolio.has_collateral:
+        from .. import render
+
         render.warning(f"{portfolio_path} holds no positions and no collateral")
     return portfolio, market
 

@@ -78,9 +78,6 @@ def compute_command(
     from ..io.model_file import bundled_models, load_model
     from ..portfolio import USD_LIKE
     from ..portfolio_margin import compute_margin
-    from ..profile import spot_profiles
-    from ..render.margin import print_margin
-    from ..render.plot import check_plot_target, write_margin_chart
     from ..report import run_dict
     from ..report.margin import (
         margin_dict,
@@ -91,6 +88,8 @@ def compute_command(
     )
 
     if plot is not None:  # refused before anything is computed
+        from ..render.plot import check_plot_target
+
         check_plot_target(plot)
     book, snapshot = load_inputs(ctx, portfolio, market)
     margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
@@ -111,6 +110,9 @@ def compute_command(
             liquidation_accounts=top if by_account else 0,
         )
     if plot is not None:  # in USD, whatever --currency says
+        from ..profile import spot_profiles
+        from ..render.plot import write_margin_chart
+
         profiles = spot_profiles(bind(book, snapshot), margin_model)
         write_margin_chart(profiles_dict(profiles, margin_dict(result, positions=False)), plot)
     coin = currency.strip().upper()
@@ -133,7 +135,13 @@ def compute_command(
         data,
         rows=lambda: margin_rows(data, shape),
         markdown=lambda: margin_markdown(data),
-        draw=lambda console: print_margin(console, data),
+        draw=lambda console: _print_margin(console, data),
         run=run_dict(market=snapshot, model=margin_model.name),
         summary=margin_summary(data),
     )
+
+
+def _print_margin(console, data: dict) -> None:
+    from ..render.margin import print_margin  # rich: only for the table
+
+    print_margin(console, data)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..estimate import PriceHistory, estimate, estimate_options
-from ..historical import HistoricalSet, historical_set
 from ..margin import METHODS, MarginModel
 from ..values import DAYS_MAX, describe, expect_mapping
 from .common import resolve_beside
-from .price_history import read_price_history
 from .yaml_safe import load_yaml
+
+if TYPE_CHECKING:
+    from ..estimate import PriceHistory
+    from ..historical import HistoricalSet
 
 
 def models_dir() -> Path:
@@ -96,6 +97,8 @@ def _var_price_history(
             "Add more rows of daily closes.",
         )
         return None
+    from ..historical import historical_set  # only the var model replays history
+
     name = str(document.get("name", "var"))
     return historical_set(
         name,
@@ -117,6 +120,8 @@ def _wants_estimate(document: dict[str, Any]) -> bool:
 def _var_estimate(document: dict[str, Any], where: str, problems: ProblemCollector):
     """Vols and correlations estimated from the ``historical:`` closes (``montecarlo.estimate``),
     so the Monte Carlo and historical variants of the model draw on the same file; or None."""
+    from ..estimate import estimate, estimate_options  # only the var model estimates
+
     block = document["montecarlo"]["estimate"]
     options = estimate_options(block, f"{where}: montecarlo.estimate", problems)
     history = _var_closes(document, where, problems)
@@ -152,6 +157,8 @@ def _var_closes(
         )
         return None
     date_column = str(block.get("date_column", "date"))
+    from .price_history import read_price_history  # only the var model reads closes
+
     return read_price_history(
         prices, date_column, f"`historical.date_column:` in {where}", problems
     )

@@ -282,19 +282,23 @@ class DeribitModel(AccountModel):
         )
 
     def isolated_margin(self, book: Book, scenarios: RiskArrays) -> np.ndarray:
-        """Each position row's risk-matrix margin alone (USD), a block of rows at a time."""
+        """Each position row's risk-matrix margin alone (USD), a block of rows at a time, on the
+        grid cut to each instrument's extremes (:meth:`RiskArrays.grid_extremes`: the same
+        margin as the whole grid gives a single instrument)."""
         count = len(book.quantity)
         isolated = np.zeros(count)
-        size = max(CHUNK_CELLS // (2 * max(len(scenarios.vectors), 1)), 1)
+        extremes = scenarios.grid_extremes(self.settings.grid_count)
+        size = max(CHUNK_CELLS // (4 * max(len(extremes.vectors), 1)), 1)
         for start in range(0, count, size):
             rows = slice(start, min(start + size, count))
             quantity = book.quantity[rows]
             alone = holder_margins(
-                scenarios,
+                extremes,
                 self.settings,
                 np.arange(len(quantity)),
                 book.instrument[rows],
                 quantity,
+                grid=2,
             )
             isolated[rows] = np.bincount(
                 alone.holder, alone.risk_matrix_margin * alone.index_price, len(quantity)

@@ -128,17 +128,25 @@ def _worst(
     at = np.where(middle.any(axis=0), middle.argmax(axis=0), hits.argmax(axis=0))
     extended = ~hits.any(axis=0)
     at[extended] = (total[settings.grid_count :] == low).argmax(axis=0)[extended]
-    groups = _group_sets(arrays, margins, cells)[cell]
-    keys = np.column_stack([choice[accounts], extended, at, groups])
-    distinct, which = np.unique(keys, axis=0, return_inverse=True)
+    bits = _group_sets(arrays, margins, cells)[cell]
+    if bits.shape[1] == 1:  # up to 63 pairs: one word a set, a 1-D sort
+        sets, set_of = np.unique(bits[:, 0], return_inverse=True)
+        sets = sets[:, None]
+    else:
+        sets, set_of = np.unique(bits, axis=0, return_inverse=True)
+    scenarios = len(total)
+    key = ((set_of.reshape(-1) * currencies + choice[accounts]) * 2 + extended) * scenarios
+    distinct, which = np.unique(key + at, return_inverse=True)  # one int a key: a 1-D sort
+    at, distinct = distinct % scenarios, distinct // scenarios
+    extended, distinct = distinct % 2, distinct // 2
     names = [
-        namer(
-            arrays.currencies[row[0]],
-            _members(row[3:]),
-            "extended" if row[1] else "standard",
-            int(row[2]),
-        )
-        for row in distinct  # one per distinct (currency, pairs, scenario), not per account
+        namer(arrays.currencies[currency], _members(sets[group]), source, int(scenario))
+        for group, currency, source, scenario in zip(
+            (distinct // currencies).tolist(),
+            (distinct % currencies).tolist(),
+            np.where(extended, "extended", "standard").tolist(),
+            at.tolist(),
+        )  # one per distinct (currency, pairs, scenario), not per account
     ]
     index[accounts] = which.reshape(-1)
     return WorstScenarios(tuple(names), np.ones(len(names)), index, -loss)

@@ -125,7 +125,7 @@ def candidate_risk(
     pair_index = np.arange(pairs)
     pair_delta_shock = _delta_shock(arrays, np.abs(pair_delta), pair_index) * layout.to_currency
     flat = pre.reshape(count * pairs, scenarios).T  # (K, C·G), as holder_margins lays them out
-    aggregated, _ = _aggregate(arrays, settings, flat, np.tile(pair_index, count))
+    aggregated, _ = _aggregate(arrays, settings, flat, np.tile(pair_index, count), grid)
     aggregated = aggregated.T.reshape(count, pairs, scenarios)
     total = np.einsum("cgk,gn->cnk", aggregated, layout.currency_of_pair)
     loss = np.maximum(-total.min(axis=-1, initial=0.0), 0.0)

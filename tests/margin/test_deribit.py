@@ -400,3 +400,37 @@ def test_accounts_holding_pairs_in_any_order(write, market_path):
     assert b.by_underlying == pytest.approx({"BTC": btc, "USDC": eth})
     assert b.portfolio_margin == pytest.approx(btc + eth)
     assert b.positions["isolated_margin"].tolist() == pytest.approx([btc, eth])
+
+
+def test_isolated_margin_on_the_grid_extremes_equals_the_whole_grid(write, market_path):
+    """Isolated margin cuts each instrument's grid to its lowest and highest P&L; each position
+    alone must cost exactly what the whole 27-scenario grid charges it (every kind, both signs,
+    sizes past the delta-shock threshold and the offset cap)."""
+    from pmargin.margin.deribit_risk import holder_margins
+
+    symbols = [
+        "BTC-PERPETUAL",
+        "BTC_USDC-PERPETUAL",
+        "ETH-27DEC24",
+        "BTC-27DEC24-100000-C",
+        "BTC-27DEC24-80000-P",
+        "ETH_USDC-28MAR25-5000-C",
+        "ETH-28MAR25-3000-P",
+        "BTC_USDC-27DEC24-120000-P",
+    ]
+    sizes = [1e-3, 0.7, 25.0, 4000.0, 2e6]
+    rows = "instrument,quantity\n" + "".join(
+        f"{s},{sign * q}\n" for s in symbols for q in sizes for sign in (1, -1)
+    )
+    rows += "BTC_USDC,-3\nETH_USDC,2\n"  # coins: short is margined, long is equity
+    model = load_model("deribit")
+    book = bind(load_portfolio(write("book.csv", rows)), load_market(market_path))
+    arrays = model.scenario_pnl(book.instruments, book.market)
+    holder = np.arange(len(book.quantity))
+    whole = holder_margins(arrays, model.settings, holder, book.instrument, book.quantity)
+    expected = np.bincount(whole.holder, whole.risk_matrix_margin * whole.index_price, len(holder))
+    assert (whole.delta_shock > 0).any()  # the sizes reach the nonlinear parts
+    assert not whole.size_independent.all()
+    isolated = model.isolated_margin(book, arrays)
+    assert np.array_equal(isolated, expected)
+    assert isolated[-1] == 0 and isolated[-2] > 0
