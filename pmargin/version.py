@@ -1,8 +1,4 @@
-"""pmargin's version as installed (``0.0.0+source`` when run from a source tree)."""
+"""pmargin's version: the one place it is written (pyproject.toml reads it from here), so that
+printing it costs no ``importlib.metadata`` lookup."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    VERSION = version("pmargin")
-except PackageNotFoundError:  # running from a source tree
-    VERSION = "0.0.0+source"
+VERSION = "0.1.0"

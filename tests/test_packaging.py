@@ -15,3 +15,11 @@ def test_every_package_is_installed():
     }
     assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
     assert config["package-dir"]["pmargin.scenario_library"] == "scenarios"
+
+
+def test_the_installed_version_is_the_one_the_package_prints():
+    from importlib.metadata import version
+
+    from pmargin.version import VERSION
+
+    assert version("pmargin") == VERSION

@@ -151,8 +151,9 @@ def load_portfolio_csv(
         misshapen = misshapen or frame is None
         if misshapen:
             continue
-        sources = _labels(f"{path}:", numbers)
-        ids = sources if str(path) == path.name else _labels(f"{path.name}:", numbers)
+        ids = _labels(f"{path.name}:", numbers)  # the default ids, `name:line`
+        folder = str(path)[: -len(path.name)]  # a source is the id under the path's folder
+        sources = np.add(np.array(folder, dtype=object), ids) if folder else ids
         piece = build_positions(
             frame,
             sources,
@@ -186,10 +187,12 @@ def load_portfolio_csv(
 def _concat(pieces: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """The chunks' columns in one frame, joined a column at a time, each chunk's copy freed as
     it is joined (a plain concat would hold every chunk and the result at once)."""
+    if len(pieces) == 1:  # one block: its columns as they are
+        return pd.DataFrame(pieces[0], copy=False)
     columns = {}
     for column in list(pieces[0]):
         columns[column] = np.concatenate([piece.pop(column) for piece in pieces])
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _labels(prefix: str, numbers: np.ndarray) -> np.ndarray:

@@ -33,7 +33,6 @@ from ..margin import DEFAULT_MODEL
 from ..values import unknown_key_problem
 from .common import resolve_beside
 from .model_file import bundled_models
-from .scenario_file import bundled_dir, bundled_sets
 from .yaml_safe import load_yaml
 
 CONFIG_NAME = "pmargin.yaml"
@@ -190,6 +189,8 @@ def scenario_references(
     if not isinstance(entries, list):
         problems.add(where, f"expected a list of scenario sets, found {type(value).__name__}")
         return []
+    from .scenario_file import bundled_dir, bundled_sets  # only a config naming scenario sets
+
     resolved = []
     for index, entry in enumerate(entries):
         key = f"{where}[{index}]"

@@ -189,6 +189,10 @@ def _lay_out(frame: pd.DataFrame, layout, items: list) -> None:
             continue
         _append(items, label)
         if isinstance(item, Field):
+            same = _same_text(frame[item.column], nullable=item.nullable)
+            if same is not None:  # one value in every row: literal text, not a column
+                _append(items, same)
+                continue
             text, quoted = _encode(frame[item.column], nullable=item.nullable)
             if quoted:
                 _append(items, text)
@@ -211,6 +215,9 @@ def _lay_out(frame: pd.DataFrame, layout, items: list) -> None:
                 _append(items, "}")
         elif isinstance(item, Json):
             values = frame[item.column].to_numpy(object)
+            if not pd.notna(values).any():
+                _append(items, "null")
+                continue
             text = np.full(len(frame), "null", dtype=object)
             for row in np.flatnonzero(pd.notna(values)):  # only the rows that have a value
                 text[row] = orjson.dumps(values[row], option=orjson.OPT_SERIALIZE_NUMPY).decode()
@@ -244,7 +251,8 @@ def _lay_out_present(frame: pd.DataFrame, prefix: str, items: list) -> None:
         key = orjson.dumps(column[len(prefix) :]).decode() + ":"
         if given.all() and (started.all() or not started.any()):
             _append(items, ("," if started.all() else "") + key)
-            _append(items, encode(values, nullable=False))
+            same = _same_text(values, nullable=False)
+            _append(items, encode(values, nullable=False) if same is None else same)
         else:
             cells = np.full(len(frame), "", dtype=object)
             separator = np.where(started[given], ",", "").astype(object)
@@ -252,6 +260,25 @@ def _lay_out_present(frame: pd.DataFrame, prefix: str, items: list) -> None:
             _append(items, cells)
         started |= given
     _append(items, "}")
+
+
+def _same_text(values: pd.Series, *, nullable: bool) -> str | None:
+    """The JSON text of every value when the column holds one value throughout (a null
+    equity, a weight of 1.0), so that it is written as literal text; else None."""
+    array = values.to_numpy()
+    if not len(array):
+        return None
+    first = array[0]
+    if array.dtype.kind == "f":
+        same = np.isnan(array).all() if np.isnan(first) else (array == first).all()
+    elif array.dtype.kind in "biu" or isinstance(first, str):
+        same = (array == first).all()
+    else:
+        same = pd.isna(first) and pd.isna(values).all()
+    if not same:
+        return None
+    text, quoted = _encode(values.iloc[:1], nullable=nullable)
+    return text[0] if quoted else '"' + text[0] + '"'
 
 
 def encode(values: pd.Series, *, nullable: bool) -> np.ndarray:
