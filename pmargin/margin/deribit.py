@@ -288,6 +288,7 @@ class DeribitModel(AccountModel):
         count = len(book.quantity)
         isolated = np.zeros(count)
         extremes = scenarios.grid_extremes(self.settings.grid_count)
+        # a quarter of a chunk: holder_margins keeps about four arrays of this size at once
         size = max(CHUNK_CELLS // (4 * max(len(extremes.vectors), 1)), 1)
         for start in range(0, count, size):
             rows = slice(start, min(start + size, count))

@@ -134,19 +134,15 @@ def _worst(
         sets = sets[:, None]
     else:
         sets, set_of = np.unique(bits, axis=0, return_inverse=True)
-    scenarios = len(total)
-    key = ((set_of.reshape(-1) * currencies + choice[accounts]) * 2 + extended) * scenarios
-    distinct, which = np.unique(key + at, return_inverse=True)  # one int a key: a 1-D sort
-    at, distinct = distinct % scenarios, distinct // scenarios
-    extended, distinct = distinct % 2, distinct // 2
-    names = [
-        namer(arrays.currencies[currency], _members(sets[group]), source, int(scenario))
-        for group, currency, source, scenario in zip(
-            (distinct // currencies).tolist(),
-            (distinct % currencies).tolist(),
-            np.where(extended, "extended", "standard").tolist(),
-            at.tolist(),
-        )  # one per distinct (currency, pairs, scenario), not per account
+    shape = (len(sets), currencies, 2, len(total))  # pair set, currency, extended, scenario
+    key = np.ravel_multi_index((set_of.reshape(-1), choice[accounts], extended, at), shape)
+    distinct, which = np.unique(key, return_inverse=True)  # one int a key: a 1-D sort
+    group, currency, is_extended, scenario = np.unravel_index(distinct, shape)
+    names = [  # one per distinct (currency, pairs, scenario), not per account
+        namer(arrays.currencies[c], _members(sets[g]), "extended" if x else "standard", int(k))
+        for g, c, x, k in zip(
+            group.tolist(), currency.tolist(), is_extended.tolist(), scenario.tolist()
+        )
     ]
     index[accounts] = which.reshape(-1)
     return WorstScenarios(tuple(names), np.ones(len(names)), index, -loss)
