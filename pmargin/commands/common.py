@@ -261,6 +261,71 @@ def readable_metavar(param) -> None:
         param.metavar = METAVARS[element]
 
 
+class DirectCoercion:
+    """A parameter's value converted without building a pydantic ``TypeAdapter``, in the cases
+    where the conversion is plain (what typer's own adapter returns for them); every other value
+    goes to typer's coercion, built the first time it is needed.
+
+    typer 0.2x coerces each option through pydantic: it imports pydantic and builds an adapter
+    per option, ~40 ms of every run, while a run's options are mostly unset (None), defaults
+    that already have their type, text, exact choice names and plain paths.
+    """
+
+    def __init__(self, descriptor) -> None:
+        self.descriptor = descriptor
+        self.typer_coercion = None
+
+    def coerce(self, value, param, ctx):
+        many = param.multiple or param.nargs == -1
+        if value is None:  # what typer's RuntimeParam.coerce gives for an unset value
+            return () if many else None
+        direct = None if many else self._direct(value)
+        if direct is not None:
+            return direct
+        if self.typer_coercion is None:
+            from typer._coercion import build_runtime_param
+
+            self.typer_coercion = build_runtime_param(self.descriptor)
+        return self.typer_coercion.coerce(value, param=param, ctx=ctx)
+
+    def _direct(self, value):
+        """The converted value, or None when typer's coercion must decide."""
+        annotation, info = self.descriptor.annotation, self.descriptor.parameter_info
+        if info.parser is not None or self.descriptor.file_annotation is not None:
+            return None
+        if annotation is str:
+            return value if isinstance(value, str) else None
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            if isinstance(value, annotation):
+                return value
+            by_value = {member.value: member for member in annotation}
+            return by_value.get(value) if isinstance(value, str) else None
+        plain = annotation is Path and isinstance(value, str) and value and _plain_path(info)
+        if plain and (not os.path.exists(value) or os.access(value, os.R_OK)):
+            return Path(value)  # an unreadable file: typer's message
+        return None
+
+
+def _plain_path(info) -> bool:
+    """A path option with typer's default checks (none but readability when it exists)."""
+    return (
+        not info.exists
+        and info.file_okay
+        and info.dir_okay
+        and not info.writable
+        and not info.resolve_path
+        and not info.allow_dash
+        and info.path_type is None
+    )
+
+
+def direct_coercion(param) -> None:
+    """Give ``param`` a :class:`DirectCoercion` (typer's lazily built coercion lives in its
+    ``_runtime_param``; a typer without one is left as it is)."""
+    if getattr(param, "_runtime_param", False) is None:
+        param._runtime_param = DirectCoercion(param.type_descriptor)
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's last flush of what is left in its buffer
     cannot fail again (and print an "Exception ignored" line)."""
@@ -340,6 +405,7 @@ class PmarginGroup(TyperGroup):
         for param in params:
             if hasattr(param, "type_descriptor"):
                 readable_metavar(param)
+                direct_coercion(param)
         return params
 
     def get_command(self, ctx: typer.Context, name: str):
@@ -347,6 +413,10 @@ class PmarginGroup(TyperGroup):
         for param in getattr(command, "params", ()):
             if hasattr(param, "type_descriptor"):
                 readable_metavar(param)
+                direct_coercion(param)
+        help_option = command.get_help_option(ctx) if command is not None else None
+        if hasattr(help_option, "type_descriptor"):  # made once, kept by the command
+            direct_coercion(help_option)
         return command
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:
