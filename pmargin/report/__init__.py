@@ -53,11 +53,15 @@ def to_json(data: dict[str, Any]) -> str:
 
     options = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
     text = orjson.dumps(placeholder(data), option=options).decode()
+    parts: list[str] = []  # joined once at the end: the large lists are copied once
     for token, records in large.items():
         quoted = orjson.dumps(token).decode()
-        indent = _key_indent(text, text.index(quoted))
-        text = text.replace(quoted, records.json(indent), 1)
-    return text + "\n"
+        at = text.index(quoted)
+        parts.append(text[:at])
+        parts.extend(records.json_parts(_key_indent(text, at)))
+        text = text[at + len(quoted) :]
+    parts.append(text + "\n")
+    return "".join(parts)
 
 
 def _key_indent(text: str, position: int) -> str:

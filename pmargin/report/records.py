@@ -127,18 +127,25 @@ class Records:
 
     def json(self, indent: str = "") -> str:
         """The JSON array, one object a line (each line starts with ``indent`` + 2 spaces)."""
+        return "".join(self.json_parts(indent))
+
+    def json_parts(self, indent: str = "") -> list[str]:
+        """The text of :meth:`json` in pieces, to be joined with others in one copy (a result
+        of 100k rows is tens of MB: every ``+`` on it is a copy)."""
         count = len(self.frame)
         if count == 0:
-            return "[]"
+            return ["[]"]
         items: list[str | np.ndarray] = []
         _lay_out(self.frame, self.layout, items)
         _append(items, "}")
-        grid = np.empty((count, len(items) + 1), dtype=object)
+        items.append(",\n" + indent + "  ")
+        width = len(items)
+        parts = [""] * (count * width)  # row by row: each item's cells every `width` places
         for column, item in enumerate(items):
-            grid[:, column] = item
-        grid[:, -1] = ",\n" + indent + "  "
-        grid[-1, -1] = ""
-        return "[\n" + indent + "  " + "".join(grid.ravel().tolist()) + "\n" + indent + "]"
+            parts[column::width] = [item] * count if isinstance(item, str) else item
+        parts[0] = "[\n" + indent + "  " + parts[0]
+        parts[-1] = "\n" + indent + "]"
+        return parts
 
     def csv(self) -> str:
         """Every column of the frame as CSV (pandas' writer; NaN and None as empty cells); a
