@@ -15,6 +15,11 @@ from outside (wall time, and the peak resident memory of the child from ``getrus
 It then times the stages of the 1M run in one process (imports, loading the CSV, binding to the
 market, margining, writing the JSON), so the report can say how much is loading.
 
+pmargin's modules are compiled to bytecode first, as a regular install does (pip compiles them
+when it installs): an editable install under ``PYTHONDONTWRITEBYTECODE=1`` would otherwise
+compile its ~60 modules from source at every start (~50 ms on the 2-core machine), a cost
+pandas, installed normally, does not pay in the baseline. ``--no-compile`` leaves that out.
+
     python benchmarks/bench_accounts.py                     # the full sizes (a few minutes)
     python benchmarks/bench_accounts.py --positions 100000 --accounts 10000 --repeat 1
 """
@@ -22,6 +27,8 @@ market, margining, writing the JSON), so the report can say how much is loading.
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -174,6 +181,14 @@ def stages(path: Path, by_account: bool) -> dict[str, float]:
     return json.loads(output.stdout)
 
 
+def byte_compile() -> None:
+    """Compile pmargin's modules to bytecode (``__pycache__``, ignored by git), as pip does when
+    it installs a package."""
+    (folder,) = importlib.util.find_spec("pmargin").submodule_search_locations
+    if not compileall.compile_dir(folder, quiet=1):
+        raise SystemExit(f"cannot compile the modules under {folder}")
+
+
 def report(name: str, run: dict, baseline: dict) -> None:
     ratio = run["wall"] / baseline["wall"]
     print(f"{name:<58} {run['wall']:8.2f} s {run['peak_mb']:8.0f} MB {ratio:7.2f}x")
@@ -185,9 +200,14 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--instruments", type=int, default=2_000)
     parser.add_argument("--single", type=int, default=100_000, help="positions in one account")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case (median wall)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per case (median wall)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out --engine dask")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="run pmargin without compiling it to bytecode"
+    )
     args = parser.parse_args()
+    if not args.no_compile:
+        byte_compile()
     pmargin = [sys.executable, "-m", "pmargin"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -199,7 +219,8 @@ def main() -> None:
         print(
             f"{args.positions:,} positions in {args.accounts:,} accounts on {args.instruments:,} "
             f"instruments ({many.stat().st_size / 1e6:.0f} MB CSV); {args.single:,} positions "
-            f"in one account; median of {args.repeat} runs each\n"
+            f"in one account; median of {args.repeat} runs each; pmargin "
+            f"{'not ' if args.no_compile else ''}compiled to bytecode\n"
         )
         print(f"{'case':<58} {'wall':>10} {'peak':>11} {'vs read_csv':>8}")
         print("(peak: the largest process of the run, e.g. one Dask worker)")

@@ -256,19 +256,26 @@ def _read_rows(
     elif lines is not None:
         counts = np.array([line.count(",") + 1 for line in lines])
     else:
+        frame = _read_well_formed(body, header, len(numbers))
+        if frame is not None:
+            return frame
         counts = _field_counts(body)
     bad = np.flatnonzero(counts != width)
     for i in bad:
         problems.add(
             f"{path}:{numbers[i]}",
-            f"has {counts[i]} fields, the header has {width}",
+            f"has {counts[i]} field{'' if counts[i] == 1 else 's'}, the header has {width}",
             "Check for a missing or extra comma.",
         )
     if len(bad):
         return None
     if quoted:
         return pd.DataFrame(cells, columns=header, dtype=object)
-    source = io.BytesIO(body) if lines is None else io.StringIO("\n".join(lines))
+    return _parse(io.BytesIO(body) if lines is None else io.StringIO("\n".join(lines)), header)
+
+
+def _parse(source, header: list[str]) -> pd.DataFrame:
+    """Rows of text cells by pandas' C parser (no quotes, field counts already known)."""
     return pd.read_csv(
         source,
         header=None,
@@ -279,6 +286,26 @@ def _read_rows(
         skip_blank_lines=False,
         engine="c",
     )
+
+
+def _read_well_formed(body: bytes, header: list[str], count: int) -> pd.DataFrame | None:
+    """The rows of a block without quotes when every line has the header's field count, else
+    None (then the lines are counted one by one, for the messages).
+
+    Two counts show it without looking at each line: the first line has ``width - 1`` commas and
+    the block ``count * (width - 1)``. A line with too few fields then needs one with too many to
+    keep the total, and on a line with more fields than the first pandas' parser stops.
+    """
+    commas = len(header) - 1
+    first = body.find(b"\n")
+    if (body[:first] if first >= 0 else body).count(b",") != commas:
+        return None
+    if body.count(b",") != commas * count:
+        return None
+    try:
+        return _parse(io.BytesIO(body), header)
+    except pd.errors.ParserError:  # a line with too many fields: count them all
+        return None
 
 
 def _field_counts(body: bytes) -> np.ndarray:

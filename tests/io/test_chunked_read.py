@@ -101,3 +101,33 @@ def test_repeated_distinct_values_are_validated_once(write, monkeypatch):
     position_rows._parsed_symbol.cache_clear()
     assert len(positions) == 3000
     assert sorted(calls) == ["BTC-27DEC24-90000-C", "BTC-27DEC24-91000-C", "BTC-27DEC24-92000-C"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_short_row_and_a_long_row_are_both_found(write, size):
+    """The commas of the block add up (one row short of one, another one too many): each row is
+    still a problem of its own."""
+    text = (
+        "instrument,quantity\nBTC-PERPETUAL,1\nBTC-PERPETUAL\nBTC-PERPETUAL,1,2\nETH-PERPETUAL,3\n"
+    )
+    path = write("bad.csv", text)
+    assert problems(path, size) == [
+        f"{path}:3: has 1 field, the header has 2. Check for a missing or extra comma.",
+        f"{path}:4: has 3 fields, the header has 2. Check for a missing or extra comma.",
+    ]
+
+
+def test_a_long_first_row_is_not_read_as_an_index(write):
+    path = write("bad.csv", "instrument,quantity\nBTC-PERPETUAL,1,2\nBTC-PERPETUAL\n")
+    assert problems(path, 10**9) == [
+        f"{path}:2: has 3 fields, the header has 2. Check for a missing or extra comma.",
+        f"{path}:3: has 1 field, the header has 2. Check for a missing or extra comma.",
+    ]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_short_last_row_is_found(write, size):
+    path = write("bad.csv", "instrument,quantity\nBTC-PERPETUAL,1\nBTC-PERPETUAL\n")
+    assert problems(path, size) == [
+        f"{path}:3: has 1 field, the header has 2. Check for a missing or extra comma."
+    ]
