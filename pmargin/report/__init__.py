@@ -53,15 +53,18 @@ def to_json(data: dict[str, Any]) -> str:
 
     options = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
     text = orjson.dumps(placeholder(data), option=options).decode()
-    parts: list[str] = []  # joined once at the end: the large lists are copied once
+    pieces: list[list[str]] = [[]]  # each list joined once: the large lists are copied once
     for token, records in large.items():
         quoted = orjson.dumps(token).decode()
         at = text.index(quoted)
-        parts.append(text[:at])
-        parts.extend(records.json_parts(_key_indent(text, at)))
+        pieces[-1].append(text[:at])
+        pieces.append(records.json_parts(_key_indent(text, at)))
         text = text[at + len(quoted) :]
-    parts.append(text + "\n")
-    return "".join(parts)
+    pieces[-1].append(text + "\n")
+    if len(pieces) == 2 and len(pieces[0]) == 1:  # one large list: its pieces take the head
+        pieces[1][0] = pieces[0][0] + pieces[1][0]
+        return "".join(pieces[1])
+    return "".join("".join(part) for part in pieces)
 
 
 def _key_indent(text: str, position: int) -> str:
