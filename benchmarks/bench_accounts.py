@@ -94,6 +94,37 @@ STAGES = textwrap.dedent(
 )
 
 
+#: a floor for any pandas-based run, timed in one fresh process: importing the libraries, reading
+#: the CSV, factorizing its two text columns and parsing the numbers, encoding as many numbers
+#: as the result holds (orjson, from one numpy array: no labels, no keys), and writing and
+#: syncing as many bytes as the result's JSON
+FLOOR = textwrap.dedent(
+    """
+    import json, os, sys, time
+    start = time.perf_counter()
+    import numpy as np, orjson, pandas as pd, scipy.sparse, scipy.special, typer, yaml
+    times = {"imports": time.perf_counter() - start}
+    path, rows, fields, size, out = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
+    mark = time.perf_counter()
+    frame = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False)
+    times["read_csv"] = time.perf_counter() - mark; mark = time.perf_counter()
+    for column in ("account", "instrument"):
+        pd.factorize(frame[column].to_numpy(object))
+    pd.to_numeric(frame["quantity"])
+    times["factorize"] = time.perf_counter() - mark; mark = time.perf_counter()
+    numbers = np.random.default_rng(0).lognormal(10, 3, size=(rows, fields))
+    orjson.dumps(numbers, option=orjson.OPT_SERIALIZE_NUMPY)
+    times["encode"] = time.perf_counter() - mark; mark = time.perf_counter()
+    with open(out, "wb") as stream:
+        stream.write(b" " * size)
+        stream.flush()
+        os.fsync(stream.fileno())
+    times["write"] = time.perf_counter() - mark
+    print(json.dumps(times))
+    """
+)
+
+
 def instrument_symbols(count: int, rng: np.random.Generator) -> list[str]:
     """``count`` distinct exchange symbols: mostly options, some futures and perpetuals."""
     symbols: dict[str, None] = {}
@@ -189,6 +220,30 @@ def byte_compile() -> None:
         raise SystemExit(f"cannot compile the modules under {folder}")
 
 
+def result_shape(out: Path) -> tuple[int, int]:
+    """Rows of the result's list (accounts, else positions) and the numbers in its first row."""
+    data = json.loads(out.read_text())
+    rows = data.get("accounts") or data.get("positions") or [{}]
+
+    def numbers(value) -> int:
+        if isinstance(value, dict):
+            return sum(numbers(v) for v in value.values())
+        return int(isinstance(value, (int, float)) and not isinstance(value, bool))
+
+    return len(rows), numbers(rows[0])
+
+
+def floor(path: Path, out: Path, repeat: int) -> dict:
+    """The :data:`FLOOR` process for the result in ``out``: median wall, and its stages."""
+    rows, fields = result_shape(out)
+    size = out.stat().st_size
+    sink = out.with_name("floor.out")
+    command = [sys.executable, "-c", FLOOR, str(path), str(rows), str(fields), str(size), sink]
+    run = measure([str(c) for c in command], repeat)
+    stages = subprocess.run([str(c) for c in command], capture_output=True, text=True, check=True)
+    return {**run, "stages": json.loads(stages.stdout), "rows": rows, "fields": fields}
+
+
 def report(name: str, run: dict, baseline: dict) -> None:
     ratio = run["wall"] / baseline["wall"]
     print(f"{name:<58} {run['wall']:8.2f} s {run['peak_mb']:8.0f} MB {ratio:7.2f}x")
@@ -236,6 +291,10 @@ def main() -> None:
             command = [*pmargin, "compute", str(path), *extra, "--format", "json", "--output", out]
             name = " ".join(["pmargin compute", *extra, "--format json (local)"])
             report(name, measure(command, args.repeat), baseline)
+            least = floor(path, Path(out), args.repeat)
+            report("  floor: imports, read, factorize, encode, write", least, baseline)
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in least["stages"].items())
+            print(f"    ({parts} s; {least['rows']:,} rows x {least['fields']} numbers)")
             if extra and not args.skip_dask:
                 dask = measure([*command, "--engine", "dask"], args.repeat)
                 report("  the same with --engine dask (2 local workers)", dask, baseline)

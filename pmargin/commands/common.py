@@ -271,8 +271,9 @@ class DirectCoercion:
     that already have their type, text, exact choice names and plain paths.
     """
 
-    def __init__(self, descriptor) -> None:
+    def __init__(self, descriptor, build) -> None:
         self.descriptor = descriptor
+        self.build = build  # typer's own coercion, built on first need
         self.typer_coercion = None
 
     def coerce(self, value, param, ctx):
@@ -283,9 +284,7 @@ class DirectCoercion:
         if direct is not None:
             return direct
         if self.typer_coercion is None:
-            from typer._coercion import build_runtime_param
-
-            self.typer_coercion = build_runtime_param(self.descriptor)
+            self.typer_coercion = self.build(self.descriptor)
         return self.typer_coercion.coerce(value, param=param, ctx=ctx)
 
     def _direct(self, value):
@@ -321,9 +320,13 @@ def _plain_path(info) -> bool:
 
 def direct_coercion(param) -> None:
     """Give ``param`` a :class:`DirectCoercion` (typer's lazily built coercion lives in its
-    ``_runtime_param``; a typer without one is left as it is)."""
+    ``_runtime_param``; a typer made otherwise is left as it is)."""
+    try:
+        from typer._coercion import build_runtime_param
+    except ImportError:  # pragma: no cover - another typer: its own coercion
+        return
     if getattr(param, "_runtime_param", False) is None:
-        param._runtime_param = DirectCoercion(param.type_descriptor)
+        param._runtime_param = DirectCoercion(param.type_descriptor, build_runtime_param)
 
 
 def _silence_stdout() -> None:
