@@ -53,18 +53,20 @@ def to_json(data: dict[str, Any]) -> str:
 
     options = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
     text = orjson.dumps(placeholder(data), option=options).decode()
-    pieces: list[list[str]] = [[]]  # each list joined once: the large lists are copied once
+    pieces: list[list[str]] = []  # each large list's pieces, with the text around it
     for token, records in large.items():
         quoted = orjson.dumps(token).decode()
         at = text.index(quoted)
-        pieces[-1].append(text[:at])
-        pieces.append(records.json_parts(_key_indent(text, at)))
+        parts = records.json_parts(_key_indent(text, at))
+        parts[0] = text[:at] + parts[0]
+        pieces.append(parts)
         text = text[at + len(quoted) :]
-    pieces[-1].append(text + "\n")
-    if len(pieces) == 2 and len(pieces[0]) == 1:  # one large list: its pieces take the head
-        pieces[1][0] = pieces[0][0] + pieces[1][0]
-        return "".join(pieces[1])
-    return "".join("".join(part) for part in pieces)
+    if not pieces:
+        return text + "\n"
+    pieces[-1][-1] += text + "\n"
+    if len(pieces) == 1:  # the usual case: the text is copied once
+        return "".join(pieces[0])
+    return "".join("".join(parts) for parts in pieces)
 
 
 def _key_indent(text: str, position: int) -> str:
