@@ -392,37 +392,53 @@ def mark_in_usd(table: InstrumentTable, codes: np.ndarray, mark: np.ndarray) -> 
 
 
 def _check_marks(table: InstrumentTable, positions: pd.DataFrame, codes, problems) -> None:
-    """Marks the market makes impossible (see the module docstring)."""
-    mark = positions["mark_price"].to_numpy(np.float64)
-    marked = np.isfinite(mark)
-    option = table.is_option[codes] & (table.time > 0)[codes]
-    inverse = table.is_inverse[codes]
-    spot = table.spot[codes]
-    forward, strike = table.forward[codes], table.strike[codes]
-    discount = np.exp(-table.rate * np.maximum(table.time, 0.0))[codes]
-    call = table.is_call[codes]
+    """Marks the market makes impossible (see the module docstring). Only the rows that give a
+    mark are looked at: a book without marks costs one pass over the column."""
+    marks = positions["mark_price"].to_numpy(np.float64)
+    rows = np.flatnonzero(np.isfinite(marks))
+    if not len(rows):
+        return
+    at = np.zeros(len(marks), np.int64)  # a marked row's place among the marked rows
+    at[rows] = np.arange(len(rows))
+    code = codes[rows]
+    mark = marks[rows]
+    option = table.is_option[code] & (table.time > 0)[code]
+    inverse = table.is_inverse[code]
+    spot = table.spot[code]
+    forward, strike = table.forward[code], table.strike[code]
+    discount = np.exp(-table.rate * np.maximum(table.time, 0.0))[code]
+    call = table.is_call[code]
     per_usd = np.where(option & inverse, 1.0 / spot, 1.0)  # quote units per USD
     upper = discount * np.where(call, forward, strike) * per_usd
     lower = discount * np.maximum(np.where(call, forward - strike, strike - forward), 0.0) * per_usd
-    unit = np.where(option & inverse, positions["underlying"].to_numpy(str), "USD")
+
+    def unit(i: int) -> str:
+        return str(positions["underlying"].iloc[rows[i]]) if option[i] and inverse[i] else "USD"
 
     def above(r: int) -> str:
+        i = at[r]
         text = (
-            f"mark {mark[r]:g} is above the most this {'call' if call[r] else 'put'} can be "
-            f"worth, {upper[r]:.6g} {unit[r]}"
+            f"mark {mark[i]:g} is above the most this {'call' if call[i] else 'put'} can be "
+            f"worth, {upper[i]:.6g} {unit(i)}"
         )
-        if inverse[r]:
+        if inverse[i]:
             text += (
-                f"; an inverse option's mark is in {unit[r]}, not USD (as the exchange quotes "
-                f"it: {mark[r]:g} USD would be {mark[r] / spot[r]:.4g} {unit[r]} at spot "
-                f"{spot[r]:,.0f})"
+                f"; an inverse option's mark is in {unit(i)}, not USD (as the exchange quotes "
+                f"it: {mark[i]:g} USD would be {mark[i] / spot[i]:.4g} {unit(i)} at spot "
+                f"{spot[i]:,.0f})"
             )
         return text
+
+    def among(mask: np.ndarray) -> np.ndarray:
+        """A mask over the marked rows as a mask over every position row."""
+        full = np.zeros(len(marks), bool)
+        full[rows[mask]] = True
+        return full
 
     _report(
         problems,
         positions,
-        marked & option & (mark > upper * (1 + 1e-9)),
+        among(option & (mark > upper * (1 + 1e-9))),
         "mark_price",
         above,
         "Check the mark and its unit.",
@@ -430,20 +446,20 @@ def _check_marks(table: InstrumentTable, positions: pd.DataFrame, codes, problem
     _report(
         problems,
         positions,
-        marked & option & inverse & (mark < lower - MARK_SLACK * spot * per_usd),
+        among(option & inverse & (mark < lower - MARK_SLACK * spot * per_usd)),
         "mark_price",
         lambda r: (
-            f"mark {mark[r]:g} is below the option's intrinsic value {lower[r]:.6g} {unit[r]} "
-            f"on the market's forward {forward[r]:,.6g}"
+            f"mark {mark[at[r]]:g} is below the option's intrinsic value {lower[at[r]]:.6g} "
+            f"{unit(at[r])} on the market's forward {forward[at[r]]:,.6g}"
         ),
         "Check the mark, or the market's spot and forwards.",
     )
     _report(
         problems,
         positions,
-        marked & ~table.is_option[codes] & (mark < PRICE_MIN),
+        among(~table.is_option[code] & (mark < PRICE_MIN)),
         "mark_price",
-        lambda r: f"mark {mark[r]:g}: a {positions['kind'].iloc[r]}'s price must be > 0",
+        lambda r: f"mark {mark[at[r]]:g}: a {positions['kind'].iloc[r]}'s price must be > 0",
         "Give the observed price in USD per coin, or leave it empty.",
     )
 

@@ -105,6 +105,19 @@ class Portfolio:
         return Portfolio(positions, collateral, self.source, self.market_path)
 
 
+def columns_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A frame of ``columns`` as they are, without copies: text stays ``object`` (as in
+    :func:`empty_positions`) rather than being converted to pandas' string dtype, which checks
+    every cell of every text column once more."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=values.dtype, copy=False)
+            for name, values in columns.items()
+        },
+        copy=False,
+    )
+
+
 def empty_positions() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in POSITION_COLUMNS})
     frame["expiry"] = pd.Series(dtype="datetime64[s]")

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..portfolio import USD_LIKE, Portfolio, empty_positions
+from ..portfolio import USD_LIKE, Portfolio, columns_frame, empty_positions
 from ..values import (
     QUANTITY_MAX,
     describe,
@@ -188,11 +188,13 @@ def _concat(pieces: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """The chunks' columns in one frame, joined a column at a time, each chunk's copy freed as
     it is joined (a plain concat would hold every chunk and the result at once)."""
     if len(pieces) == 1:  # one block: its columns as they are
-        return pd.DataFrame(pieces[0], copy=False)
-    columns = {}
-    for column in list(pieces[0]):
-        columns[column] = np.concatenate([piece.pop(column) for piece in pieces])
-    return pd.DataFrame(columns, copy=False)
+        return columns_frame(pieces[0])
+    return columns_frame(
+        {
+            column: np.concatenate([piece.pop(column) for piece in pieces])
+            for column in list(pieces[0])
+        }
+    )
 
 
 def _labels(prefix: str, numbers: np.ndarray) -> np.ndarray:

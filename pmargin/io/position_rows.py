@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import Problem, ProblemCollector
 from ..instruments import INVERSE_FACE_USD, KINDS, SETTLEMENTS, Instrument, parse_symbol
-from ..portfolio import INSTRUMENT_KEY, POSITION_COLUMNS
+from ..portfolio import INSTRUMENT_KEY, POSITION_COLUMNS, columns_frame
 from ..values import (
     ACCEPTED_DATES,
     ISO_INSTANT,
@@ -265,7 +265,7 @@ def build_positions(
     instruments = _instruments(distinct, _Distinct(rows, codes, len(distinct)), as_of)
     for column in ("instrument", "underlying"):
         instruments[column] = _interned(instruments[column].to_numpy(object), strings)
-    out = instruments.take(codes).reset_index(drop=True) if count else instruments.iloc[:0]
+    out = {column: instruments[column].to_numpy()[codes] for column in instruments.columns}
 
     quantity_codes, quantity_text = text["quantity"]
     out["quantity"] = _quantity(quantity_text, _Distinct(rows, quantity_codes))[quantity_codes]
@@ -288,11 +288,11 @@ def build_positions(
     given_ids = ids.to_numpy(object)[id_codes]
     fallback = sources if default_ids is None else np.asarray(default_ids, dtype=object)
     out["id"] = np.where(given_ids != "", given_ids, fallback) if count else given_ids
-    out["is_order"] = is_order
+    out["is_order"] = np.full(count, is_order)
     out["source"] = sources
     if own_rows:
         rows.flush()
-    return out[list(POSITION_COLUMNS)]
+    return columns_frame({column: out[column] for column in POSITION_COLUMNS})
 
 
 def _interned(values: np.ndarray, strings: dict[str, str] | None) -> np.ndarray:

@@ -374,18 +374,23 @@ def _aggregate(
     steps = np.maximum(np.abs(moves) / price_range, 1.0) - 1.0
     usd = steps * parameters["extended_dampener"]  # (8, G)
     edge = arrays.group_pair_spot * (1.0 + np.sign(moves) * price_range)
-    dampener = np.where(arrays.group_linear, usd, usd / edge)[:, pair]  # inverse: coin at edge
-    damped = pre.copy()
-    extended = damped[grid:]
-    damped[grid:] = np.copysign(np.maximum(np.abs(extended) - dampener, 0.0), extended)
-    aggregated = np.minimum(damped, 0.0)  # losses in full
-    capped = np.zeros(len(pair), bool)
+    dampener = np.where(arrays.group_linear, usd, usd / edge)[:, pair]  # (8, p)
     offset = parameters["pnl_offset"][pair]
     offsetting = np.flatnonzero(offset > 0)  # elsewhere gains count for nothing
+    cap = parameters["max_offsetable_pnl"]
+    cap = np.where(arrays.group_linear, cap, cap / arrays.group_pair_spot)[pair]
+    capped = np.zeros(len(pair), bool)
+    # d >= 0 (a move below -price_range is above -100%, so the edge is a positive price): a
+    # loss x is damped to min(x + d, 0) and a gain to max(x - d, 0), without copying ``pre``
+    aggregated = np.empty_like(pre)
+    np.minimum(pre[:grid], 0.0, out=aggregated[:grid])
+    np.add(pre[grid:], dampener, out=aggregated[grid:])
+    np.minimum(aggregated[grid:], 0.0, out=aggregated[grid:])
     if len(offsetting):
-        cap = parameters["max_offsetable_pnl"]
-        cap = np.where(arrays.group_linear, cap, cap / arrays.group_pair_spot)[pair[offsetting]]
-        gains = np.maximum(damped[:, offsetting], 0.0) * offset[offsetting]
-        capped[offsetting] = (gains > cap).any(axis=0)
-        aggregated[:, offsetting] += np.minimum(gains, cap)
+        columns = slice(None) if len(offsetting) == len(pair) else offsetting
+        gains = np.maximum(pre[:, columns], 0.0)
+        gains[grid:] = np.maximum(pre[grid:, columns] - dampener[:, columns], 0.0)
+        gains *= offset[columns]
+        capped[columns] = (gains > cap[columns]).any(axis=0)
+        aggregated[:, columns] += np.minimum(gains, cap[columns], out=gains)
     return aggregated, capped

@@ -434,3 +434,54 @@ def test_isolated_margin_on_the_grid_extremes_equals_the_whole_grid(write, marke
     isolated = model.isolated_margin(book, arrays)
     assert np.array_equal(isolated, expected)
     assert isolated[-1] == 0 and isolated[-2] > 0
+
+
+@pytest.mark.parametrize("price_range", [0.16, 0.7])
+@pytest.mark.parametrize("offsets", [(0.0, 0.6, 0.3, 0.0), (0.2, 0.6, 0.3, 1.0)])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_dampening_and_offset_equal_the_rule_as_written(price_range, offsets, seed):
+    """The extended entries are damped towards 0 by the dampener d (copysign(max(|x| - d, 0), x)),
+    losses count in full and gains, where the currency offsets them, at ``pnl_offset`` up to the
+    cap. The engine forms this without copying the vectors (a loss as min(x + d, 0)); here the
+    rule is applied as Deribit writes it, entry by entry, on random vectors of four pairs, some
+    or all of which offset gains."""
+    from types import SimpleNamespace
+
+    from pmargin.margin.deribit_risk import _aggregate
+
+    rng = np.random.default_rng(seed)
+    grid, moves = 27, np.array([-0.66, -0.33, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0])
+    linear = np.array([False, False, True, True])
+    spot = np.array([100000.0, 4000.0, 100000.0, 4000.0])
+    parameters = {
+        "price_range": np.full(4, price_range),
+        "extended_dampener": np.array([25000.0, 25000.0, 0.0, 40000.0]),
+        "pnl_offset": np.array(offsets),
+        "max_offsetable_pnl": np.array([1e4, 2e4, 1e3, 5e3]),
+    }
+    arrays = SimpleNamespace(group_parameters=parameters, group_linear=linear, group_pair_spot=spot)
+    settings = SimpleNamespace(extended_moves=tuple(moves))
+    pair = rng.integers(0, 4, 200)
+    scale = np.where(linear, 1e4, 1.0)[pair]  # USD for linear pairs, coins for inverse ones
+    pre = rng.normal(size=(grid + len(moves), len(pair))) * scale
+    pre[:, :5] = 0.0  # a flat key too
+
+    aggregated, capped = _aggregate(arrays, settings, pre.copy(), pair, grid)
+
+    expected = np.empty_like(pre)
+    expected_capped = np.zeros(len(pair), bool)
+    for k, g in enumerate(pair):
+        steps = np.maximum(np.abs(moves) / price_range, 1.0) - 1.0
+        usd = steps * parameters["extended_dampener"][g]
+        edge = spot[g] * (1.0 + np.sign(moves) * price_range)
+        dampener = usd if linear[g] else usd / edge
+        x = pre[:, k].copy()
+        x[grid:] = np.copysign(np.maximum(np.abs(x[grid:]) - dampener, 0.0), x[grid:])
+        cap = parameters["max_offsetable_pnl"][g] / (1.0 if linear[g] else spot[g])
+        gains = np.maximum(x, 0.0) * parameters["pnl_offset"][g]
+        expected_capped[k] = parameters["pnl_offset"][g] > 0 and (gains > cap).any()
+        offset = np.minimum(gains, cap) if parameters["pnl_offset"][g] > 0 else 0.0
+        expected[:, k] = np.minimum(x, 0.0) + offset
+    assert np.allclose(aggregated, expected, rtol=1e-15, atol=0)
+    assert np.array_equal(capped, expected_capped)
+    assert expected_capped.any() and not expected_capped.all()
