@@ -16,7 +16,7 @@ import pytest
 from conftest import SAMPLES
 
 from pmargin import compute_margin, load_market, load_portfolio
-from pmargin.io.model_file import bundled_models
+from pmargin.io.model_file import bundled_models, load_model
 
 SPOT = 95_000.0  # BTC in sample_portfolios/market.yaml
 
@@ -259,3 +259,33 @@ def test_open_orders_take_the_worse_of_filled_and_not_per_account(folder, model)
         alone = bind(load_portfolio(folder / f"{name}.yaml"), market)
         expected = requirement_with_orders(margin_model, alone).initial
         assert together.account(name).portfolio_margin == pytest.approx(expected, rel=1e-12)
+
+
+def test_isolated_margin_beside_the_accounts_returns_or_raises_in_the_caller():
+    """Isolated margin runs on a thread of its own while the accounts are margined: its value
+    comes back, and an error it raises is raised where the result is asked for, not lost."""
+    from pmargin.account_engine import Beside
+
+    assert Beside(sum, [1.5, 2.5]).result() == 4.0
+
+    def fails():
+        raise ZeroDivisionError("in the thread")
+
+    pending = Beside(fails)
+    with pytest.raises(ZeroDivisionError, match="in the thread"):
+        pending.result()
+
+
+def test_a_model_whose_isolated_margin_fails_fails_the_run(write, market_path, monkeypatch):
+    from pmargin.margin.deribit import DeribitModel
+
+    def broken(self, book, scenarios):
+        raise RuntimeError("isolated margin failed")
+
+    monkeypatch.setattr(DeribitModel, "isolated_margin", broken)
+    portfolio = load_portfolio(
+        write("book.csv", "account,instrument,quantity\na,BTC-PERPETUAL,1\n")
+    )
+    model = load_model("deribit")
+    with pytest.raises(RuntimeError, match="isolated margin failed"):
+        compute_margin(portfolio, load_market(market_path), model)
