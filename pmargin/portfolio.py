@@ -106,12 +106,15 @@ class Portfolio:
 
 
 def columns_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A frame of ``columns`` as they are, without copies: text stays ``object`` (as in
-    :func:`empty_positions`) rather than being converted to pandas' string dtype, which checks
-    every cell of every text column once more."""
+    """A frame of ``columns`` as they are: text stays ``object`` (as in :func:`empty_positions`)
+    rather than being converted to pandas' string dtype, which checks every cell of every text
+    column once more, and arrays are not copied into blocks. A read-only array (a view that
+    another frame guards) is copied, so that the frame can be edited in place."""
     return pd.DataFrame(
         {
-            name: pd.Series(values, dtype=values.dtype, copy=False)
+            name: pd.Series(
+                values if values.flags.writeable else values.copy(), dtype=values.dtype, copy=False
+            )
             for name, values in columns.items()
         },
         copy=False,

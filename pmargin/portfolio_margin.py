@@ -43,7 +43,7 @@ from .margin_result import (  # noqa: F401 - the result and its constants, from 
     worst_status,
 )
 from .market import Market
-from .portfolio import Portfolio
+from .portfolio import Portfolio, columns_frame
 
 
 def position_values(book: Book) -> np.ndarray:
@@ -120,7 +120,7 @@ def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
     greeks = unit_greeks(book.instruments)
     codes, q = book.instrument, book.quantity
     positions = book.positions
-    return pd.DataFrame(
+    return columns_frame(  # no block copy, no str conversion
         {
             "id": positions["id"].to_numpy(),
             "account": positions["account"].to_numpy(),
@@ -135,8 +135,7 @@ def _position_table(book: Book, isolated: np.ndarray) -> pd.DataFrame:
             "theta": q * greeks.theta[codes],
             "is_order": book.is_order,
             "is_collateral": book.is_collateral,
-        },
-        copy=False,  # fresh arrays: not stacked into one block (a copy of every column)
+        }
     )
 
 

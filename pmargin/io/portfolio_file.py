@@ -61,6 +61,7 @@ from .position_rows import (
     RowProblems,
     build_positions,
     check_columns,
+    position_columns,
     positions_from_frame,
 )
 from .yaml_safe import load_yaml
@@ -154,7 +155,7 @@ def load_portfolio_csv(
         ids = _labels(f"{path.name}:", numbers)  # the default ids, `name:line`
         folder = str(path)[: -len(path.name)]  # a source is the id under the path's folder
         sources = np.add(np.array(folder, dtype=object), ids) if folder else ids
-        piece = build_positions(
+        piece = position_columns(
             frame,
             sources,
             problems,
@@ -164,7 +165,7 @@ def load_portfolio_csv(
             offset=offset,
             strings=strings,
         )
-        pieces.append({column: piece[column].to_numpy() for column in piece.columns})
+        pieces.append(piece)
         offset += len(numbers)
     if header is None:
         raise InputError(

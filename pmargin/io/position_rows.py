@@ -221,7 +221,12 @@ def _combined_codes(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, 
     return combined, first
 
 
-def build_positions(
+def build_positions(*args, **kwargs) -> pd.DataFrame:
+    """:func:`position_columns` as a frame."""
+    return columns_frame(position_columns(*args, **kwargs))
+
+
+def position_columns(
     frame: pd.DataFrame,
     sources,
     problems: ProblemCollector,
@@ -233,14 +238,14 @@ def build_positions(
     rows: RowProblems | None = None,
     offset: int = 0,
     strings: dict[str, str] | None = None,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Validate rows of text fields and return position columns (:data:`POSITION_COLUMNS`).
 
     ``frame`` holds text cells ("" where empty; surrounding spaces are stripped here), one
     column per file column; ``sources`` gives each row's ``file:line`` for messages. With
     ``as_of``, a contract expired at that instant is a problem too. Problems are recorded in
     ``problems`` (or, for a file read in chunks, in ``rows``, which the caller flushes); the
-    returned frame is only meaningful when none were recorded. ``strings``, kept by the caller
+    returned columns are only meaningful when none were recorded. ``strings``, kept by the caller
     over the chunks of a file, holds one copy of each account and symbol, so that their memory
     grows with the distinct values, not the rows. A file with an ``account`` column names the
     account of every row (an empty cell is a problem) unless ``default_account`` fills the gaps.
@@ -292,7 +297,7 @@ def build_positions(
     out["source"] = sources
     if own_rows:
         rows.flush()
-    return columns_frame({column: out[column] for column in POSITION_COLUMNS})
+    return {column: out[column] for column in POSITION_COLUMNS}
 
 
 def _interned(values: np.ndarray, strings: dict[str, str] | None) -> np.ndarray:
