@@ -278,10 +278,13 @@ def underlying_warnings(scenario_set: ScenarioSource, book: Book) -> tuple[str, 
     if all(isinstance(t, dict) for t in tables):
         covered = {u for t in tables for u in t}
         if DEFAULT_KEY not in covered:
+            days = getattr(scenario_set, "days", None)
+            timed = days is not None and bool(np.any(np.asarray(days) != 0))
+            effect = "its spot and vol stay as they are" + ("" if timed else ": its P&L there is 0")
             for underlying in sorted(held - covered):
                 warnings.append(
                     f"{label}: does not shock {underlying}, which the portfolio holds "
-                    f'(no {underlying} or "*" entry); its P&L there is 0'
+                    f'(no {underlying} or "*" entry); {effect}'
                 )
     return tuple(warnings)
 

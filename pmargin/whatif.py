@@ -245,7 +245,8 @@ def _prepare_trades(portfolio: Portfolio, trades: pd.DataFrame) -> pd.DataFrame:
                 str(row["source"]),
                 f"the trade names no account, and the portfolio has {len(accounts)}"
                 if account == ""
-                else f"unknown account {account!r} (the portfolio has {', '.join(accounts)})",
+                else f"unknown account {account!r} (the portfolio has "
+                f"{', '.join(repr(a) if a else 'one account without a name' for a in accounts)})",
                 "Give the trade's account: --account NAME, or an `account` column in the trades "
                 "file.",
             )

@@ -254,6 +254,16 @@ def _read_rows(
     width = len(header)
     quoted = lines is not None and any('"' in line for line in lines)
     if quoted:
+        unclosed = [i for i, line in enumerate(lines) if line.count('"') % 2]
+        for i in unclosed:  # a quoted field across lines, or a stray quote
+            problems.add(
+                f"{path}:{numbers[i]}",
+                'has a quote (") that is not closed on the same line',
+                "Close the quote on that line: a position is one line, and a line break "
+                "inside quotes is not read.",
+            )
+        if unclosed:
+            return None
         cells = list(csv.reader(lines, skipinitialspace=True))
         counts = np.array([len(row) for row in cells])
     elif lines is not None:
@@ -489,7 +499,14 @@ def _portfolio_from_yaml(document, path: Path, as_of: datetime | None) -> Portfo
     for key in document:
         if key not in YAML_KEYS:
             problems.append(unknown_key_problem(f"{path}", str(key), YAML_KEYS))
-    account = str(document.get("account") or "")
+    account = _account_name(document.get("account"), path, problems)
+    market = document.get("market")
+    if market is not None and not (isinstance(market, str) and market.strip()):
+        problems.add(
+            f"{path}: market",
+            f"expected a file name, found {market!r}",
+            "e.g. `market: market.yaml`",
+        )
     positions = document.get("positions") or []
     orders = document.get("orders") or []
     for key, value in (("positions", positions), ("orders", orders)):
@@ -532,9 +549,21 @@ def _portfolio_from_yaml(document, path: Path, as_of: datetime | None) -> Portfo
     table = pd.concat(frames, ignore_index=True) if frames else empty_positions()
     _check_ids(table, problems)
     problems.raise_if_any()
-    market = document.get("market")
     market_path = str(resolve_beside(path, market)) if market else None
     return Portfolio(table, {account: collateral} if collateral else {}, str(path), market_path)
+
+
+def _account_name(value, path: Path, problems: ProblemCollector) -> str:
+    """The file's ``account:`` as text ("" when absent or empty); a number is its text, as in a
+    CSV cell; a list, mapping or true/false is a problem."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problems.add(
+            f"{path}: account", f"expected a name, found {value!r}", "e.g. `account: desk-1`"
+        )
+        return ""
+    return str(value)
 
 
 def _collateral(value, path: str | Path, problems: ProblemCollector) -> dict[str, float]:

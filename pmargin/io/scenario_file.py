@@ -104,6 +104,8 @@ def _explicit(document: dict, where: str, path: Path, problems: ProblemCollector
         raw = []
     default_days = _days(document.get("days", 0), f"{where}: days", problems) or 0.0
     default_weight = _weight(document.get("weight", 1), f"{where}: weight", problems)
+    if default_weight is None:  # already a problem: not one more for each scenario
+        default_weight = 1.0
     names: list[str] = []
     entries: list[Entry] = []
     days, weights = [], []

@@ -11,6 +11,14 @@ alone does not give:
   the line of each of its keys (:class:`LineMapping`).
 * **Impossible dates** (``2024-02-30``, month 13) are a problem naming the key and the line, not a
   ``ValueError`` from YAML's timestamp constructor.
+* **Numbers and booleans as YAML 1.2 writes them, in decimal.** PyYAML follows YAML 1.1, where
+  ``010`` is 8 (octal), ``0x10`` 16, ``1:30`` 90 (base 60), ``1_000`` 1000 and ``yes``/``no``/
+  ``on``/``off`` are booleans: a quantity or an underlying (``NO``) would silently become
+  another value. Here a plain scalar is an integer only as ``[-+]?[0-9]+`` (``010`` is 10), a
+  float only in decimal or exponent form (``1e5`` included) or ``.inf``/``.nan``, a boolean only
+  ``true``/``false``; anything else stays text, which the field's own check then refuses with
+  its message (``expected a number, found '0x10'``). An integer too long for Python to read
+  (over 4,300 digits) is a problem naming the key and the line.
 * **Bounded work**: at most :data:`MAX_DEPTH` levels of nesting (deeper is an error, not a
   ``RecursionError``), at most :data:`MAX_ALIASES` alias uses, and at most
   :data:`MAX_EXPANDED_NODES` nodes once every alias is expanded (an "alias bomb" of nine lists of
@@ -22,6 +30,7 @@ Every problem of a file is reported at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -43,6 +52,13 @@ MAX_ALIASES = 1_000
 MAX_EXPANDED_NODES = 1_000_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BOOL_TAG, _INT_TAG, _FLOAT_TAG = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float"))
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
 
 
 class LineMapping(dict):
@@ -162,6 +178,27 @@ class StrictLoader(yaml.SafeLoader):
             )
             return node.value
 
+    def construct_yaml_int(self, node):
+        value = self.construct_scalar(node)
+        if _INT.match(value):
+            try:
+                return int(value)
+            except ValueError:  # past Python's 4,300-digit limit on reading integers
+                self._problem(
+                    node,
+                    f"an integer {len(value):,} digits long",
+                    "No value pmargin reads needs more than a few digits; check the number.",
+                )
+                return value
+        # only an explicit !!int tag brings another form here
+        self._problem(node, f"{value!r} is not a decimal integer", "Write it in decimal.")
+        return value
+
+    def _problem(self, node, what: str, fix: str) -> None:
+        key = self._key_of.get(id(node))
+        where = f"{key}: " if key is not None else ""
+        self.problems.append(Problem(f"{self.where}:{node.start_mark.line + 1}", where + what, fix))
+
     def _duplicate(self, first: Any, second: Any) -> None:
         line1, line2 = first.start_mark.line + 1, second.start_mark.line + 1
         same = (
@@ -180,6 +217,18 @@ class StrictLoader(yaml.SafeLoader):
         )
 
 
+# YAML 1.2's plain numbers and booleans in place of YAML 1.1's (see the module docstring); the
+# other implicit types (null, timestamps, merge keys) stay as SafeLoader reads them
+StrictLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _INT_TAG, _FLOAT_TAG)
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+StrictLoader.add_implicit_resolver(_BOOL_TAG, _BOOL, list("tTfF"))
+StrictLoader.add_implicit_resolver(_INT_TAG, _INT, list("-+0123456789"))  # before floats: 12 is int
+StrictLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+.0123456789"))
+StrictLoader.add_constructor(_INT_TAG, StrictLoader.construct_yaml_int)
 StrictLoader.add_constructor(_TIMESTAMP_TAG, StrictLoader.construct_yaml_timestamp)
 StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_yaml_map)
 

@@ -165,6 +165,8 @@ def allocate(book: Book, arrays: RiskArrays, settings: DeribitParameters, names)
     """Each row's share of the book's initial margin (USD), by the rules of this module's
     docstring. ``names(total, pairs)`` names a currency's worst scenario (its total vector and
     pairs)."""
+    if not len(arrays.groups):  # nothing to margin (no positions, or coin balances alone)
+        return Allocation(np.zeros(len(book.quantity)), {})
     layout = Layout.of(arrays)
     quantities, holds = configurations(book)
     risk = candidate_risk(arrays, settings, layout, QuantityBatch.of(quantities))
@@ -193,14 +195,16 @@ def allocate(book: Book, arrays: RiskArrays, settings: DeribitParameters, names)
     dated = bucket < buckets
     safe_bucket = np.where(dated, bucket, 0)
     row_delta = q * arrays.delta[codes]
-    roll_part = np.where(
-        dated,
-        row_delta
-        * np.sign(risk.bucket_delta[config, safe_bucket])
-        * layout.bucket_move[safe_bucket]
-        * layout.to_currency[pair],
-        0.0,
-    )
+    roll_part = np.zeros(len(q))  # no expiry at all (coins, perpetuals): no roll shock
+    if buckets:
+        roll_part = np.where(
+            dated,
+            row_delta
+            * np.sign(risk.bucket_delta[config, safe_bucket])
+            * layout.bucket_move[safe_bucket]
+            * layout.to_currency[pair],
+            0.0,
+        )
     # delta shock: the pair's shock by the row's signed share of the pair's net delta
     delta_part = pro_rata(
         row_delta, risk.pair_delta[config, pair], risk.pair_delta_shock[config, pair]

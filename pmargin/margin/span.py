@@ -344,7 +344,11 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
         document.get("inter_commodity_spreads"), f"{where}: inter_commodity_spreads", problems
     )
     ratio = number(
-        document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
+        document.get("maintenance_ratio", 1.0),
+        f"{where}: maintenance_ratio",
+        problems,
+        minimum=0,
+        maximum=1,  # maintenance is never above the initial margin
     )
     liquidation = parse_liquidation(document, where, problems)
     for name, entry in ranges.items():

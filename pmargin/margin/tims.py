@@ -295,7 +295,11 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
         minimum=0,
     )
     ratio = number(
-        document.get("maintenance_ratio", 1.0), f"{where}: maintenance_ratio", problems, minimum=0
+        document.get("maintenance_ratio", 1.0),
+        f"{where}: maintenance_ratio",
+        problems,
+        minimum=0,
+        maximum=1,  # maintenance is never above the initial margin
     )
     liquidation = parse_liquidation(document, where, problems)
     if problems:

@@ -200,7 +200,11 @@ def build(
         problems.add(f"{where}: scenarios", f"unknown {kind!r}", "Use montecarlo or historical.")
     montecarlo = montecarlo_parameters(document, where, problems)
     ratio = number(
-        document.get("maintenance_ratio", 0.8), f"{where}: maintenance_ratio", problems, minimum=0
+        document.get("maintenance_ratio", 0.8),
+        f"{where}: maintenance_ratio",
+        problems,
+        minimum=0,
+        maximum=1,  # maintenance is never above the initial margin
     )
     liquidation = parse_liquidation(document, where, problems)
     scenario_set = None

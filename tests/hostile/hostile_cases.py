@@ -108,6 +108,15 @@ CASES = [
         ("`90000` and `9e4` are the same strike",),
         {
             "market.yaml": "as_of: 2024-11-25\nunderlyings:\n  BTC:\n    spot: 100000\n    smile:\n"
+            "      2024-12-27: {90000: 0.5, '9e4': 0.6}\n"
+        },
+    ),
+    Case(
+        "smile-point-twice-as-two-numbers",
+        COMPUTE,
+        ("market.yaml:6", "duplicate key `9e4` (the same key as `90000`)"),
+        {
+            "market.yaml": "as_of: 2024-11-25\nunderlyings:\n  BTC:\n    spot: 100000\n    smile:\n"
             "      2024-12-27: {90000: 0.5, 9e4: 0.6}\n"
         },
     ),

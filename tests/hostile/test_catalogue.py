@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import export_and_plot_cases
+import fuzz_cases
 import hostile_cases
 import new_input_cases
 import pytest
@@ -16,7 +17,7 @@ from hostile_cases import BOOK, MARKET
 pytestmark = pytest.mark.filterwarnings("error")
 
 OLD_OUTPUT = '{"old": "result"}\n'
-CASES = hostile_cases.CASES + new_input_cases.CASES + export_and_plot_cases.CASES
+CASES = hostile_cases.CASES + new_input_cases.CASES + export_and_plot_cases.CASES + fuzz_cases.CASES
 
 
 def test_the_catalogue_is_large_and_names_are_unique():

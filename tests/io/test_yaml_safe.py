@@ -82,3 +82,51 @@ def test_a_few_aliases_are_fine(write):
 def test_python_objects_are_never_built(write):
     (found,) = problems(write, "a: !!python/object/apply:os.system ['true']\n")
     assert "malformed YAML" in found
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # YAML 1.2 (decimal) where PyYAML's YAML 1.1 reads another value
+        ("010", 10),  # 1.1: 8 (octal)
+        ("0x10", "0x10"),  # 1.1: 16
+        ("0o10", "0o10"),
+        ("1:30", "1:30"),  # 1.1: 90 (base 60)
+        ("1_000", "1_000"),  # 1.1: 1000
+        ("yes", "yes"),  # 1.1: True
+        ("NO", "NO"),  # 1.1: False (an underlying, say)
+        ("on", "on"),
+        ("Off", "Off"),
+        ("1e5", 100000.0),  # 1.1: the text "1e5" (no dot)
+        # the same in both
+        ("12", 12),
+        ("-3", -3),
+        ("+3", 3),
+        ("1.5", 1.5),
+        (".5", 0.5),
+        ("-2.5e-3", -0.0025),
+        ("true", True),
+        ("False", False),
+        ("~", None),
+        ("abc", "abc"),
+    ],
+)
+def test_numbers_and_booleans_are_read_as_yaml_1_2_decimal(write, text, expected):
+    value = load_yaml(write("f.yaml", f"a: {text}\n"), "test")["a"]
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_infinity_and_nan_are_still_numbers_for_the_fields_to_refuse(write):
+    document = load_yaml(write("f.yaml", "a: .inf\nb: -.inf\nc: .nan\n"), "test")
+    assert document["a"] == float("inf") and document["b"] == float("-inf")
+    assert document["c"] != document["c"]
+
+
+def test_an_integer_too_long_to_read_names_the_key_and_line(write):
+    found = problems(write, "a: 1\nb:\n  spot: " + "9" * 4301 + "\n")
+    assert found == [
+        "f.yaml:3: `spot`: an integer 4,301 digits long. No value pmargin reads needs more than "
+        "a few digits; check the number."
+    ]
+    assert load_yaml(write("g.yaml", "spot: " + "9" * 4300 + "\n"), "test")["spot"] > 0

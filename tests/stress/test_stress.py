@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pmargin import load_market, load_portfolio, load_scenarios
+from pmargin import InputError, load_market, load_portfolio, load_scenarios
 from pmargin import stress as stress_module
 from pmargin.engine import value
 from pmargin.montecarlo import MonteCarloSet
@@ -59,6 +59,25 @@ def test_a_grid_that_leaves_a_held_underlying_unshocked_warns(write, market):
     (warning_btc, warning_eth) = run_stress(book, market, [explicit]).sets[0].warnings
     assert "shocks for BTC are ignored; the portfolio holds no BTC" in warning_btc
     assert "does not shock ETH, which the portfolio holds" in warning_eth
+    assert warning_eth.endswith("its spot and vol stay as they are: its P&L there is 0")
+
+
+def test_a_time_only_set_says_time_still_passes_for_an_unshocked_underlying(write, market):
+    book = load_portfolio(write("b.csv", "instrument,quantity\nBTC-27DEC24-90000-P,10\n"))
+    days = load_scenarios(write("s.yaml", "scenarios:\n  - {name: ten days, days: 10}\n"))
+    result = run_stress(book, market, [days]).sets[0]
+    (warning,) = result.warnings
+    assert warning.endswith(
+        'does not shock BTC, which the portfolio holds (no BTC or "*" '
+        "entry); its spot and vol stay as they are"
+    )
+    assert result.pnl[0] < 0  # the puts lose ten days of time value: not a P&L of 0
+
+
+def test_a_bad_set_weight_is_one_problem_not_one_per_scenario(write):
+    with pytest.raises(InputError) as caught:
+        load_scenarios(write("s.yaml", "weight: -1\nscenarios:\n  - {name: a, spot: -0.1}\n"))
+    assert [p.message for p in caught.value.problems] == ["must be ≥ 0, found -1"]
 
 
 def test_heatmap_cells_are_the_grid_pnl_from_closed_forms(book, market):
