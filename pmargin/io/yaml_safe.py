@@ -167,14 +167,10 @@ class StrictLoader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:
-            key = self._key_of.get(id(node))
-            what = f"{key}: " if key is not None else ""
-            self.problems.append(
-                Problem(
-                    f"{self.where}:{node.start_mark.line + 1}",
-                    f"{what}impossible date {node.value!r} ({exc})",
-                    "Write a real calendar date as YYYY-MM-DD.",
-                )
+            self._problem(
+                node,
+                f"impossible date {node.value!r} ({exc})",
+                "Write a real calendar date as YYYY-MM-DD.",
             )
             return node.value
 

@@ -40,6 +40,21 @@ DEFAULT = "default"
 #: the ``table.memo`` slot of a model's scenario P&L (see :func:`keep_pnl`)
 PNL_SLOT = "pnl"
 
+
+def maintenance_ratio(
+    document: dict, where: str, problems: ProblemCollector, default: float
+) -> float | None:
+    """A model file's ``maintenance_ratio`` (maintenance = ratio × initial), in [0, 1]:
+    maintenance is never above the initial margin."""
+    return number(
+        document.get("maintenance_ratio", default),
+        f"{where}: maintenance_ratio",
+        problems,
+        minimum=0,
+        maximum=1,
+    )
+
+
 #: instruments × scenarios priced per engine call (bounds the memory of its temporaries)
 PRICING_CELLS = 2_000_000
 

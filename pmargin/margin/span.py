@@ -56,6 +56,7 @@ from .base import (
     ScenarioPnl,
     WorstScenarios,
     isolated_from_unit,
+    maintenance_ratio,
     model_pnl,
     worst_loss,
 )
@@ -343,13 +344,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> S
     spreads = parse_spreads(
         document.get("inter_commodity_spreads"), f"{where}: inter_commodity_spreads", problems
     )
-    ratio = number(
-        document.get("maintenance_ratio", 1.0),
-        f"{where}: maintenance_ratio",
-        problems,
-        minimum=0,
-        maximum=1,  # maintenance is never above the initial margin
-    )
+    ratio = maintenance_ratio(document, where, problems, default=1.0)
     liquidation = parse_liquidation(document, where, problems)
     for name, entry in ranges.items():
         if multiple is not None and multiple * entry.price_scan_range >= 1:

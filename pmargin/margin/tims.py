@@ -46,6 +46,7 @@ from .base import (
     ScenarioPnl,
     WorstScenarios,
     isolated_from_unit,
+    maintenance_ratio,
     model_pnl,
     worst_loss,
 )
@@ -294,13 +295,7 @@ def build(document: dict[str, Any], where: str, problems: ProblemCollector) -> T
         problems,
         minimum=0,
     )
-    ratio = number(
-        document.get("maintenance_ratio", 1.0),
-        f"{where}: maintenance_ratio",
-        problems,
-        minimum=0,
-        maximum=1,  # maintenance is never above the initial margin
-    )
+    ratio = maintenance_ratio(document, where, problems, default=1.0)
     liquidation = parse_liquidation(document, where, problems)
     if problems:
         return None

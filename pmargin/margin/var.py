@@ -41,6 +41,7 @@ from .base import (
     ScenarioPnl,
     WorstScenarios,
     isolated_from_unit,
+    maintenance_ratio,
     model_pnl,
 )
 from .batch import Allocation
@@ -199,13 +200,7 @@ def build(
     if kind not in ("montecarlo", "historical"):
         problems.add(f"{where}: scenarios", f"unknown {kind!r}", "Use montecarlo or historical.")
     montecarlo = montecarlo_parameters(document, where, problems)
-    ratio = number(
-        document.get("maintenance_ratio", 0.8),
-        f"{where}: maintenance_ratio",
-        problems,
-        minimum=0,
-        maximum=1,  # maintenance is never above the initial margin
-    )
+    ratio = maintenance_ratio(document, where, problems, default=0.8)
     liquidation = parse_liquidation(document, where, problems)
     scenario_set = None
     if kind == "historical":
