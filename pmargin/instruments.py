@@ -24,14 +24,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 
 from .values import describe
 
 KINDS = ("spot", "perpetual", "future", "option")
 SETTLEMENTS = ("linear", "inverse")
 RIGHTS = ("call", "put")
-EXPIRY_TIME = time(8, 0, tzinfo=timezone.utc)
 
 #: USD face value of one inverse future or perpetual contract, by underlying (Deribit).
 INVERSE_FACE_USD = {"BTC": 10.0, "ETH": 1.0}
@@ -52,12 +51,6 @@ _SYMBOL = re.compile(
 
 #: the longest symbol read (Deribit's are under 40 characters)
 MAX_SYMBOL_LENGTH = 100
-
-
-def normalise_right(value: str) -> str | None:
-    """``"C"``, ``"call"``, ``"Call"`` -> ``"call"``; ``"P"``/``"put"`` -> ``"put"``; else None."""
-    text = str(value).strip().lower()
-    return {"c": "call", "call": "call", "p": "put", "put": "put"}.get(text)
 
 
 def default_multiplier(underlying: str, kind: str, settlement: str) -> float:

@@ -16,6 +16,7 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
     run_context,
 )
 
@@ -42,7 +43,6 @@ def breakeven_command(
 ) -> None:
     """Reverse stress: the smallest spot moves (per underlying, all together, the most
     plausible joint move) and vol shock at which equity meets maintenance margin."""
-    from ..io.model_file import load_model
     from ..render.breakeven import print_breakeven
     from ..report import run_dict
     from ..report.breakeven import (
@@ -54,7 +54,7 @@ def breakeven_command(
     from ..reverse_stress import breakeven
 
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
     result = breakeven(book, snapshot, margin_model, loss=loss, horizon_days=horizon_days)
     data = breakeven_dict(result)
     emit_result(

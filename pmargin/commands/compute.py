@@ -75,7 +75,7 @@ def compute_command(
     Accounts never net: the totals are sums over accounts.
     """
     from ..book import bind
-    from ..io.model_file import bundled_models, load_model
+    from ..io.model_file import bundled_models
     from ..portfolio import USD_LIKE
     from ..portfolio_margin import compute_margin
     from ..report import run_dict
@@ -97,7 +97,7 @@ def compute_command(
         refuse_second_output(plot, "--plot", output)
     if output is not None:
         refuse_overwriting_inputs(output, "--output")
-    others = [load_model(name) for name in bundled_models()] if compare else None
+    others = [load_margin_model(ctx, name) for name in bundled_models()] if compare else None
     by_account = by_account or top is not None
     with make_engine(engine, scheduler) as runner:
         result = compute_margin(

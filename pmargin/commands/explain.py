@@ -14,6 +14,7 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
     run_context,
 )
 
@@ -30,13 +31,12 @@ def explain_command(
     """Margin attribution: each position's contribution (Euler allocation), isolated margin and
     diversification benefit, largest contribution first."""
     from ..attribution import explain_margin
-    from ..io.model_file import load_model
     from ..render.explain import print_explain
     from ..report import run_dict
     from ..report.explain import explain_dict, explain_markdown, explain_summary
 
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
     data = explain_dict(explain_margin(book, snapshot, margin_model))
     emit_result(
         format,

@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, Problem
-from .common import DebugOption, Format, FormatOption, OutputOption, emit_result, library_app
+from .common import (
+    DebugOption,
+    Format,
+    FormatOption,
+    OutputOption,
+    emit_result,
+    library_app,
+    load_margin_model,
+)
 
 
 def list_command(
@@ -35,13 +43,14 @@ def list_command(
 
 
 def show_command(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A bundled model name or a model YAML file.")],
     format: FormatOption = Format.table,
     output: OutputOption = None,
     debug: DebugOption = False,
 ) -> None:
     """A model's description, source, file and every parameter with its source."""
-    from ..io.model_file import bundled_models, load_model, model_file
+    from ..io.model_file import bundled_models, model_file
     from ..render.models import print_model
     from ..report.models import model_dict, model_markdown, model_parameter_rows
 
@@ -54,7 +63,7 @@ def show_command(
                 f"Use one of {', '.join(bundled_models())}, or a path to a model YAML.",
             )
         )
-    data = model_dict(load_model(file), file)
+    data = model_dict(load_margin_model(ctx, str(file)), file)
     rows = model_parameter_rows(data)
     emit_result(
         format,

@@ -16,6 +16,7 @@ from .common import (
     PortfolioArgument,
     emit_result,
     load_inputs,
+    load_margin_model,
     run_context,
 )
 
@@ -42,7 +43,6 @@ def whatif_command(
     debug: DebugOption = False,
 ) -> None:
     """Margin, equity and status before and after trades; each trade's incremental margin."""
-    from ..io.model_file import load_model
     from ..io.trades import load_trades
     from ..render.whatif import print_whatif
     from ..report import run_dict
@@ -51,7 +51,7 @@ def whatif_command(
 
     trades = load_trades(add or [], account=account or "")
     book, snapshot = load_inputs(ctx, portfolio, market)
-    margin_model = load_model(run_context(ctx).config.model_or_default(model))
+    margin_model = load_margin_model(ctx, run_context(ctx).config.model_or_default(model))
     data = whatif_dict(what_if(book, snapshot, margin_model, trades))
     emit_result(
         format,

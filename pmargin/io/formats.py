@@ -4,5 +4,3 @@
 AUTO = "auto"
 #: read the portfolio and a non-YAML market as Deribit API exports (:mod:`.deribit_export`)
 DERIBIT = "deribit"
-#: the values of ``--from``
-FILE_FORMATS = (AUTO, DERIBIT)

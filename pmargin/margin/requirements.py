@@ -46,11 +46,6 @@ class ScenarioPnl:
     def __iter__(self):  # ``shocks, pnl = model.scenario_pnl(...)``
         return iter((self.shocks, self.pnl))
 
-    @property
-    def weighted(self) -> np.ndarray:
-        """The counted P&L per contract: each scenario's P&L × its weight."""
-        return self.pnl * self.shocks.weight
-
     def account_cells(self, underlyings: int) -> int:
         """Dense cells one account needs: its P&L per underlying and scenario."""
         return self.shocks.count * max(underlyings, 1)

@@ -129,11 +129,6 @@ class Heatmap:
             table.add_row(label, *cells)
         return table
 
-    def _style(self, value: float, diagonal: bool, color_system: str | None):
-        if self.diagonal_dim and diagonal:
-            return "dim"
-        return self.scale.style(value, color_system)
-
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
         colours = console.color_system
         wide = self.table(colours, transposed=False)
