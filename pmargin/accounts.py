@@ -309,7 +309,7 @@ class Holdings:
     ) -> np.ndarray:
         """(A, count, …) sums per group of part(contracts) × ``per_contract`` from the batch."""
         matrix = np.asarray(per_contract, dtype=np.float64)
-        flat = matrix.reshape(len(matrix), -1)
+        flat = matrix.reshape(len(matrix), int(np.prod(matrix.shape[1:])))  # 0 instruments too
         result = self.batch.grouped_dot(flat, group, count, PARTS[part])
         return result.reshape(len(self), count, *matrix.shape[1:])
 

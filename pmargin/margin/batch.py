@@ -75,7 +75,8 @@ class QuantityBatch:
 
     def dot(self, matrix: np.ndarray, part: Callable = net_contracts) -> np.ndarray:
         """Σᵢ part(qᶜᵢ) · matrix[i] for every candidate: shape (C, *matrix.shape[1:])."""
-        flat = np.asarray(matrix, dtype=np.float64).reshape(len(matrix), -1)
+        matrix = np.asarray(matrix, dtype=np.float64)
+        flat = matrix.reshape(len(matrix), int(np.prod(matrix.shape[1:])))  # 0 instruments too
         group = np.zeros(len(flat), np.int64)
         result = self.grouped_dot(flat, group, 1, part)[:, 0]
         return result.reshape((self.count, *np.shape(matrix)[1:]))
