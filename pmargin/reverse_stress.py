@@ -12,7 +12,9 @@ For one account (each account on its own; accounts never net), searched moves ar
 
 Each is the move nearest 0 at which ``gap`` reaches 0, where ``gap`` = equity − maintenance
 margin with the *whole* margin model re-run on the moved market (orders as ``compute`` counts
-them), or ``loss − (value today − value moved)`` with a loss target. The uniform moves walk out
+them), or ``loss + P&L of the move`` with a loss target, the P&L ``stress`` gives for a
+scenario of that move (positions, open orders as filled and coin collateral; an inverse
+contract's coin P&L at the moved spot). The uniform moves walk out
 through trial moves (1% apart up to 5%, 2.5% up to 20%, 5% beyond, geometric steps above +100%),
 then :func:`scipy.optimize.brentq` refines the first change of sign to 1e-9; a change of sign
 that opens and closes between two trial moves is not seen. None where no move in
@@ -35,6 +37,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .book import Book, bind
+from .engine import instrument_pnl
 from .errors import InputError, Problem
 from .joint_move import NearestMove, nearest_move
 from .margin import MarginModel
@@ -43,12 +46,12 @@ from .montecarlo import NotPositiveSemiDefinite, correlation_factor, underlying_
 from .portfolio import Portfolio
 from .portfolio_margin import (
     MaintenanceGap,
-    at_model_prices,
     equity,
     position_values,
     requirement_with_orders,
 )
 from .root_search import nearest_crossing
+from .scenarios import Shocks
 
 TARGET_MAINTENANCE, TARGET_LOSS = "maintenance", "loss"
 #: trial moves, nearest first: 1% apart to 5%, 2.5% to 20%, 5% to 95%, then −99% or, up,
@@ -193,28 +196,45 @@ class _Gap:
     """``gap(underlyings, moves, vol)``: > 0 while the target is not reached, on the market with
     those underlyings' spots × (1 + move) and every vol × (1 + vol): equity − maintenance margin
     as :class:`~pmargin.portfolio_margin.MaintenanceGap` counts it (liquidation prices count it
-    so too), or, with a loss target, ``loss`` − the loss of the book at model prices.
+    so too), or, with a loss target, ``loss`` + the book's P&L on the move as ``stress`` counts it.
     """
 
     def __init__(self, book: Book, model: MarginModel, loss: float | None):
         self.loss = loss
+        self.book = book
         if loss is None:
             self.maintenance_gap = MaintenanceGap(book, model)
             self.unmarked = self.maintenance_gap.unmarked
-        else:
-            self.unmarked = at_model_prices(book)
-            self.value_today = float(position_values(self.unmarked).sum())
 
     def __call__(self, underlyings, moves: np.ndarray, vol: float = 0.0) -> float:
+        if self.loss is not None:
+            return self.loss + self.pnl(underlyings, moves, vol)
         moved = self.unmarked
         for underlying, move in zip(underlyings, moves):
             if move != 0:
                 moved = moved.with_spot_scaled(underlying, 1.0 + float(move))
         if vol != 0:
             moved = moved.with_vol_scaled(1.0 + vol)
-        if self.loss is None:
-            return self.maintenance_gap(moved)
-        return self.loss + float(position_values(moved).sum()) - self.value_today
+        return self.maintenance_gap(moved)
+
+    def pnl(self, underlyings, moves: np.ndarray, vol: float = 0.0) -> float:
+        """The book's P&L (USD) on the move, as ``stress`` values a scenario of it: positions,
+        open orders as filled and coin collateral, by the engine (inverse contracts' coin P&L
+        at the moved spot)."""
+        names = self.book.instruments.underlyings
+        spot = np.zeros((len(names), 1))
+        for underlying, move in zip(underlyings, moves):
+            spot[names.index(underlying), 0] = float(move)
+        shocks = Shocks(
+            ("breakeven",),
+            tuple(names),
+            spot,
+            np.full((len(names), 1), float(vol)),
+            np.zeros((len(names), 1)),
+            np.zeros(1),
+            np.ones(1),
+        )
+        return float(self.book.net_quantity @ instrument_pnl(self.book.instruments, shocks)[:, 0])
 
 
 def _equity(book: Book) -> float | None:

@@ -119,6 +119,50 @@ def test_a_loss_target_on_a_future_is_loss_over_notional(write, market_path):
     assert result.vol_up is None  # no options: vol moves nothing
 
 
+def test_a_loss_target_on_an_inverse_perpetual_is_the_coin_pnl_at_the_moved_spot(
+    write, market_path
+):
+    # short 100,000 contracts of 10 USD: coin P&L −N·10·(1/S − 1/S'), worth −N·10·m USD at
+    # S' = S(1 + m), whatever the entry price (the entry fixes what is owed today, not the move)
+    portfolio = load_portfolio(
+        write("f.csv", "instrument,quantity,entry_price\nBTC-PERPETUAL,-100000,80000\n")
+    )
+    result = breakeven(portfolio, load_market(market_path), load_model("deribit"), loss=50000)
+    assert result.underlyings["BTC"].up == pytest.approx(0.05, abs=1e-9)
+    assert result.underlyings["BTC"].down is None
+
+
+def test_a_loss_target_on_an_inverse_option_is_its_coin_pnl_at_the_moved_spot(write, market_path):
+    # an inverse call's premium is coins: P&L = V(S') − V(S)·S'/S, V by Black-76 (rate 0,
+    # sticky strike), computed here with scipy's normal
+    from scipy.stats import norm
+
+    portfolio = load_portfolio(write("c.csv", "instrument,quantity\nBTC-27DEC24-100000-C,10\n"))
+    result = breakeven(portfolio, load_market(market_path), load_model("deribit"), loss=20000)
+    years = (32 * 24 * 3600) / (365 * 24 * 3600)  # 2024-11-25 08:00 to 2024-12-27 08:00
+
+    def call(spot):
+        d1 = (np.log(spot / 100000) + 0.125 * years) / (0.5 * np.sqrt(years))
+        return spot * norm.cdf(d1) - 100000 * norm.cdf(d1 - 0.5 * np.sqrt(years))
+
+    move = result.underlyings["BTC"].down
+    pnl = 10 * (call(100000 * (1 + move)) - call(100000) * (1 + move))
+    assert pnl == pytest.approx(-20000, abs=1e-4)
+
+
+def test_a_loss_target_counts_open_orders_as_filled_like_stress(write, market_path):
+    market = load_market(market_path)
+    with_order = load_portfolio(
+        write(
+            "o.yaml",
+            "positions:\n  - {instrument: BTC_USDC-PERPETUAL, quantity: 1}\n"
+            "orders:\n  - {instrument: BTC_USDC-PERPETUAL, quantity: 1, price: 99000}\n",
+        )
+    )
+    result = breakeven(with_order, market, load_model("deribit"), loss=10000)
+    assert result.underlyings["BTC"].down == pytest.approx(-10000 / 200000, abs=1e-9)
+
+
 def test_the_joint_move_is_on_the_boundary_and_no_sampled_boundary_point_is_closer(short_puts):
     portfolio, market = short_puts
     model = load_model("deribit")
