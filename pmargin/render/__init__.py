@@ -27,6 +27,11 @@ class ResultConsole(Console):
         self.quiet = True
         raise BrokenPipeError
 
+    def print(self, *objects, crop: bool = False, **options) -> None:
+        """As rich prints, but a line wider than the console is kept whole (a table whose
+        kept columns need more than the terminal has; see :mod:`pmargin.render.fit`)."""
+        super().print(*objects, crop=crop, **options)
+
 
 def no_color() -> bool:
     """``NO_COLOR`` set to a non-empty value turns colour off (https://no-color.org)."""

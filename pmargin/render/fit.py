@@ -1,11 +1,13 @@
-"""Tables that never cut a number, at any terminal width from 80 columns.
+"""Tables that never cut a number, at any terminal width.
 
 A :class:`FittedTable` is built like a rich ``Table`` (columns, then rows) and fitted to the width
 it is drawn at: numbers are never wrapped or cut (each number column is as wide as its widest
 cell), names wrap only between words (a text column is at least as wide as its longest word), and
 when the table is still too wide whole columns are left out in the order their
 :class:`Column` states, with a line under the table that says which and how to see them
-(``--wide``, a wider terminal, or ``--format csv``). Nothing is ever shown as ``…``.
+(``--wide``, a wider terminal, or ``--format csv``). Nothing is ever shown as ``…``. A
+terminal narrower than the columns kept always (``drop=0``) gets the table at the width it needs:
+its lines run past the edge, and nothing is cut.
 """
 
 from __future__ import annotations
@@ -121,13 +123,18 @@ class FittedTable:
             kept.remove(index)
             dropped.append(self.columns[index].header.replace("\n", " "))
             widths = self.layout(console, kept, width)
-        if widths is None:  # nothing more to leave out: the terminal shows what it can
+        if widths is None:  # nothing more to leave out: whole, wider than ``width``
             widths = [natural for _, natural in (self.widths(i) for i in kept)]
         return self.table(kept, widths), dropped
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
         table, dropped = self.fit(console, options.max_width)
-        yield table
+        needed = natural_width(console, table)
+        if needed > options.max_width:  # narrower than the kept columns: lines run past the
+            # edge (a terminal wraps them) rather than cut a number or a name
+            yield from console.render(table, options.update(width=needed, max_width=needed))
+        else:
+            yield table
         if dropped:
             yield left_out_note(dropped, options.max_width)
 

@@ -117,6 +117,35 @@ def test_no_number_is_cut_at_any_width(cli, monkeypatch, name, width):
         assert "Show them with --wide, in a wider terminal, or with --format csv" in note
 
 
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
+
+
+def cells(text: str) -> set[str]:
+    """Every cell of every table line, stripped."""
+    return {
+        cell.strip()
+        for line in table_lines(text)
+        for cell in re.split(r"[│┃]", line)[1:-1]
+        if cell.strip()
+    }
+
+
+@pytest.mark.parametrize("width", (40, 60))
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_narrower_than_the_kept_columns_nothing_is_cut(cli, monkeypatch, name, width):
+    """A terminal narrower than the columns a table always keeps gets the table whole, wider
+    than the terminal (which wraps the lines): every number cell is one the wide table shows."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    wide = cli(*COMMANDS[name]).stdout
+    monkeypatch.setenv("COLUMNS", str(width))
+    narrow = cli(*COMMANDS[name]).stdout
+    assert "…" not in narrow
+    for line in table_lines(narrow):
+        assert line[-1] in TABLE_END, line
+    numbers = {cell for cell in cells(narrow) if NUMBER.fullmatch(cell)}
+    assert numbers <= cells(wide), sorted(numbers - cells(wide))
+
+
 def test_columns_are_left_out_in_the_stated_order_and_wide_shows_them(cli, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     narrow = cli("compute", SAMPLES / "multi_asset.yaml").stdout
