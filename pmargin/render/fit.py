@@ -5,9 +5,10 @@ it is drawn at: numbers are never wrapped or cut (each number column is as wide 
 cell), names wrap only between words (a text column is at least as wide as its longest word), and
 when the table is still too wide whole columns are left out in the order their
 :class:`Column` states, with a line under the table that says which and how to see them
-(``--wide``, a wider terminal, or ``--format csv``). Nothing is ever shown as ``…``. A
-terminal narrower than the columns kept always (``drop=0``) gets the table at the width it needs:
-its lines run past the edge, and nothing is cut.
+(``--wide``, a wider terminal, or ``--format csv``). Nothing is ever shown as ``…``. When the
+columns always kept (``drop=0``) are still too wide, long names break within words (down to
+:data:`FOLD_WIDTH`); when even that does not fit, the table is drawn at the width it needs: its
+lines run past the edge (a terminal wraps them), and nothing is cut.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from rich.text import Text
 SEE_MORE = "Show them with --wide, in a wider terminal, or with --format csv."
 #: a width no table reaches: where a table's natural width is measured
 UNBOUNDED = 100_000
+#: the least width of a name column whose words break (when nothing else makes a table fit)
+FOLD_WIDTH = 10
 
 
 @dataclass(frozen=True)
@@ -92,19 +95,22 @@ class FittedTable:
             table.add_row(*(cells[i] for i in kept), **options)
         return table
 
-    def layout(self, console: Console, kept: list[int], width: int) -> list[int] | None:
+    def layout(
+        self, console: Console, kept: list[int], width: int, fold: bool = False
+    ) -> list[int] | None:
         """Column widths for ``kept`` within ``width``: numbers whole, names wrapped between
-        words and given what room is left; None when even that does not fit."""
+        words (``fold``: within a word too, down to :data:`FOLD_WIDTH`) and given what room is
+        left; None when even that does not fit."""
         ranges = [self.widths(i) for i in kept]
         overhead = natural_width(console, self.table(kept, [1] * len(kept))) - len(kept)
         room = width - overhead
         if sum(natural for _, natural in ranges) <= room:
             return [natural for _, natural in ranges]
-        numbers = [self.columns[i].number for i in kept]
-        fixed = [natural if number else least for (least, natural), number in zip(ranges, numbers)]
+        fixed = self.least(kept, fold)
         spare = room - sum(fixed)
         if spare < 0:
             return None
+        numbers = [self.columns[i].number for i in kept]
         for position in sorted(range(len(kept)), key=lambda p: ranges[p][1]):
             if not numbers[position]:  # the narrowest names first get all they want
                 extra = min(spare, ranges[position][1] - fixed[position])
@@ -123,15 +129,30 @@ class FittedTable:
             kept.remove(index)
             dropped.append(self.columns[index].header.replace("\n", " "))
             widths = self.layout(console, kept, width)
-        if widths is None:  # nothing more to leave out: whole, wider than ``width``
-            widths = [natural for _, natural in (self.widths(i) for i in kept)]
+        if widths is None:  # nothing more to leave out: long names break within words
+            widths = self.layout(console, kept, width, fold=True)
+        if widths is None:  # still too wide: whole, wider than ``width``
+            widths = self.least(kept)
         return self.table(kept, widths), dropped
+
+    def least(self, kept: list[int], fold: bool = False) -> list[int]:
+        """The least widths of ``kept`` that cut nothing: numbers whole, names their longest
+        word (``fold``: at most :data:`FOLD_WIDTH`, a longer word breaking across lines)."""
+        return [
+            natural
+            if self.columns[i].number
+            else (
+                min(least, max(FOLD_WIDTH, longest_word(self.columns[i].header))) if fold else least
+            )
+            for i, (least, natural) in zip(kept, map(self.widths, kept))
+        ]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
         table, dropped = self.fit(console, options.max_width)
-        needed = natural_width(console, table)
+        needed = natural_width(console, table) if table.columns[0].width else 0
         if needed > options.max_width:  # narrower than the kept columns: lines run past the
             # edge (a terminal wraps them) rather than cut a number or a name
+            table.expand = False
             yield from console.render(table, options.update(width=needed, max_width=needed))
         else:
             yield table

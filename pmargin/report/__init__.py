@@ -137,10 +137,19 @@ def summary_line(summary: dict[str, Any]) -> str:
     return ", ".join(f"{key}={text(value)}" for key, value in summary.items())
 
 
+def markdown_number(value: float) -> str:
+    """A figure in markdown: to the cent from 10,000 up (``1,234,567.89``), else to six
+    significant digits (``1,234.57``, ``0.213457``, ``5.3e-05``: BTC amounts and gammas keep
+    their digits); ``0`` for zero, never ``-0``."""
+    if value == 0:
+        return "0"
+    return f"{value:,.2f}" if abs(value) >= 10_000 else f"{value:,.6g}"
+
+
 def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, float):
-            return f"{value:,.2f}"
+            return markdown_number(value)
         return "" if value is None else str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..portfolio_margin import BY_UNDERLYING, COMPONENT, LIQUIDATION_PRICES, MarginResult
 from ..profile import SpotProfile
-from . import clean, markdown_table, status_words
+from . import clean, markdown_number, markdown_table, status_words
 from .records import Field, Json, Nested, Present, Records
 
 POSITION_KEYS = (
@@ -184,7 +184,7 @@ def margin_markdown(data: dict[str, Any]) -> str:
         ["Isolated margin", data["isolated_margin"]],
         ["Offset", data["offset"]],
         ["Savings", "" if savings is None else f"{savings:.1%}"],
-        ["Worst scenario", f"{worst.get('name', '')} ({worst.get('pnl', 0.0):,.2f})"],
+        ["Worst scenario", f"{worst.get('name', '')} ({markdown_number(worst.get('pnl', 0.0))})"],
         ["Equity", data["equity"]],
         ["Excess", data["excess"]],
         ["Status", status_words(data["status"]) if data["equity"] is not None else ""],

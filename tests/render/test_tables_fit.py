@@ -117,33 +117,57 @@ def test_no_number_is_cut_at_any_width(cli, monkeypatch, name, width):
         assert "Show them with --wide, in a wider terminal, or with --format csv" in note
 
 
-NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
-
-
-def cells(text: str) -> set[str]:
-    """Every cell of every table line, stripped."""
-    return {
-        cell.strip()
-        for line in table_lines(text)
-        for cell in re.split(r"[│┃]", line)[1:-1]
-        if cell.strip()
-    }
-
-
 @pytest.mark.parametrize("width", (40, 60))
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_narrower_than_the_kept_columns_nothing_is_cut(cli, monkeypatch, name, width):
-    """A terminal narrower than the columns a table always keeps gets the table whole, wider
-    than the terminal (which wraps the lines): every number cell is one the wide table shows."""
-    monkeypatch.setenv("COLUMNS", "1000")
-    wide = cli(*COMMANDS[name]).stdout
+def test_narrower_than_the_kept_columns_nothing_is_cropped(cli, monkeypatch, name, width):
+    """A terminal narrower than the columns a table always keeps gets the table whole (wider
+    than the terminal, which wraps the lines): no line loses its right border."""
     monkeypatch.setenv("COLUMNS", str(width))
     narrow = cli(*COMMANDS[name]).stdout
     assert "…" not in narrow
     for line in table_lines(narrow):
         assert line[-1] in TABLE_END, line
-    numbers = {cell for cell in cells(narrow) if NUMBER.fullmatch(cell)}
-    assert numbers <= cells(wide), sorted(numbers - cells(wide))
+
+
+@pytest.mark.parametrize(
+    "width, args, figures",
+    [
+        # the failing limit's headroom was drawn as -103,28 below 69 columns
+        (w, ["check", SAMPLES / "multi_asset.yaml"], ["-103,280", "603,280"])
+        for w in (40, 60, 68)
+    ]
+    + [  # long account names took the room of the numbers at 80 columns: 1,049,16
+        (80, ["check", SAMPLES, "--by-account"], ["1,049,165", "-649,165", "-103,280"])
+    ],
+)
+def test_figures_of_a_narrow_table_are_whole(cli, monkeypatch, width, args, figures):
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = cli(*args, "--limits", SAMPLES / "limits.yaml").stdout
+    for figure in figures:
+        assert re.search(rf"(?<![\d,.]){re.escape(figure)}(?![\d,.])", out), (figure, out)
+
+
+@pytest.mark.parametrize("width", range(16, 100, 3))
+def test_a_fitted_table_never_cuts_a_number(width):
+    figures = ["-103,280", "1,049,165", "0.04585", "-649,165"]
+    table = FittedTable(
+        [
+            Column("account", number=False),
+            Column("check", number=False),
+            Column("value"),
+            Column("headroom"),
+            Column("note", number=False, drop=1),
+        ]
+    )
+    for i, figure in enumerate(figures):
+        table.add_row("naked_short_options", "max_delta[total]", figure, figures[-1 - i], "a b c")
+    console = Console(width=width, file=io.StringIO())
+    console.print(table, crop=False)
+    out = console.file.getvalue()
+    for figure in figures:
+        assert re.search(rf"(?<![\d,.]){re.escape(figure)}(?![\d,.])", out), (figure, out)
+    for line in table_lines(out):
+        assert line[-1] in TABLE_END, line
 
 
 def test_columns_are_left_out_in_the_stated_order_and_wide_shows_them(cli, monkeypatch):
