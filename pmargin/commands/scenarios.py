@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from .common import DebugOption, Format, FormatOption, OutputOption, emit_result, library_app
+from .common import (
+    DebugOption,
+    Format,
+    FormatOption,
+    OutputOption,
+    emit_result,
+    library_app,
+    run_context,
+)
 
 
 def list_command(
@@ -29,6 +37,7 @@ def list_command(
 
 
 def show_command(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A bundled set name or a scenario YAML file.")],
     format: FormatOption = Format.table,
     output: OutputOption = None,
@@ -39,7 +48,12 @@ def show_command(
     from ..render.scenarios import print_scenario_set
     from ..report.scenarios import scenario_set_dict, scenario_set_markdown, scenario_set_rows
 
-    data = scenario_set_dict(load_scenarios(name))
+    scenario_set = load_scenarios(name, "scenarios show")
+    run_context(ctx).read(  # --output may not name them
+        getattr(scenario_set, "source", None) or None,
+        getattr(scenario_set, "prices", None) or None,
+    )
+    data = scenario_set_dict(scenario_set)
     emit_result(
         format,
         output,

@@ -73,8 +73,9 @@ def bundled_sets() -> list[str]:
     return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
 
 
-def resolve_scenario(name_or_path: str | Path) -> Path:
-    """A path as given if it exists, else the bundled set of that name."""
+def resolve_scenario(name_or_path: str | Path, label: str = "--scenario") -> Path:
+    """A path as given if it exists, else the bundled set of that name (``label``: what named
+    it, for the message)."""
     text = str(name_or_path)
     path = Path(text)
     if path.exists():
@@ -84,7 +85,7 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
         return bundled
     raise InputError(
         Problem(
-            f"--scenario {text}",
+            f"{label} {text}",
             "no such file or bundled scenario set",
             f"Bundled sets: {', '.join(bundled_sets())}.",
         )
@@ -249,9 +250,9 @@ KINDS: dict[str, Builder] = {
 }
 
 
-def load_scenarios(name_or_path: str | Path):
-    """Load one scenario set from a file, or a bundled set by name."""
-    path = resolve_scenario(name_or_path)
+def load_scenarios(name_or_path: str | Path, label: str = "--scenario"):
+    """Load one scenario set from a file, or a bundled set by name (``label``: what named it)."""
+    path = resolve_scenario(name_or_path, label)
     where = str(path)
     document = load_yaml(path, "scenario set")
     if not isinstance(document, dict):

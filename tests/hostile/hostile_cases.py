@@ -667,6 +667,17 @@ CASES = [
         {"m.yaml": STANDARD_MODEL},
     ),
     Case(
+        "output-over-the-scenario-file-scenarios-show",
+        ("scenarios", "show", "s.yaml", "--output", "s.yaml"),
+        ("--output s.yaml", "is an input"),
+        {"s.yaml": explicit("{name: a, spot: -0.1}")},
+    ),
+    Case(
+        "scenarios-show-of-no-such-set-names-the-command",
+        ("scenarios", "show", "nosuch"),
+        ("scenarios show nosuch", "no such file or bundled scenario set"),
+    ),
+    Case(
         "output-over-the-model-file-models-show",
         ("models", "show", "m.yaml", "--output", "m.yaml"),
         ("--output m.yaml", "is an input"),
