@@ -93,7 +93,7 @@ def test_show_a_grid_historical_and_montecarlo_file(tmp_path, monkeypatch, write
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["scenarios", "show", "nosuch"], "scenarios show nosuch: no such file or bundled scenario"),
+        (["scenarios", "show", "nosuch"], "scenarios show nosuch: no such file or bundled"),
         (["scenarios", "show", "bad.yaml"], "bad.yaml: kind: unknown kind 'nope'"),
     ],
 )
