@@ -20,7 +20,7 @@ import numpy as np
 from .book import Book
 from .engine import instrument_pnl
 from .margin import MarginModel
-from .scenarios import Shocks
+from .scenarios import move_shocks
 
 #: the spot range of a model without scenarios
 DEFAULT_RANGE = (-0.30, 0.30)
@@ -54,16 +54,7 @@ def spot_profiles(book: Book, model: MarginModel, points: int = POINTS) -> list[
     blocks = np.cumsum([0, *(len(m) for m in moves)])
     for index, block_moves in enumerate(moves):
         spot[index, blocks[index] : blocks[index + 1]] = block_moves
-    zeros = np.zeros_like(spot)
-    shocks = Shocks(
-        names=tuple(f"scenario {i}" for i in range(count)),
-        underlyings=underlyings,
-        spot=spot,
-        vol=zeros,
-        vol_shift=zeros,
-        days=np.zeros(count),
-        weight=np.ones(count),
-    )
+    shocks = move_shocks(underlyings, spot, np.zeros_like(spot))
     pnl = book.net_quantity @ instrument_pnl(table, shocks)
     return [
         SpotProfile(

@@ -51,7 +51,7 @@ from .portfolio_margin import (
     requirement_with_orders,
 )
 from .root_search import nearest_crossing
-from .scenarios import Shocks
+from .scenarios import move_shocks
 
 TARGET_MAINTENANCE, TARGET_LOSS = "maintenance", "loss"
 #: trial moves, nearest first: 1% apart to 5%, 2.5% to 20%, 5% to 95%, then −99% or, up,
@@ -225,15 +225,7 @@ class _Gap:
         spot = np.zeros((len(names), 1))
         for underlying, move in zip(underlyings, moves):
             spot[names.index(underlying), 0] = float(move)
-        shocks = Shocks(
-            ("breakeven",),
-            tuple(names),
-            spot,
-            np.full((len(names), 1), float(vol)),
-            np.zeros((len(names), 1)),
-            np.zeros(1),
-            np.ones(1),
-        )
+        shocks = move_shocks(tuple(names), spot, np.full_like(spot, float(vol)))
         return float(self.book.net_quantity @ instrument_pnl(self.book.instruments, shocks)[:, 0])
 
 

@@ -145,6 +145,21 @@ class Shocks:
         )
 
 
+def move_shocks(underlyings: tuple[str, ...], spot, vol, vol_term=None) -> Shocks:
+    """The (U, K) relative spot and vol moves as instantaneous scenarios of full weight."""
+    count = spot.shape[1]
+    return Shocks(
+        names=tuple(str(k) for k in range(count)),
+        underlyings=underlyings,
+        spot=spot,
+        vol=vol,
+        vol_shift=np.zeros_like(vol),
+        days=np.zeros(count),
+        weight=np.ones(count),
+        vol_term=vol_term,
+    )
+
+
 class ScenarioSource(Protocol):
     """Anything that resolves into :class:`Shocks` for a market and a list of underlyings."""
 

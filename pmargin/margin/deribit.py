@@ -49,7 +49,7 @@ import numpy as np
 from ..accounts import CHUNK_CELLS, Holdings
 from ..book import Book, InstrumentTable
 from ..market import Market
-from ..scenarios import format_move
+from ..scenarios import format_move, move_shocks
 from .base import AccountModel, AccountRequirements, keep_pnl
 from .batch import Allocation
 from .deribit_accounts import account_margins
@@ -59,7 +59,6 @@ from .deribit_risk import (
     HolderMargins,
     RiskArrays,
     holder_margins,
-    move_shocks,
     risk_arrays,
     scenario_moves,
 )

@@ -18,7 +18,7 @@ from scipy import sparse
 from ..book import InstrumentTable
 from ..engine import instrument_pnl
 from ..greeks import unit_greeks
-from ..scenarios import Shocks
+from ..scenarios import move_shocks
 from .deribit_parameters import LINEAR_CURRENCY, VOL_COLUMNS, DeribitParameters
 
 
@@ -94,21 +94,6 @@ def scenario_moves(
         vol.append(np.concatenate([grid_vol, extended_vol]))
     shape = (len(underlyings), settings.grid_count + len(settings.extended_moves))
     return np.array(spot).reshape(shape), np.array(vol).reshape(shape)
-
-
-def move_shocks(underlyings: tuple[str, ...], spot, vol, vol_term=None) -> Shocks:
-    """The (U, K) relative spot and vol moves as instantaneous scenarios of full weight."""
-    count = spot.shape[1]
-    return Shocks(
-        names=tuple(str(k) for k in range(count)),
-        underlyings=underlyings,
-        spot=spot,
-        vol=vol,
-        vol_shift=np.zeros_like(vol),
-        days=np.zeros(count),
-        weight=np.ones(count),
-        vol_term=vol_term,
-    )
 
 
 def _usd_pnl(table: InstrumentTable, spot, vol, settings: DeribitParameters) -> np.ndarray:

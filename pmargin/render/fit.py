@@ -138,14 +138,16 @@ class FittedTable:
     def least(self, kept: list[int], fold: bool = False) -> list[int]:
         """The least widths of ``kept`` that cut nothing: numbers whole, names their longest
         word (``fold``: at most :data:`FOLD_WIDTH`, a longer word breaking across lines)."""
-        return [
-            natural
-            if self.columns[i].number
-            else (
-                min(least, max(FOLD_WIDTH, longest_word(self.columns[i].header))) if fold else least
-            )
-            for i, (least, natural) in zip(kept, map(self.widths, kept))
-        ]
+        widths = []
+        for i in kept:
+            least, natural = self.widths(i)
+            if self.columns[i].number:
+                widths.append(natural)
+            elif fold:  # never below the header's longest word
+                widths.append(min(least, max(FOLD_WIDTH, longest_word(self.columns[i].header))))
+            else:
+                widths.append(least)
+        return widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
         table, dropped = self.fit(console, options.max_width)
